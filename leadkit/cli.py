@@ -1,0 +1,129 @@
+"""The command line: parse, call the library, render, exit. No logic of its own.
+
+Exit codes: 0 done; 1 done but a configured limit was crossed; 2 the user must fix
+something (told in one line on stderr, never a traceback; --debug shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from leadkit import __version__
+from leadkit.errors import LeadkitError
+
+app = typer.Typer(
+    name="leadkit",
+    help="Turn any partner lead file into clean, deduplicated, CRM-ready imports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of a failure.")]
+
+
+def _fail(err: BaseException, debug: bool) -> NoReturn:
+    if debug:
+        raise err
+    if isinstance(err, LeadkitError):
+        typer.echo(f"leadkit: {err}", err=True)
+        raise typer.Exit(err.exit_code)
+    typer.echo(f"leadkit: internal error: {type(err).__name__}: {err} (run with --debug)", err=True)
+    raise typer.Exit(3)
+
+
+@app.command()
+def normalize(
+    inputs: Annotated[list[Path], typer.Argument(help="Partner files (CSV, TSV, TXT, XLSX, XLS).")],
+    mapping: Annotated[Path, typer.Option("--mapping", "-m", help="The mapping YAML file.")],
+    existing: Annotated[
+        list[Path] | None,
+        typer.Option("--existing", "-e", help="An existing CRM export to match against (repeatable)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    existing_id: Annotated[
+        str | None, typer.Option("--existing-id", help="The CRM export's id column, if not detected.")
+    ] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")] = False,
+    bom: Annotated[bool, typer.Option("--bom", help="Write a UTF-8 BOM so Excel opens the CSVs right.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report(s) as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Read partner files, apply the mapping, write the CRM import files and a report."""
+    from leadkit import render
+    from leadkit.mapping import load_mapping
+    from leadkit.pipeline import Options
+    from leadkit.pipeline import normalize as run
+
+    try:
+        loaded = load_mapping(mapping)
+        with render.progress(enabled=not quiet) as on_stage:
+            results = run(
+                inputs,
+                loaded,
+                out,
+                existing=existing or [],
+                options=Options(trace=trace, bom=bom, existing_id=existing_id),
+                progress=on_stage,
+            )
+    except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
+        _fail(err, debug)
+    if as_json:
+        reports = [r.report for r in results]
+        typer.echo(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False))
+    if not quiet:
+        render.summary(results, out)
+    raise typer.Exit(1 if any(r.limit_exceeded for r in results) else 0)
+
+
+@app.command()
+def targets(
+    name: Annotated[str | None, typer.Argument(help="A target to show in full.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List the CRM targets, or one target's columns."""
+    from leadkit import render
+    from leadkit.targets import builtin_targets, load_target
+
+    try:
+        render.targets([load_target(name)] if name else builtin_targets(), full=name is not None)
+    except Exception as err:  # noqa: BLE001
+        _fail(err, debug)
+
+
+@app.command()
+def codes() -> None:
+    """List the reason codes found in rejects files and reports."""
+    from leadkit import render
+
+    render.codes()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"leadkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Turn any partner lead file into clean, deduplicated, CRM-ready imports."""
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("leadkit: interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,99 @@
+"""Reading an existing CRM export so leads can be matched against it.
+
+An export may use any target's import names (Data Loader API names, HubSpot or Marketo
+labels, leadkit's generic names) or a CRM report's labels (`Lead ID`, `Company / Account`,
+with a report footer). Its columns are recognized by name, its id column detected or named
+(`--existing-id`), and its values standardized by the same code as the leads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from leadkit.errors import InputError
+from leadkit.mapping import CANONICAL_FIELDS, Mapping
+from leadkit.read import header_key as key
+from leadkit.read import read_table
+from leadkit.remap import remap
+from leadkit.standardize import Settings, standardize
+from leadkit.targets import builtin_targets
+
+ID = "_crm_id"
+OWNER = "_owner"
+
+# Report labels and other common export headers, beyond the targets' own column names.
+_EXTRA_NAMES: dict[str, tuple[str, ...]] = {
+    "first_name": ("First Name", "FirstName", "Given Name"),
+    "last_name": ("Last Name", "LastName", "Surname", "Family Name"),
+    "email": ("Email", "Email Address", "E-mail"),
+    "company": ("Company / Account", "Company", "Account Name", "Company Name", "Organization"),
+    "job_title": ("Title", "Job Title"),
+    "phone": ("Phone", "Phone Number", "Business Phone"),
+    "mobile_phone": ("Mobile", "Mobile Phone", "MobilePhone"),
+    "street": ("Street", "Address", "Street Address"),
+    "city": ("City",),
+    "state": ("State/Province", "State", "StateCode", "State/Region", "Province", "Region"),
+    "postal_code": ("Zip/Postal Code", "PostalCode", "Postal Code", "Zip", "ZIP Code"),
+    "country": ("Country", "CountryCode", "Country/Region", "Country Code"),
+    "website": ("Website", "Website URL", "Domain"),
+}
+_ID_NAMES = ("Lead ID", "Contact ID", "Record ID", "Id", "ID", "id", "Lead Id", "Marketo ID", "Marketo Id")
+_OWNER_NAMES = ("Lead Owner", "Contact owner", "Owner", "OwnerId", "Owner ID", "owner", "Lead Owner Email Address")
+# Only what matching compares is read from the export.
+_MATCH_FIELDS = (
+    "email", "first_name", "last_name", "company", "phone", "mobile_phone",
+    "city", "state", "postal_code", "country", "website",
+)
+
+
+def _names() -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {f: list(_EXTRA_NAMES.get(f, ())) for f in _MATCH_FIELDS}
+    for target in builtin_targets():
+        for f, spec in target.fields.items():
+            if f in names and spec.column not in names[f]:
+                names[f].append(spec.column)
+    return names
+
+
+def load_existing(paths: Sequence[Path], *, id_column: str | None = None) -> pl.DataFrame:
+    """All exports, standardized, with `_crm_id`, `_owner` and the matching fields."""
+    frames = [_load_one(Path(p), id_column) for p in paths]
+    if not frames:
+        return pl.DataFrame()
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
+    names = _names()
+    ids = [id_column] if id_column else list(_ID_NAMES)
+    expected: list[str | list[str]] = [list(v) for v in names.values()] + [ids]
+    table = read_table(path, expected_headers=expected)
+    have = {key(c): c for c in table.frame.columns if not c.startswith("_")}
+
+    def find(candidates: Sequence[str]) -> str | None:
+        return next((have[key(c)] for c in candidates if key(c) in have), None)
+
+    id_col = find(ids)
+    if id_col is None:
+        looked = f"'{id_column}'" if id_column else ", ".join(repr(n) for n in _ID_NAMES)
+        raise InputError(
+            f"{path}: no id column in the CRM export (looked for {looked}); "
+            "name it with --existing-id"
+        )
+    columns = {f: col for f in _MATCH_FIELDS if (col := find(names[f])) is not None}
+    if not columns.keys() & {"email", "phone", "last_name"}:
+        raise InputError(f"{path}: the CRM export has no email, phone or name column to match on")
+    owner = find(_OWNER_NAMES)
+    custom = {ID: {"column": id_col}} | ({OWNER: {"column": owner}} if owner else {})
+    spec = Mapping.model_validate({"columns": columns, "custom": custom})
+    std = standardize(remap(table, spec), Settings())
+    renamed = {f"custom:{ID}": ID, f"custom:{OWNER}": OWNER}
+    std = std.rename({k: v for k, v in renamed.items() if k in std.columns})
+    keep = [c for c in std.columns if c in (ID, OWNER) or c in CANONICAL_FIELDS or c in _DERIVED]
+    return std.select(keep).filter(pl.col(ID).is_not_null())
+
+
+_DERIVED = ("email_domain", "email_free", "company_key")

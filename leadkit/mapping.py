@@ -1,0 +1,276 @@
+"""The mapping spec: how one partner's file becomes canonical lead fields.
+
+The models below are the single source of truth: loading, validation, the JSON Schema
+(`leadkit mapping schema`) and the README's reference all come from them. Loading
+reports every problem at once, each located (`mapping.yaml:12: columns.emial: unknown
+field 'emial' - did you mean 'email'?`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from leadkit.errors import MappingError
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "email", "first_name", "last_name", "full_name", "company", "job_title", "phone",
+    "mobile_phone", "street", "city", "state", "postal_code", "country", "website",
+    "industry", "lead_source", "campaign", "opt_in", "notes", "created_at",
+)
+CanonicalField = Literal[
+    "email", "first_name", "last_name", "full_name", "company", "job_title", "phone",
+    "mobile_phone", "street", "city", "state", "postal_code", "country", "website",
+    "industry", "lead_source", "campaign", "opt_in", "notes", "created_at",
+]
+Policy = Literal["keep", "blank", "reject"]
+Sources = str | list[str]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputSpec(_Spec):
+    """Hints for files that auto-detection reads wrong."""
+
+    sheet: str | int | None = Field(None, description="Sheet name or 0-based index (XLSX).")
+    header_row: int | None = Field(None, ge=1, description="1-based row of the header.")
+    delimiter: Literal[",", ";", "\t", "|"] | None = None
+    encoding: str | None = Field(None, description="For example utf-8, utf-16, cp1252.")
+
+
+class ValueMap(_Spec):
+    """A picklist translation: source value (case-insensitive) to CRM value."""
+
+    map: dict[str, str]
+    unmapped: Policy = Field(
+        "keep", description="What to do with a value the map lacks: keep it, blank it, reject the row."
+    )
+
+
+class CustomColumn(_Spec):
+    """A CRM custom field: from a source column, or a constant."""
+
+    column: Sources | None = None
+    value: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CustomColumn:
+        if (self.column is None) == (self.value is None):
+            raise ValueError("give exactly one of 'column' or 'value'")
+        return self
+
+
+class DatesSpec(_Spec):
+    order: Literal["mdy", "dmy", "ymd"] | None = Field(
+        None, description="Day/month order of ambiguous dates; inferred per column when absent."
+    )
+
+
+class MatchingSpec(_Spec):
+    auto: float = Field(0.9, ge=0, le=1, description="Score at or above which a match is automatic.")
+    review: float = Field(0.75, ge=0, le=1, description="Score at or above which a match is reviewed.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MatchingSpec:
+        if self.review > self.auto:
+            raise ValueError("'review' must not be above 'auto'")
+        return self
+
+
+class LimitsSpec(_Spec):
+    max_reject_rate: float | None = Field(
+        None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
+    )
+
+
+class Mapping(_Spec):
+    """One partner file format, mapped to canonical lead fields and a CRM target."""
+
+    target: str = Field(
+        "generic", description="salesforce, hubspot, marketo, generic, or a target YAML file."
+    )
+    name: str | None = Field(None, description="Defaults to the mapping file's name.")
+    description: str | None = None
+    match: Sources | None = Field(None, description="Filename glob(s) routed to this mapping by `run`.")
+    input: InputSpec = InputSpec()
+    columns: dict[CanonicalField, Sources] = Field(
+        description="Canonical field: source header, or a list (the first non-empty wins)."
+    )
+    constants: dict[CanonicalField, str] = Field(default_factory=dict)
+    custom: dict[str, CustomColumn] = Field(
+        default_factory=dict, description="Extra output columns (a CRM's custom fields)."
+    )
+    values: dict[CanonicalField, ValueMap] = Field(default_factory=dict)
+    default_country: Annotated[str, Field(min_length=2, max_length=2)] | None = Field(
+        None, description="ISO2 region for phones when the row has no country."
+    )
+    required: list[CanonicalField] = Field(
+        default_factory=list, description="Fields required on top of the target's own."
+    )
+    invalid: dict[CanonicalField, Policy] = Field(
+        default_factory=dict, description="Per field: keep, blank or reject an invalid value."
+    )
+    dates: DatesSpec = DatesSpec()
+    matching: MatchingSpec = MatchingSpec()
+    limits: LimitsSpec = LimitsSpec()
+
+    @field_validator("default_country")
+    @classmethod
+    def _upper(cls, v: str | None) -> str | None:
+        return v.upper() if v else v
+
+    @model_validator(mode="after")
+    def _constants_not_columns(self) -> Mapping:
+        both = sorted(set(self.columns) & set(self.constants))
+        if both:
+            raise ValueError(f"field(s) both mapped and constant: {', '.join(both)}")
+        return self
+
+    def source_headers(self) -> list[str | list[str]]:
+        """Every source header the mapping reads: an entry per field (a list means alternates)."""
+        heads: list[str | list[str]] = [src for src in self.columns.values()]
+        heads += [c.column for c in self.custom.values() if c.column is not None]
+        return heads
+
+
+class LoadedMapping(BaseModel):
+    """A mapping with where it came from: its name, path and content hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spec: Mapping
+    name: str
+    path: Path | None
+    sha256: str
+
+
+# --- loading with located errors -------------------------------------------------------
+
+
+def load_mapping(path: str | Path) -> LoadedMapping:
+    """Read and validate a mapping file; MappingError lists every problem with its line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise MappingError([f"{path}: mapping file not found"]) from None
+    except IsADirectoryError:
+        raise MappingError([f"{path}: is a directory, not a mapping file"]) from None
+    except OSError as e:
+        raise MappingError([f"{path}: cannot read mapping ({e.strerror})"]) from None
+    spec = parse_mapping(raw.decode("utf-8", errors="replace"), source=str(path))
+    return LoadedMapping(
+        spec=spec,
+        name=spec.name or path.stem,
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
+    data, root = _load_yaml(text, source)
+    if not isinstance(data, dict):
+        raise MappingError([f"{source}:1: a mapping is a YAML dictionary with 'columns:' (got {type(data).__name__})"])
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as e:
+        raise MappingError(list(located_errors(e, root, source, Mapping))) from None
+
+
+def _load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise MappingError([f"{where}: malformed YAML: {e.problem or e}"]) from None
+    except yaml.YAMLError as e:
+        raise MappingError([f"{source}: malformed YAML: {e}"]) from None
+    return data, root
+
+
+def located_errors(
+    error: ValidationError, root: yaml.Node | None, source: str, model: type[BaseModel]
+) -> Iterator[str]:
+    """One `file:line:col: path: message` line per problem, in file order, with a did-you-mean.
+
+    A value that fails every branch of a union (a header name or a list of them) gives
+    one line, not one per branch.
+    """
+    found: dict[tuple[Any, ...], tuple[int, str]] = {}
+    for err in error.errors():
+        union = any(isinstance(p, str) and _UNION_TAG.match(p) for p in err["loc"])
+        loc = [p for p in err["loc"] if p != "[key]" and not (isinstance(p, str) and _UNION_TAG.match(p))]
+        is_key = "[key]" in err["loc"]
+        node = _node_at(root, loc, key=is_key or err["type"] == "extra_forbidden")
+        line = node.start_mark.line + 1 if node else 0
+        where = f"{source}:{line}:{node.start_mark.column + 1}" if node else source
+        dotted = ".".join(str(p) for p in loc) or "(top)"
+        msg = "expected a header name or a list of header names" if union else _message(err, loc, model)
+        found.setdefault((dotted, is_key), (line, f"{where}: {dotted}: {msg}"))
+    for _, text in sorted(found.values(), key=lambda lt: lt[0]):
+        yield text
+
+
+_UNION_TAG = re.compile(r"^(str|int|float|bool|list\[.*\]|dict\[.*\])$")
+
+
+def _message(err: Any, loc: list[Any], model: type[BaseModel]) -> str:
+    kind = err["type"]
+    bad = str(loc[-1]) if loc else ""
+    if kind == "extra_forbidden":
+        return f"unknown setting '{bad}'" + _did_you_mean(bad, _allowed_keys(model, loc[:-1]))
+    if kind == "literal_error" and "expected" in err.get("ctx", {}):
+        allowed = [a.strip(" '") for a in err["ctx"]["expected"].replace(" or ", ", ").split(", ")]
+        value = str(err.get("input"))
+        if set(allowed) >= set(CANONICAL_FIELDS):
+            return f"unknown field '{value}'" + _did_you_mean(value, allowed)
+        return f"unknown value '{value}' (expected {', '.join(allowed)})"
+    if kind == "missing":
+        return "required setting missing"
+    msg: str = err["msg"]
+    return msg[0].lower() + msg[1:] if msg else kind
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" - did you mean '{close[0]}'?" if close else ""
+
+
+def _allowed_keys(model: type[BaseModel], path: list[Any]) -> list[str]:
+    current: Any = model
+    for part in path:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            break
+        current = field.annotation
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _node_at(root: yaml.Node | None, path: list[Any], *, key: bool) -> yaml.Node | None:
+    """The YAML node at `path` (the key node when `key`), or the deepest one found."""
+    node = root
+    for i, part in enumerate(path):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == str(part):
+                    node = k if (key and i == len(path) - 1) else v
+                    break
+            else:
+                return node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node

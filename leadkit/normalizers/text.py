@@ -1,0 +1,56 @@
+"""Plain text: trim, collapse whitespace, drop control characters; neutralize formulas.
+
+Both a per-value function (for tests and Python callers) and Polars expressions (what the
+pipeline uses over whole columns) are given, and tests hold them to the same result.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+# Control characters (C0 but tab/newline, DEL, C1) and invisible format characters
+# (zero-width space/joiners, word joiner, BOM, soft hyphen) never belong in a CRM field.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_CONTROL_RE = f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]"
+# Every kind of space, tab and line break, non-breaking and ideographic spaces included.
+_SPACE_RE = r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+"
+_CONTROL = re.compile(_CONTROL_RE)
+_SPACE = re.compile(_SPACE_RE)
+
+# A cell a spreadsheet would run as a formula: `=`, `@`, or `+`/`-` not followed by a
+# number (so `+44 20 7946 0123` and `-5` stay as they are). Tab and CR lead-ins too,
+# per OWASP's CSV-injection advice.
+_FORMULA_RE = r"^(?:[=@\t\r]|[+-](?:$|[^0-9.]))"
+_FORMULA = re.compile(_FORMULA_RE)
+
+
+def clean_text(raw: str) -> str | None:
+    """Trimmed, whitespace collapsed, control characters removed; None when nothing is left."""
+    value = _SPACE.sub(" ", _CONTROL.sub("", raw)).strip()
+    return value or None
+
+
+def is_formula_like(value: str) -> bool:
+    return bool(_FORMULA.match(value))
+
+
+def neutralize(value: str) -> str:
+    """Prefix a formula-like value with an apostrophe so spreadsheets show it as text."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def clean_text_expr(expr: pl.Expr) -> pl.Expr:
+    """`clean_text` over a column: null when nothing is left."""
+    cleaned = (
+        expr.str.replace_all(_CONTROL_RE, "")
+        .str.replace_all(_SPACE_RE, " ")
+        .str.strip_chars(" ")
+    )
+    return pl.when(cleaned == "").then(None).otherwise(cleaned)
+
+
+def neutralize_expr(expr: pl.Expr) -> pl.Expr:
+    """`neutralize` over a String column."""
+    return pl.when(expr.str.contains(_FORMULA_RE)).then(pl.lit("'") + expr).otherwise(expr)

@@ -1,0 +1,279 @@
+"""The orchestrator: the one place that knows the order of the stages.
+
+`read -> remap -> standardize -> validate -> match -> write`. Every non-blank data row
+ends in exactly one outcome: rejects (failed validation), duplicates (repeats an earlier
+row of the same input), updates or review (matches an existing CRM record), or import.
+The report is the run's own dict: what `report.json` holds and `--json` prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from leadkit import __version__
+from leadkit.errors import InputError
+from leadkit.existing import load_existing
+from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
+from leadkit.match import MatchSettings, find_duplicates, match_existing
+from leadkit.read import InputHints, Table, read_table
+from leadkit.remap import remap
+from leadkit.standardize import Settings, standardize
+from leadkit.targets import Target, load_target
+from leadkit.validate import ERRORS, Rules, validate
+from leadkit.write import OUTPUTS, output_path, report_path, to_target, write_csv, write_json
+
+Progress = Callable[[str], None]
+_FLAGS = ("email_role", "email_free", "email_disposable")
+
+
+@dataclass(frozen=True)
+class Options:
+    trace: bool = False
+    bom: bool = False
+    existing_id: str | None = None
+
+
+@dataclass
+class RunResult:
+    input: Path
+    report: dict[str, Any]
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def limit_exceeded(self) -> bool:
+        return bool(self.report["limits"]["exceeded"])
+
+
+class Job:
+    """A mapping made ready to run: its target resolved, its settings derived."""
+
+    def __init__(self, mapping: LoadedMapping) -> None:
+        self.mapping = mapping
+        self.spec = mapping.spec
+        where = mapping.path.parent if mapping.path else None
+        self.target: Target = load_target(self.spec.target, relative_to=where)
+        self.settings = Settings.from_mapping(self.spec)
+        self.rules = Rules.of(self.spec, self.target)
+        self.match = MatchSettings(auto=self.spec.matching.auto, review=self.spec.matching.review)
+        i = self.spec.input
+        self.hints = InputHints(
+            sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+        )
+
+
+def normalize(
+    inputs: Sequence[Path],
+    mapping: LoadedMapping,
+    out_dir: Path,
+    *,
+    existing: Sequence[Path] = (),
+    options: Options = Options(),
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run the main job on each input; the CRM export is read once for all of them."""
+    job = Job(mapping)
+    stems = [Path(p).stem for p in inputs]
+    clash = sorted({s for s in stems if stems.count(s) > 1})
+    if clash:
+        raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
+    started = time.perf_counter()
+    crm = load_existing(existing, id_column=options.existing_id) if existing else None
+    crm_seconds = time.perf_counter() - started
+    results = []
+    for path in inputs:
+        result = normalize_file(Path(path), job, out_dir, crm=crm, options=options, progress=progress)
+        if crm is not None:
+            result.report["timings"]["existing"] = round(crm_seconds, 3)
+            result.report["existing"] = {"files": [str(p) for p in existing], "records": crm.height}
+        results.append(result)
+    return results
+
+
+def normalize_file(
+    path: Path,
+    job: Job,
+    out_dir: Path,
+    *,
+    crm: pl.DataFrame | None = None,
+    options: Options = Options(),
+    progress: Progress | None = None,
+) -> RunResult:
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - clock[0], 3)
+        clock[0] = now
+        if progress:
+            progress(name)
+
+    table = read_table(path, expected_headers=job.spec.source_headers(), hints=job.hints)
+    stage("read")
+    leads = remap(table, job.spec)
+    stage("remap")
+    leads = standardize(leads, job.settings)
+    stage("standardize")
+    leads = validate(leads, job.rules).with_row_index("_idx")
+    stage("validate")
+    leads, matched = _route(leads, crm, job)
+    stage("match")
+    outputs = _write(table, leads, job, out_dir, path.stem, options)
+    stage("write")
+    timings["total"] = round(sum(timings.values()), 3)
+    report = _report(table, leads, job, outputs, timings, matched)
+    write_json(report, report_path(out_dir, path.stem))
+    outputs["report"] = report_path(out_dir, path.stem)
+    return RunResult(input=path, report=report, outputs=outputs)
+
+
+def _route(
+    leads: pl.DataFrame, crm: pl.DataFrame | None, job: Job
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Give every row its `_outcome`; duplicates and matches carry their explanation."""
+    valid = leads.filter(pl.col(ERRORS).is_null())
+    dups = find_duplicates(valid, job.match)
+    kept_of = dups.join(
+        leads.select(pl.col("_idx").alias("_duplicate_of"), pl.col("_row").alias("_kept_row")),
+        on="_duplicate_of",
+        how="left",
+    ).select("_idx", pl.col("_kept_row").alias("_duplicate_of"), pl.col("_match_reason").alias("_dup_reason"))
+    leads = leads.join(kept_of, on="_idx", how="left", maintain_order="left")
+    matched = None
+    if crm is not None and crm.height:
+        kept = valid.join(dups.select("_idx"), on="_idx", how="anti")
+        matched = match_existing(kept, crm, job.match)
+        leads = leads.join(matched, on="_idx", how="left", maintain_order="left")
+    outcome = (
+        pl.when(pl.col(ERRORS).is_not_null())
+        .then(pl.lit("rejects"))
+        .when(pl.col("_duplicate_of").is_not_null())
+        .then(pl.lit("duplicates"))
+    )
+    if matched is not None:
+        outcome = outcome.when(pl.col("_match_outcome") == "update").then(pl.lit("updates"))
+        outcome = outcome.when(pl.col("_match_outcome") == "review").then(pl.lit("review"))
+    leads = leads.with_columns(outcome.otherwise(pl.lit("import")).alias("_outcome"))
+    return leads, matched
+
+
+def _write(
+    table: Table, leads: pl.DataFrame, job: Job, out_dir: Path, stem: str, options: Options
+) -> dict[str, Path]:
+    target = job.target
+    row = [pl.col("_row")] if options.trace else []
+
+    def view(outcome: str, before: Sequence[pl.Expr] = (), after: Sequence[pl.Expr] = ()) -> pl.DataFrame:
+        """The rows of one outcome in the target's columns, with their extra columns."""
+        subset = leads.filter(pl.col("_outcome") == outcome)
+        return pl.concat(
+            [subset.select(*row, *before), to_target(subset, target), subset.select(after)],
+            how="horizontal",
+        )
+
+    matched = "_match_id" in leads.columns
+    crm_id = [pl.col("_match_id").alias(target.id_column)] if matched else []
+    if matched and target.owner_column:
+        crm_id.append(pl.col("_match_owner").alias(target.owner_column))
+    explained = ["_match_id", "_match_score", "_match_reason"] if matched else []
+    frames = {
+        "import": view("import"),
+        "updates": view("updates", before=crm_id),
+        "review": view("review", after=[pl.col(c) for c in explained]),
+        "duplicates": view(
+            "duplicates", after=[pl.col("_duplicate_of"), pl.col("_dup_reason").alias("_match_reason")]
+        ),
+        "rejects": _rejects_view(table, leads, row),
+    }
+    paths = {}
+    for name, frame in frames.items():
+        paths[name] = output_path(out_dir, stem, name)
+        write_csv(frame, paths[name], bom=options.bom)
+    return paths
+
+
+def _rejects_view(table: Table, leads: pl.DataFrame, row: list[pl.Expr]) -> pl.DataFrame:
+    """Rejected rows as the source file had them (and any extra cells), plus `_errors`."""
+    rejected = leads.filter(pl.col("_outcome") == "rejects").select("_row", ERRORS)
+    source = table.frame.join(rejected, on="_row", how="inner", maintain_order="left")
+    columns = [c for c in table.frame.columns if not c.startswith("_")]
+    if source["_extra"].is_not_null().any():
+        columns.append("_extra")
+    return source.select(*row, *columns, ERRORS)
+
+
+def _report(
+    table: Table,
+    leads: pl.DataFrame,
+    job: Job,
+    outputs: dict[str, Path],
+    timings: dict[str, float],
+    matched: pl.DataFrame | None,
+) -> dict[str, Any]:
+    info = table.info
+    counts = {name: 0 for name in OUTPUTS}
+    for name, n in leads["_outcome"].value_counts().iter_rows():
+        counts[name] = n
+    counts["blank"] = info.blank_rows
+    rows = leads.height + info.blank_rows
+    issues: dict[str, dict[str, int]] = {}
+    for f in CANONICAL_FIELDS:
+        code_col = f"{f}__code"
+        if code_col in leads.columns:
+            vc = leads[code_col].drop_nulls().value_counts(sort=True)
+            if vc.height:
+                issues[f] = {c: n for c, n in vc.iter_rows()}
+    reasons = (
+        leads[ERRORS].drop_nulls().str.split("; ").explode().value_counts(sort=True).iter_rows()
+    )
+    flags = {f: int(leads[f].sum()) for f in _FLAGS if f in leads.columns}
+    if "email_suggestion" in leads.columns:
+        flags["email_typo"] = leads["email_suggestion"].is_not_null().sum()
+    if info.extra_cell_rows:
+        flags["extra_cells"] = info.extra_cell_rows
+    mapped = set(job.spec.columns) | set(job.spec.constants)
+    unwritten = sorted(f for f in mapped - set(job.target.fields) if f != "full_name")
+    limit = job.spec.limits.max_reject_rate
+    reject_rate = counts["rejects"] / rows if rows else 0.0
+    return {
+        "leadkit_version": __version__,
+        "input": {
+            "path": info.path,
+            "sha256": info.sha256,
+            "format": info.format,
+            "encoding": info.encoding,
+            "delimiter": info.delimiter,
+            "sheet": info.sheet,
+            "header_row": info.header_row,
+            "footer": info.footer,
+        },
+        "mapping": {
+            "name": job.mapping.name,
+            "path": str(job.mapping.path) if job.mapping.path else None,
+            "sha256": job.mapping.sha256,
+            "target": job.target.name,
+        },
+        "rows": rows,
+        "counts": counts,
+        "issues": issues,
+        "reject_reasons": {r: n for r, n in reasons},
+        "flags": flags,
+        "warnings": [
+            f"mapped field '{f}' has no column in target '{job.target.name}' and is not written"
+            for f in unwritten
+        ],
+        "limits": {
+            "max_reject_rate": limit,
+            "reject_rate": round(reject_rate, 4),
+            "exceeded": limit is not None and reject_rate > limit,
+        },
+        "outputs": {name: p.name for name, p in outputs.items()},
+        "timings": timings,
+    }
+

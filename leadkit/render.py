@@ -1,0 +1,84 @@
+"""Everything leadkit shows a person, on stderr, with Rich. The core never prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from leadkit.pipeline import RunResult
+    from leadkit.targets import Target
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+_STAGES = ("read", "remap", "standardize", "validate", "match", "write")
+
+
+@contextmanager
+def progress(enabled: bool = True) -> Iterator[Callable[[str], None] | None]:
+    """A one-line stage display on a terminal; nothing when output is not a terminal."""
+    if not (enabled and err.is_terminal):
+        yield None
+        return
+    with err.status("reading…") as status:
+        def done(stage: str) -> None:
+            nxt = _STAGES.index(stage) + 1 if stage in _STAGES else len(_STAGES)
+            status.update(f"{_STAGES[nxt]}…" if nxt < len(_STAGES) else "done")
+
+        yield done
+
+
+def summary(results: Sequence[RunResult], out_dir: Path) -> None:
+    for r in results:
+        rep = r.report
+        c = rep["counts"]
+        t = Table(title=f"{r.input.name} → {out_dir}/ ({rep['rows']} rows, {rep['timings']['total']:.2f}s)",
+                  title_justify="left", show_header=False, box=None, pad_edge=False)
+        t.add_column(justify="right")
+        t.add_column()
+        for name in ("import", "updates", "review", "duplicates", "rejects", "blank"):
+            if c.get(name) or name in ("import", "rejects"):
+                t.add_row(f"{c.get(name, 0):,}", name)
+        err.print(t)
+        top = list(rep["reject_reasons"].items())[:5]
+        if top:
+            err.print("  top reject reasons: " + ", ".join(f"{k} ({v:,})" for k, v in top))
+        for w in rep["warnings"]:
+            err.print(f"  [yellow]warning:[/] {w}")
+        if rep["limits"]["exceeded"]:
+            err.print(
+                f"  [red]reject rate {rep['limits']['reject_rate']:.1%} is above the mapping's "
+                f"limit {rep['limits']['max_reject_rate']:.1%}[/]"
+            )
+
+
+def targets(items: Sequence[Target], full: bool) -> None:
+    if not full:
+        t = Table("target", "id column", "required", "description")
+        for tg in items:
+            t.add_row(tg.name, tg.id_column, ", ".join(tg.required), tg.description)
+        out.print(t)
+        return
+    for tg in items:
+        t = Table("field", "column", "max length", title=f"{tg.name}: {tg.description}", title_justify="left")
+        for f, spec in tg.fields.items():
+            t.add_row(f, spec.column, str(spec.max_length or ""))
+        out.print(t)
+        out.print(f"id column: {tg.id_column}; required: {', '.join(tg.required)}; "
+                  f"opt-in written as {'opted out (inverse)' if tg.opt_in_inverse else 'opted in'}; "
+                  f"country as {tg.country_form}, state as {tg.state_form}")
+
+
+def codes() -> None:
+    from leadkit.codes import CODES
+
+    t = Table("code", "severity", "title", "description")
+    for c in CODES.values():
+        t.add_row(c.code, c.severity, c.title, c.description)
+    out.print(t)

@@ -1,0 +1,147 @@
+"""Stage 3: every canonical field through its normalizer.
+
+In: the remapped frame (one String column per canonical field, raw text). Out: for each
+field `f`, `f` holds the clean value and `f__code` the reason code of its problem, plus
+the derived columns matching needs (`email_domain`, `email_free`, `company_key`, ...).
+
+Country comes first: phone regions, states and postal codes read it. Value maps apply to
+the raw text before the normalizer, so a partner's own words ("Subscribed") can be
+translated into ones the normalizer knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from leadkit.mapping import CANONICAL_FIELDS, Mapping, ValueMap
+from leadkit.normalizers.boolean import standardize_bool
+from leadkit.normalizers.company import standardize_company
+from leadkit.normalizers.country import standardize_country, standardize_state
+from leadkit.normalizers.dates import standardize_date
+from leadkit.normalizers.email import standardize_email
+from leadkit.normalizers.name import standardize_names
+from leadkit.normalizers.phone import standardize_phone
+from leadkit.normalizers.postal import standardize_postal
+from leadkit.normalizers.text import clean_text_expr
+from leadkit.normalizers.website import company_domain, standardize_website
+
+# Fields that are plain text: trimmed, whitespace collapsed, control characters removed.
+TEXT_FIELDS = ("job_title", "street", "city", "industry", "lead_source", "campaign", "notes")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What standardization needs from the mapping."""
+
+    default_country: str | None = None
+    date_order: str | None = None
+    value_maps: dict[str, ValueMap] = field(default_factory=dict)
+    derive_website: bool = False
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping) -> Settings:
+        return cls(
+            default_country=mapping.default_country,
+            date_order=mapping.dates.order,
+            value_maps=dict(mapping.values),
+            derive_website="website" in mapping.columns or "website" in mapping.constants,
+        )
+
+
+def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """The clean frame: passthrough columns (`_row`, custom) plus each field and its code."""
+    frame, unmapped = _apply_value_maps(frame, settings.value_maps)
+    present = set(frame.columns)
+    parts: list[pl.DataFrame] = [frame.select(c for c in frame.columns if c not in CANONICAL_FIELDS)]
+
+    def col(name: str) -> pl.Series:
+        return frame[name] if name in present else pl.Series(name, [None] * frame.height, pl.String)
+
+    country = col("country")
+    if "country" in present:
+        countries = standardize_country(country)
+        parts.append(countries)
+        # a country that is not understood gives no region: the phone falls back to the default
+        country = countries.select(
+            pl.when(pl.col("country__code").is_null()).then(pl.col("country"))
+        ).to_series()
+    region = country.fill_null(settings.default_country) if settings.default_country else country
+
+    if "email" in present:
+        parts.append(standardize_email(col("email")))
+    if present & {"first_name", "last_name", "full_name"}:
+        parts.append(
+            standardize_names(
+                frame["first_name"] if "first_name" in present else None,
+                frame["last_name"] if "last_name" in present else None,
+                frame["full_name"] if "full_name" in present else None,
+            )
+        )
+    if "company" in present:
+        parts.append(standardize_company(col("company")))
+    for name in ("phone", "mobile_phone"):
+        if name in present:
+            parts.append(standardize_phone(col(name), region, name=name))
+    if "state" in present:
+        parts.append(standardize_state(col("state"), country))
+    if "postal_code" in present:
+        parts.append(standardize_postal(col("postal_code"), country))
+    if "website" in present:
+        parts.append(standardize_website(col("website")))
+    if "opt_in" in present:
+        parts.append(standardize_bool(col("opt_in"), name="opt_in"))
+    if "created_at" in present:
+        parts.append(standardize_date(col("created_at"), order=settings.date_order, name="created_at"))
+    texts = [f for f in TEXT_FIELDS if f in present]
+    if texts:
+        parts.append(frame.select(clean_text_expr(pl.col(f)).alias(f) for f in texts))
+
+    out = pl.concat(parts, how="horizontal")
+    if settings.derive_website and "email_domain" in out.columns:
+        out = _derive_website(out)
+    if unmapped:
+        out = out.with_columns(
+            pl.when(pl.col(f"_unmapped:{f}"))
+            .then(pl.lit("value_unmapped"))
+            .otherwise(pl.col(f"{f}__code") if f"{f}__code" in out.columns else None)
+            .alias(f"{f}__code")
+            for f in unmapped
+        ).drop(f"_unmapped:{f}" for f in unmapped)
+    return out
+
+
+def _apply_value_maps(
+    frame: pl.DataFrame, maps: dict[str, ValueMap]
+) -> tuple[pl.DataFrame, list[str]]:
+    """Translate picklist values; mark the ones the map lacks in `_unmapped:<field>`."""
+    used = [f for f in maps if f in frame.columns]
+    exprs: list[pl.Expr] = []
+    for f in used:
+        vm = maps[f]
+        lookup = {k.strip().casefold(): v for k, v in vm.map.items()}
+        key = pl.col(f).str.strip_chars().str.to_lowercase()
+        hit = key.replace_strict(lookup, default=None, return_dtype=pl.String)
+        miss = pl.col(f).is_not_null() & hit.is_null()
+        kept = pl.lit(None, dtype=pl.String) if vm.unmapped == "blank" else pl.col(f)
+        exprs += [pl.when(miss).then(kept).otherwise(hit).alias(f), miss.alias(f"_unmapped:{f}")]
+    return (frame.with_columns(exprs) if exprs else frame), used
+
+
+def _derive_website(out: pl.DataFrame) -> pl.DataFrame:
+    """An empty website takes the corporate email's domain (never a free-mail one)."""
+    pairs = out.select("email_domain", "email_free").unique().drop_nulls("email_domain")
+    derived = pairs.with_columns(
+        pl.Series(
+            "_site",
+            [company_domain(d, bool(f)) for d, f in pairs.iter_rows()],
+            dtype=pl.String,
+        )
+    )
+    out = out.join(
+        derived, on=["email_domain", "email_free"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    if "website" not in out.columns:
+        out = out.with_columns(pl.lit(None, dtype=pl.String).alias("website"))
+    return out.with_columns(pl.coalesce("website", "_site").alias("website")).drop("_site")

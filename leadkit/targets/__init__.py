@@ -1,0 +1,83 @@
+"""CRM targets: what columns a CRM import file has and how values are written there.
+
+Each built-in target is a YAML declaration beside this file, read by the same model as a
+user's custom target file, so a custom target can do anything a built-in one does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from leadkit.errors import MappingError
+from leadkit.mapping import CanonicalField, located_errors
+
+_HERE = Path(__file__).parent
+
+
+class TargetField(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str = Field(description="Column header in the CRM's import file.")
+    max_length: int | None = Field(None, ge=1, description="The CRM field's length limit.")
+
+
+class Target(BaseModel):
+    """A CRM import format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    id_column: str = Field(description="Column that holds an existing record's id in updates.")
+    owner_column: str | None = Field(None, description="Column for the existing record's owner.")
+    required: list[CanonicalField] = Field(default_factory=list)
+    opt_in_inverse: bool = Field(
+        False, description="The opt-in column says 'opted out' (Salesforce HasOptedOutOfEmail)."
+    )
+    country_form: Literal["code", "name"] = "code"
+    state_form: Literal["code", "name"] = "code"
+    fields: dict[CanonicalField, TargetField] = Field(
+        description="Canonical field to the CRM column, in the order columns are written."
+    )
+
+    def column(self, field: str) -> str | None:
+        spec = self.fields.get(field)  # type: ignore[call-overload]
+        return spec.column if spec else None
+
+
+BUILTIN: tuple[str, ...] = ("salesforce", "hubspot", "marketo", "generic")
+
+
+def load_target(name_or_path: str, relative_to: Path | None = None) -> Target:
+    """A built-in target by name, or a custom target from a YAML file."""
+    if name_or_path in BUILTIN:
+        return _read(_HERE / f"{name_or_path}.yaml")
+    path = Path(name_or_path)
+    if not path.is_absolute() and relative_to is not None:
+        path = relative_to / path
+    if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
+        return _read(path)
+    raise MappingError(
+        [f"unknown target '{name_or_path}': use one of {', '.join(BUILTIN)} or a target YAML file"]
+    )
+
+
+def builtin_targets() -> list[Target]:
+    return [load_target(name) for name in BUILTIN]
+
+
+def _read(path: Path) -> Target:
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise MappingError([f"{path}: malformed YAML: {e}"]) from None
+    try:
+        return Target.model_validate(data)
+    except ValidationError as e:
+        raise MappingError(list(located_errors(e, root, str(path), Target))) from None

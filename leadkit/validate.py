@@ -1,0 +1,120 @@
+"""Stage 4: SPEC's default rules, the target's and mapping's required fields and limits.
+
+Each field's reason code decides an action: the catalogue's `reject` codes always reject
+the row (an email that is present but invalid); `issue` codes follow the mapping's
+per-field policy (`keep` by default, `blank`, or `reject`); `flag` codes are only counted.
+The row's rejecting reasons are written to `_errors` as `field:code` items joined by `; `.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from leadkit.codes import CODES
+from leadkit.mapping import CANONICAL_FIELDS, Mapping, Policy
+from leadkit.targets import Target
+
+ERRORS = "_errors"
+# Lengths beyond a CRM field's limit make the CRM refuse the row, so reject by default.
+_TOO_LONG_DEFAULT: Policy = "reject"
+
+
+@dataclass(frozen=True)
+class Rules:
+    required: tuple[str, ...] = ()
+    max_length: dict[str, int] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
+    unmapped: dict[str, Policy] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, mapping: Mapping, target: Target) -> Rules:
+        required = [*target.required, *(f for f in mapping.required if f not in target.required)]
+        return cls(
+            required=tuple(required),
+            max_length={f: s.max_length for f, s in target.fields.items() if s.max_length},
+            policies=dict(mapping.invalid),
+            unmapped={f: vm.unmapped for f, vm in mapping.values.items()},
+        )
+
+    def action(self, field: str, code: str) -> Policy:
+        """What a code on a field does to the row: keep, blank the value, or reject."""
+        if code == "value_unmapped":
+            return "reject" if self.unmapped.get(field) == "reject" else "keep"
+        if code == "too_long":
+            return self.policies.get(field, _TOO_LONG_DEFAULT)
+        severity = CODES[code].severity if code in CODES else "issue"
+        if severity == "reject":
+            return "reject"
+        if severity == "flag":
+            return "keep"
+        return self.policies.get(field, "keep")
+
+
+def validate(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """`std` with policies applied and `_errors` set on every row that must be rejected."""
+    fields = [f for f in CANONICAL_FIELDS if f in std.columns]
+    std = _flag_too_long(std, rules)
+
+    blank: list[pl.Expr] = []
+    reasons: list[pl.Expr] = []
+    for f in fields:
+        code_col = f"{f}__code"
+        if code_col not in std.columns:
+            continue
+        codes = std[code_col].drop_nulls().unique().to_list()
+        actions = {c: rules.action(f, c) for c in codes}
+        to_blank = [c for c, a in actions.items() if a == "blank"]
+        to_reject = [c for c, a in actions.items() if a == "reject"]
+        if to_blank:
+            blank.append(
+                pl.when(pl.col(code_col).is_in(to_blank)).then(None).otherwise(pl.col(f)).alias(f)
+            )
+        if to_reject:
+            reasons.append(
+                pl.when(pl.col(code_col).is_in(to_reject)).then(pl.lit(f"{f}:") + pl.col(code_col))
+            )
+    if blank:
+        std = std.with_columns(blank)
+
+    for f in rules.required:
+        present = pl.col(f).is_not_null() if f in std.columns else pl.lit(False)
+        reasons.append(pl.when(~present).then(pl.lit(f"{f}:required_missing")))
+    if "email" not in rules.required:
+        reasons.append(pl.when(~_has_contact(std)).then(pl.lit("email:no_contact")))
+
+    if not reasons:
+        return std.with_columns(pl.lit(None, dtype=pl.String).alias(ERRORS))
+    joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
+    return std.with_columns(pl.when(joined == "").then(None).otherwise(joined).alias(ERRORS))
+
+
+def _flag_too_long(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    exprs = []
+    for f, limit in rules.max_length.items():
+        if f not in std.columns:
+            continue
+        code_col = f"{f}__code"
+        current = pl.col(code_col) if code_col in std.columns else pl.lit(None, dtype=pl.String)
+        exprs.append(
+            pl.when(pl.col(f).str.len_chars() > limit)
+            .then(pl.lit("too_long"))
+            .otherwise(current)
+            .alias(code_col)
+        )
+    return std.with_columns(exprs) if exprs else std
+
+
+def _usable(std: pl.DataFrame, f: str) -> pl.Expr:
+    if f not in std.columns:
+        return pl.lit(False)
+    ok = pl.col(f).is_not_null()
+    if f"{f}__code" in std.columns:
+        ok = ok & pl.col(f"{f}__code").is_null()
+    return ok
+
+
+def _has_contact(std: pl.DataFrame) -> pl.Expr:
+    """A valid email, or a valid phone or mobile phone: somebody can follow up."""
+    return _usable(std, "email") | _usable(std, "phone") | _usable(std, "mobile_phone")

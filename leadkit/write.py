@@ -1,0 +1,115 @@
+"""Stage 6: the CRM files and the report, written atomically.
+
+Every file goes to a temporary name in the output folder and is renamed into place, so an
+interrupted run leaves no half-written file under a final name. Every cell is neutralized
+if a spreadsheet would run it as a formula.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+
+from leadkit.normalizers.country import country_name, state_name
+from leadkit.normalizers.text import neutralize_expr
+from leadkit.remap import CUSTOM_PREFIX
+from leadkit.targets import Target
+
+# The five row outputs, in SPEC's order: outcome -> file suffix.
+OUTPUTS: dict[str, str] = {
+    "import": "import",
+    "updates": "updates",
+    "review": "review",
+    "duplicates": "duplicates",
+    "rejects": "rejects",
+}
+
+
+def output_path(out_dir: Path, stem: str, outcome: str) -> Path:
+    return out_dir / f"{stem}.{OUTPUTS[outcome]}.csv"
+
+
+def report_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f"{stem}.report.json"
+
+
+def to_target(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
+    """The leads' values in the target's column names and forms, in the target's order.
+
+    Only fields the mapping fills (plus the target's required ones) become columns, so an
+    import never blanks a CRM field the partner file knew nothing about.
+    """
+    leads = _in_target_forms(leads, target)
+    exprs: list[pl.Expr] = []
+    for f, spec in target.fields.items():
+        if f in leads.columns:
+            exprs.append(pl.col(f).alias(spec.column))
+        elif f in target.required:
+            exprs.append(pl.lit(None, dtype=pl.String).alias(spec.column))
+    exprs += [
+        pl.col(c).alias(c.removeprefix(CUSTOM_PREFIX))
+        for c in leads.columns
+        if c.startswith(CUSTOM_PREFIX)
+    ]
+    return leads.select(exprs)
+
+
+def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
+    """Opt-in, country and state as the target writes them (inverse flag, names)."""
+    cols = leads.columns
+    if "opt_in" in cols and target.opt_in_inverse:
+        flip = {"true": "false", "false": "true"}
+        leads = leads.with_columns(
+            pl.col("opt_in").replace_strict(flip, default=None, return_dtype=pl.String)
+        )
+    if "state" in cols and "country" in cols and target.state_form == "name":
+        pairs = leads.select("country", "state").drop_nulls().unique()
+        names = pairs.with_columns(
+            pl.Series("_name", [state_name(c, s) for c, s in pairs.iter_rows()], dtype=pl.String)
+        )
+        leads = leads.join(names, on=["country", "state"], how="left", maintain_order="left")
+        leads = leads.with_columns(pl.coalesce("_name", "state").alias("state")).drop("_name")
+    if "country" in cols and target.country_form == "name":
+        codes = leads["country"].drop_nulls().unique().to_list()
+        names = {c: n for c in codes if (n := country_name(c))}
+        leads = leads.with_columns(pl.col("country").replace(names))
+    return leads
+
+
+def write_csv(frame: pl.DataFrame, path: Path, *, bom: bool = False) -> None:
+    """Write `frame` with every cell neutralized, atomically."""
+    safe = frame.with_columns(
+        neutralize_expr(pl.col(c)) for c, t in frame.schema.items() if t == pl.String
+    )
+    with atomic_file(path, "wb") as fh:
+        safe.write_csv(fh, include_bom=bom, null_value="")
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    with atomic_file(path, "w") as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False, sort_keys=False)
+        fh.write("\n")
+
+
+@contextmanager
+def atomic_file(path: Path, mode: str) -> Iterator[IO[Any]]:
+    """A file that appears under `path` only once it is complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
