@@ -1,41 +1,14 @@
-"""The command line: parse, call the library, render, exit. No logic of its own.
-
-Exit codes: 0 done; 1 done but a configured limit was crossed; 2 the user must fix
-something (told in one line on stderr, never a traceback; --debug shows it).
-"""
+"""`leadkit normalize`, `leadkit targets`, `leadkit codes`."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from leadkit import __version__
-from leadkit.errors import LeadkitError
-
-app = typer.Typer(
-    name="leadkit",
-    help="Turn any partner lead file into clean, deduplicated, CRM-ready imports.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of a failure.")]
-
-
-def _fail(err: BaseException, debug: bool) -> NoReturn:
-    if debug:
-        raise err
-    if isinstance(err, LeadkitError):
-        typer.echo(f"leadkit: {err}", err=True)
-        raise typer.Exit(err.exit_code)
-    typer.echo(f"leadkit: internal error: {type(err).__name__}: {err} (run with --debug)", err=True)
-    raise typer.Exit(3)
+from leadkit.cli import DebugOpt, app, fail
 
 
 @app.command()
@@ -74,7 +47,7 @@ def normalize(
                 progress=on_stage,
             )
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
-        _fail(err, debug)
+        fail(err, debug)
     if as_json:
         reports = [r.report for r in results]
         typer.echo(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False))
@@ -95,7 +68,7 @@ def targets(
     try:
         render.targets([load_target(name)] if name else builtin_targets(), full=name is not None)
     except Exception as err:  # noqa: BLE001
-        _fail(err, debug)
+        fail(err, debug)
 
 
 @app.command()
@@ -106,24 +79,3 @@ def codes() -> None:
     render.codes()
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"leadkit {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """Turn any partner lead file into clean, deduplicated, CRM-ready imports."""
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("leadkit: interrupted\n")
-        sys.exit(130)

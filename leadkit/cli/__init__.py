@@ -1,0 +1,66 @@
+"""The command line: parse, call the library, render, exit. No logic of its own.
+
+One module per command group registers its commands on `app`; this module holds the app,
+the one error handler and the entry point.
+
+Exit codes: 0 done; 1 done but a configured limit was crossed; 2 the user must fix
+something (told in one line on stderr, never a traceback; --debug shows it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from leadkit import __version__
+from leadkit.errors import LeadkitError
+
+app = typer.Typer(
+    name="leadkit",
+    help="Turn any partner lead file into clean, deduplicated, CRM-ready imports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of a failure.")]
+
+
+def fail(err: BaseException, debug: bool) -> NoReturn:
+    if debug:
+        raise err
+    if isinstance(err, LeadkitError):
+        typer.echo(f"leadkit: {err}", err=True)
+        raise typer.Exit(err.exit_code)
+    typer.echo(f"leadkit: internal error: {type(err).__name__}: {err} (run with --debug)", err=True)
+    raise typer.Exit(3)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"leadkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Turn any partner lead file into clean, deduplicated, CRM-ready imports."""
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("leadkit: interrupted\n")
+        sys.exit(130)
+
+
+# Command groups register themselves on `app` when imported.
+from leadkit.cli import normalize as _normalize  # noqa: E402,F401,I001
