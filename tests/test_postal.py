@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadkit.normalizers._base import Normalized
+from leadkit.normalizers.postal import _CANONICAL, normalize_postal, standardize_postal
+
+POSTISH = st.lists(
+    st.sampled_from(list("0123456789 -〒ABCDEJMNPSWabcdejmnpsw.－ー１") + ["D-", "SE-", "GIR"]),
+    max_size=12,
+).map("".join)
+COUNTRIES = st.sampled_from(
+    ["US", "CA", "GB", "IE", "NL", "BR", "JP", "PL", "PT", "SE", "IN", "DE", "FR", "AU", "NO",
+     "CH", "KR", "Narnia", None]
+)
+
+POSTAL = [
+    # raw, country, value, code
+    ("94105", "US", "94105", None),
+    ("02134", "US", "02134", None),
+    ("2134", "US", "02134", None),  # leading zero lost to a spreadsheet
+    ("501", "US", "00501", None),
+    ("02134-1234", "US", "02134-1234", None),
+    ("021341234", "US", "02134-1234", None),
+    ("2134-1234", "US", "02134-1234", None),
+    ("02134 1234", "US", "02134-1234", None),
+    ("1234567", "US", "1234567", "postal_code_invalid"),
+    ("SW1P 6JJ", "US", "SW1P 6JJ", "postal_code_invalid"),
+    ("sw1p6jj", "GB", "SW1P 6JJ", None),
+    ("SW1P 6JJ", "GB", "SW1P 6JJ", None),
+    ("m11ae", "GB", "M1 1AE", None),
+    ("EC1A1BB", "GB", "EC1A 1BB", None),
+    ("12345", "GB", "12345", "postal_code_invalid"),
+    ("m5c3l0", "CA", "M5C 3L0", None),
+    ("M5C-3L0", "CA", "M5C 3L0", None),
+    ("D5C 3L0", "CA", "D5C 3L0", "postal_code_invalid"),  # D never starts one
+    ("d02x285", "IE", "D02 X285", None),
+    ("1234ab", "NL", "1234 AB", None),
+    ("01310100", "BR", "01310-100", None),
+    ("1310100", "BR", "01310-100", None),
+    ("01310-100", "BR", "01310-100", None),
+    ("〒100-0001", "JP", "100-0001", None),
+    ("〒1000001", "JP", "100-0001", None),
+    ("１００－０００１", "JP", "100-0001", None),
+    ("00950", "PL", "00-950", None),
+    ("1000001", "PT", "1000-001", None),
+    ("11455", "SE", "114 55", None),
+    ("SE-114 55", "SE", "114 55", None),
+    ("400 001", "IN", "400001", None),
+    ("40001", "IN", "40001", "postal_code_invalid"),
+    ("80331", "DE", "80331", None),
+    ("D-80331", "DE", "80331", None),
+    ("1067", "DE", "01067", None),
+    ("75001", "France", "75001", None),  # the country in any form
+    ("800", "AU", "0800", None),
+    ("150", "NO", "0150", None),
+    ("8001", "CH", "8001", None),
+    ("0800", "CH", "0800", "postal_code_invalid"),
+    ("x", "FR", "x", "postal_code_invalid"),
+    # no country, or one without a rule: trimmed only, 〒 dropped
+    ("  sw1p6jj ", None, "sw1p6jj", None),
+    ("2134", None, "2134", None),
+    ("〒100-0001", None, "100-0001", None),
+    ("1010", "Narnia", "1010", None),
+    ("〒", "JP", None, None),
+    ("  ", "US", None, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "country", "value", "code"), POSTAL)
+def test_normalize_postal(raw: str, country: str | None, value: str | None, code: str | None) -> None:
+    assert normalize_postal(raw, country) == Normalized(value, code)
+
+
+@given(st.one_of(st.text(), POSTISH), COUNTRIES)
+def test_never_raises_and_is_idempotent(raw: str, country: str | None) -> None:
+    first = normalize_postal(raw, country)
+    if first.value is not None:
+        assert normalize_postal(first.value, country) == first
+
+
+@pytest.mark.parametrize(
+    ("country", "value"),
+    [("US", "94105"), ("US", "94105-1234"), ("DE", "01067"), ("AU", "0800"), ("IN", "400001"),
+     ("JP", "100-0001"), ("BR", "01310-100")],
+)
+def test_canonical_forms_are_fixed_points(country: str, value: str) -> None:
+    # The column function keeps values matching _CANONICAL without calling normalize_postal.
+    assert country in _CANONICAL
+    assert normalize_postal(value, country) == Normalized(value)
+
+
+def test_standardize_postal() -> None:
+    codes = pl.Series(["2134", "94105", " 94105", "sw1p6jj", None, "〒100-0001", "x", "2134"])
+    countries = pl.Series(["US", "US", "US", "GB", "US", None, "FR", None])
+    out = standardize_postal(codes, countries)
+    assert out.columns == ["postal_code", "postal_code__code"]
+    assert out.rows() == [
+        ("02134", None),
+        ("94105", None),
+        ("94105", None),
+        ("SW1P 6JJ", None),
+        (None, None),
+        ("100-0001", None),
+        ("x", "postal_code_invalid"),
+        ("2134", None),
+    ]
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), POSTISH, st.text()), COUNTRIES), max_size=20))
+def test_standardize_postal_matches_the_per_value_function(
+    rows: list[tuple[str | None, str | None]],
+) -> None:
+    codes = pl.Series([r[0] for r in rows], dtype=pl.String)
+    countries = pl.Series([r[1] for r in rows], dtype=pl.String)
+    out = standardize_postal(codes, countries)
+    expected = [normalize_postal(v, c) if v is not None else Normalized(None) for v, c in rows]
+    assert out.rows() == [tuple(e) for e in expected]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadkit.normalizers._base import Normalized
+from leadkit.normalizers.website import company_domain, normalize_website, standardize_website
+
+URLISH = st.lists(
+    st.sampled_from(
+        list("aAcmM.-_/:@?#0123 \u00a0ßİü") + ["www.", "http://", "https://", ".com", ":8080"]
+    ),
+    max_size=12,
+).map("".join)
+
+WEBSITES = [
+    ("https://WWW.Acme.com/about?x=1", "acme.com", None),
+    ("acme.com", "acme.com", None),
+    ("ACME.COM", "acme.com", None),
+    ("www.acme.com", "acme.com", None),
+    ("https://www.uniix.co.uk/", "uniix.co.uk", None),
+    ("http://user:secret@www.acme.co.uk:8080/x#top", "acme.co.uk", None),
+    ("acme.com:8080", "acme.com", None),
+    ("acme.com.", "acme.com", None),
+    ("//acme.com/path", "acme.com", None),
+    ("http:acme.com", "acme.com", None),
+    ("<https://acme.com>", "acme.com", None),
+    ("www2.acme.com", "acme.com", None),
+    ("www.www.acme.com", "acme.com", None),
+    ("shop.acme.com", "shop.acme.com", None),  # other subdomains are kept
+    ("www.com", "www.com", None),  # a www that is the name itself
+    ("mailto:info@acme.com", "acme.com", None),
+    ("müller.de", "müller.de", None),
+    ("xn--mller-kva.de", "xn--mller-kva.de", None),
+    ("localhost", "localhost", "website_invalid"),
+    ("acme", "acme", "website_invalid"),
+    ("192.168.0.1", "192.168.0.1", "website_invalid"),
+    ("acme .com", "acme .com", "website_invalid"),
+    ("acme_corp.com", "acme_corp.com", "website_invalid"),
+    ("-acme.com", "-acme.com", "website_invalid"),
+    ("acme.c0m", "acme.c0m", "website_invalid"),
+    ("N/A", "N/A", "website_invalid"),
+    ("http://", "http://", "website_invalid"),
+    ("  ", None, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "value", "code"), WEBSITES)
+def test_normalize_website(raw: str, value: str | None, code: str | None) -> None:
+    assert normalize_website(raw) == Normalized(value, code)
+
+
+@given(st.one_of(st.text(), URLISH))
+def test_never_raises_and_is_idempotent(raw: str) -> None:
+    first = normalize_website(raw)
+    if first.value is not None:
+        assert normalize_website(first.value) == first
+
+
+@pytest.mark.parametrize(
+    ("domain", "free", "expected"),
+    [
+        ("acme.com", False, "acme.com"),
+        ("Mail.Acme.COM", False, "mail.acme.com"),
+        ("gmail.com", True, None),
+        (None, False, None),
+        ("company", False, None),  # no TLD: not a website
+    ],
+)
+def test_company_domain(domain: str | None, free: bool, expected: str | None) -> None:
+    assert company_domain(domain, free) == expected
+
+
+def test_standardize_website() -> None:
+    out = standardize_website(pl.Series(["https://www.acme.com/", None, "nope", "acme.com"]))
+    assert out.columns == ["website", "website__code"]
+    assert out.rows() == [
+        ("acme.com", None), (None, None), ("nope", "website_invalid"), ("acme.com", None),
+    ]
