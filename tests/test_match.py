@@ -1,0 +1,452 @@
+"""Matching: one test per rung of the rule ladder, the colleague and giant-block guards,
+ties, determinism and within-file duplicates. Frames are built here directly, in the shape
+`standardize` gives them (company keys from the real company normalizer)."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from leadkit.existing import load_existing
+from leadkit.match import MatchSettings, find_duplicates, match_existing
+from leadkit.nicknames import same_name
+from leadkit.normalizers.company import company_key
+
+SETTINGS = MatchSettings()
+FREE = {"gmail.com", "yahoo.com", "outlook.com", "hotmail.com"}
+FIELDS = (
+    "email", "first_name", "last_name", "company", "phone", "mobile_phone", "country", "city",
+    "postal_code",
+)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    data: dict[str, list[Any]] = {f: [r.get(f) for r in rows] for f in FIELDS}
+    data["email_domain"] = [e.split("@")[1] if e else None for e in data["email"]]
+    data["email_free"] = [d in FREE if d else None for d in data["email_domain"]]
+    data["company_key"] = [company_key(c) if c else None for c in data["company"]]
+    schema = {k: pl.Boolean if k == "email_free" else pl.String for k in data}
+    return pl.DataFrame(data, schema=schema)
+
+
+def leads(*rows: dict[str, Any]) -> pl.DataFrame:
+    """Leads in file order: `_idx` 0, 1, 2..."""
+    return _frame(list(rows)).with_row_index("_idx")
+
+
+def crm(*rows: dict[str, Any]) -> pl.DataFrame:
+    """CRM records: each row names its `id` (and may name its `owner`)."""
+    return _frame(list(rows)).with_columns(
+        pl.Series("_crm_id", [r["id"] for r in rows], dtype=pl.String),
+        pl.Series("_owner", [r.get("owner") for r in rows], dtype=pl.String),
+    )
+
+
+def person(**kw: Any) -> dict[str, Any]:
+    base = {
+        "first_name": "Robert", "last_name": "Fischer", "email": "robert.fischer@acme.com",
+        "company": "Acme Inc.", "phone": "+14155550123", "country": "US", "city": "San Francisco",
+    }
+    base.update(kw)
+    return base
+
+
+def one(result: pl.DataFrame) -> dict[str, Any]:
+    assert result.height == 1, result
+    return result.row(0, named=True)
+
+
+# -- the ladder ---------------------------------------------------------------------------
+
+
+def test_email_exact_is_an_update() -> None:
+    got = one(match_existing(
+        leads(person(first_name="Bob", phone=None, company="Other Co")),
+        crm(person(id="C1", owner="005A", phone="+16505550999")),
+        SETTINGS,
+    ))
+    assert got == {
+        "_idx": 0, "_match_id": "C1", "_match_score": 1.0, "_match_reason": "email exact",
+        "_match_outcome": "update", "_match_owner": "005A",
+    }
+
+
+def test_email_exact_with_another_person_behind_it_is_review() -> None:
+    # a shared inbox: first and last names both differ
+    got = one(match_existing(
+        leads(person(first_name="Alice", last_name="Nguyen", email="info@acme.com")),
+        crm(person(id="C1", email="info@acme.com")),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "review"
+    assert got["_match_reason"].startswith("email exact + name differs")
+
+
+def test_phone_and_similar_name_is_an_update() -> None:
+    # another address, a typo in the last name, an extension on the CRM phone
+    got = one(match_existing(
+        leads(person(last_name="Fisher", email="rfischer@gmail.com", company=None)),
+        crm(person(id="C1", phone="+14155550123 x204")),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "update"
+    assert got["_match_id"] == "C1"
+    assert re.fullmatch(r"phone exact \+ name 0\.\d\d( \+ .*)?", got["_match_reason"])
+    assert SETTINGS.auto <= got["_match_score"] < 1.0
+
+
+def test_phone_and_name_reason_reads_like_the_issue() -> None:
+    got = one(match_existing(
+        leads(person(last_name="Fisher", email="rf@gmail.com", company="Acme Intl")),
+        crm(person(id="C1", email=None)),
+        SETTINGS,
+    ))
+    assert re.fullmatch(r"phone exact \+ name 0\.\d\d \+ company 0\.\d\d", got["_match_reason"])
+
+
+def test_name_and_company_key_is_an_update() -> None:
+    # no email or phone in common; "Acme, Inc." and "ACME CORPORATION" share the key "acme"
+    got = one(match_existing(
+        leads(person(company="ACME CORPORATION", email="robert.fischer@gmail.com", phone=None)),
+        crm(person(id="C1", company="Acme, Inc.", email=None)),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "update"
+    assert got["_match_reason"] == "name 1.00 + company exact"
+
+
+def test_name_and_corporate_domain_is_an_update() -> None:
+    # the same address at another spelling of the company's domain, company not given
+    got = one(match_existing(
+        leads(person(email="robert.fischer@acme.co.uk", company=None, phone=None)),
+        crm(person(id="C1", company=None, phone=None)),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "update"
+    assert got["_match_reason"] == "name 1.00 + email domain 0.95"
+
+
+def test_name_and_company_with_another_address_is_review() -> None:
+    # one thing speaks against the pair: two addresses at one company
+    got = one(match_existing(
+        leads(person(email="rfischer@acme.com", phone=None)),
+        crm(person(id="C1", phone=None)),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "review"
+    assert got["_match_reason"] == "name 1.00 + company exact + other email"
+
+
+def test_name_and_company_with_two_things_against_is_no_match() -> None:
+    # another phone and another city too: a namesake at a big company
+    assert match_existing(
+        leads(person(email="rfischer@acme.com", phone="+12125550111", city="New York")),
+        crm(person(id="C1")),
+        SETTINGS,
+    ).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("lead_first", "crm_first"),
+    [("Bob", "Robert"), ("Bill", "William"), ("Liz", "Elizabeth"), ("Dick", "Richard"),
+     ("Peggy", "Margaret"), ("Jim", "James"), ("Kate", "Katherine")],
+)
+def test_nickname_matches(lead_first: str, crm_first: str) -> None:
+    got = one(match_existing(
+        leads(person(first_name=lead_first, email=f"{lead_first.lower()}@gmail.com")),
+        crm(person(id="C1", first_name=crm_first, email=None)),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "update"
+    assert "(nickname)" in got["_match_reason"]
+
+
+def test_nickname_table_is_not_transitive() -> None:
+    assert same_name("pat", "patricia") and same_name("pat", "patrick")
+    assert not same_name("patrick", "patricia")
+
+
+def test_name_typo_and_company_suffix_variant_matches() -> None:
+    # "Siddiqoi" for "Siddiqui", "TERRAPATH" for "Terrapath LLC"; no email, no phone in common
+    got = one(match_existing(
+        leads(person(first_name="XIN", last_name="SIDDIQOI", company="TERRAPATH",
+                     email="xin.siddiqui@terrapath.org", phone=None)),
+        crm(person(id="C1", first_name="Xin", last_name="Siddiqui", company="Terrapath LLC",
+                   email="xin_siddiqui@terrapath.com", phone=None)),
+        SETTINGS,
+    ))
+    assert got["_match_outcome"] == "update"
+    assert got["_match_reason"].startswith("name 0.9")
+    assert "company exact" in got["_match_reason"]
+
+
+def test_accents_case_and_mojibake_do_not_hide_a_match() -> None:
+    got = one(match_existing(
+        leads(person(first_name="JosÃ©", last_name="MÜLLER", email="jm@gmail.com")),
+        crm(person(id="C1", first_name="José", last_name="Muller", email=None)),
+        SETTINGS,
+    ))
+    assert got["_match_reason"].startswith("phone exact + name 1.00")
+
+
+# -- colleagues and giant blocks ------------------------------------------------------------
+
+
+def test_colleague_is_not_a_match() -> None:
+    # same surname and company, another first name and another email
+    lead = person(first_name="Hamish", email="hamish.fischer@acme.com", phone="+14155550777")
+    assert match_existing(leads(lead), crm(person(id="C1")), SETTINGS).is_empty()
+
+
+def test_colleague_on_the_switchboard_is_not_a_match() -> None:
+    lead = person(first_name="Hamish", email="hamish.fischer@acme.com")  # the same phone
+    assert match_existing(leads(lead), crm(person(id="C1")), SETTINGS).is_empty()
+    assert find_duplicates(leads(person(), lead), SETTINGS).is_empty()
+
+
+@pytest.mark.parametrize(("lead_first", "crm_first"), [("Neha", "Sneha"), ("Brigitte", "Birgit")])
+def test_colleague_with_a_similar_name_is_not_a_match(lead_first: str, crm_first: str) -> None:
+    # a one-letter difference in the first letter is a different name, not a typo
+    lead = person(first_name=lead_first, email=f"{lead_first.lower()}.fischer@acme.com")
+    record = crm(person(id="C1", first_name=crm_first, email=None))
+    assert match_existing(leads(lead), record, SETTINGS).is_empty()
+
+
+def test_close_first_name_with_another_address_goes_to_review() -> None:
+    # Jan or Jana? A typo or a colleague: a person decides
+    lead = person(first_name="Jana", email="jana.fischer@acme.com")
+    got = one(match_existing(
+        leads(lead), crm(person(id="C1", first_name="Jan", email="jan.fischer@acme.com")), SETTINGS
+    ))
+    assert got["_match_outcome"] == "review"
+
+
+def _names(n: int) -> list[str]:
+    """n distinct made-up first names."""
+    syllables = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "da", "ne", "po", "ri", "ba",
+                 "fe", "gu", "ho", "ja", "ze"]
+    names = sorted({a + b + c for a in syllables for b in syllables for c in syllables})
+    return [n.capitalize() for n in random.Random(4).sample(names, n)]
+
+
+def test_giant_switchboard_block_is_fast_and_matches_nobody() -> None:
+    # 5,000 colleagues: one switchboard number, one common surname, one company
+    firsts = _names(5000)
+    rows = [
+        {"first_name": f, "last_name": "Smith", "email": f"{f.lower()}.smith@bigco.com",
+         "company": "BigCo Inc", "phone": "+12125550100", "country": "US", "city": "New York"}
+        for f in firsts
+    ]
+    frame = leads(*rows)
+    started = time.perf_counter()
+    dups = find_duplicates(frame, SETTINGS)
+    records = crm(*({**r, "id": f"C{i:05d}"} for i, r in enumerate(rows[:2000])))
+    others = frame.slice(2000)
+    matched = match_existing(others, records, SETTINGS)
+    elapsed = time.perf_counter() - started
+    assert dups.is_empty()
+    assert matched.is_empty()
+    assert elapsed < 10, f"giant blocks took {elapsed:.1f}s"
+
+
+def test_placeholder_phones_and_emails_make_no_match() -> None:
+    a = person(first_name="Ann", last_name="Lee", email="test@test.com", phone="+10000000000",
+               company=None)
+    b = person(first_name="Ann", last_name="Lee", email="test@test.com", phone="+10000000000",
+               company=None, city="Boston")
+    assert find_duplicates(leads(a, b), SETTINGS).is_empty()
+
+
+# -- ties, determinism, outputs -------------------------------------------------------------
+
+
+def test_tie_between_two_records_goes_to_review_with_both_named() -> None:
+    # the CRM holds the same person twice
+    got = one(match_existing(leads(person()), crm(person(id="C2"), person(id="C1")), SETTINGS))
+    assert got["_match_outcome"] == "review"
+    assert got["_match_id"] == "C1"  # equal scores: the smaller id first
+    assert "tie with C2" in got["_match_reason"]
+    assert got["_match_reason"].startswith("email exact; tie with C2 (1.0: email exact")
+
+
+def test_best_record_wins_when_clearly_better() -> None:
+    got = one(match_existing(
+        leads(person(email="robert.fischer@gmail.com")),
+        crm(
+            person(id="C1", email="robert.fischer@gmail.com", phone=None),  # email exact
+            person(id="C2", first_name="Rob", email=None, city="Oakland"),  # phone + nickname
+        ),
+        SETTINGS,
+    ))
+    assert got["_match_id"] == "C1"
+    assert got["_match_outcome"] == "review"  # 1.0 against 0.99: a near-tie
+    got = one(match_existing(
+        leads(person(email="robert.fischer@gmail.com")),
+        crm(
+            person(id="C1", email="robert.fischer@gmail.com", phone=None),
+            person(id="C2", first_name="Rob", last_name="Fisher", email="rob.f@acme.com",
+                   phone=None, city="Oakland"),  # name 0.95 + company, other email: review
+        ),
+        SETTINGS,
+    ))
+    assert (got["_match_id"], got["_match_outcome"]) == ("C1", "update")
+
+
+def _synthetic(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = random.Random(seed)
+    firsts = _names(60)
+    lasts = ["Smith", "Garcia", "Müller", "Nguyen", "Kowalski", "O'Brien", "Tanaka", "Rossi"]
+    companies = ["Acme Inc", "Globex GmbH", "Initech LLC", "Umbrella Ltd", "Hooli"]
+    people: list[dict[str, Any]] = []
+    for i in range(n):
+        f, last, co = rng.choice(firsts), rng.choice(lasts), rng.choice(companies)
+        dom = co.split()[0].lower() + ".com"
+        people.append({
+            "first_name": f, "last_name": last, "company": co,
+            "email": f"{f.lower()}.{i}@{dom}" if rng.random() < 0.8 else None,
+            "phone": f"+1415555{i:04d}" if rng.random() < 0.7 else "+14155559999",
+            "country": "US", "city": rng.choice(["Boston", "Austin", None]),
+        })
+    records = [{**p, "id": f"C{i:04d}", "owner": f"O{i % 3}"} for i, p in enumerate(people)]
+    lead_rows = []
+    for p in rng.sample(people, n // 2):
+        q: dict[str, Any] = dict(p)
+        if rng.random() < 0.5:
+            q["email"] = None
+        if rng.random() < 0.3:
+            q["last_name"] = q["last_name"][:-1] + "x"
+        lead_rows.append(q)
+    lead_rows += lead_rows[: n // 10]  # some repeats
+    return leads(*lead_rows), crm(*records)
+
+
+def test_outputs_do_not_depend_on_crm_row_order() -> None:
+    frame, records = _synthetic(400, seed=7)
+    first = match_existing(frame, records, SETTINGS)
+    assert first.height > 50
+    for seed in range(3):
+        shuffled = records.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert match_existing(frame, shuffled, SETTINGS).equals(first)
+
+
+def test_output_schemas() -> None:
+    frame, records = _synthetic(100, seed=3)
+    assert match_existing(frame, records, SETTINGS).schema == pl.Schema({
+        "_idx": pl.UInt32, "_match_id": pl.String, "_match_score": pl.Float64,
+        "_match_reason": pl.String, "_match_outcome": pl.String, "_match_owner": pl.String,
+    })
+    assert find_duplicates(frame, SETTINGS).schema == pl.Schema(
+        {"_idx": pl.UInt32, "_duplicate_of": pl.UInt32, "_match_reason": pl.String}
+    )
+    empty = frame.clear()
+    assert match_existing(empty, records, SETTINGS).is_empty()
+    assert find_duplicates(empty, SETTINGS).is_empty()
+
+
+def test_every_score_is_within_thresholds_and_rounded() -> None:
+    frame, records = _synthetic(300, seed=11)
+    got = match_existing(frame, records, SETTINGS)
+    assert got["_match_score"].min() >= SETTINGS.review  # type: ignore[operator]
+    assert got["_match_score"].max() <= 1.0  # type: ignore[operator]
+    assert (got["_match_score"] == got["_match_score"].round(3)).all()
+    update = got.filter(pl.col("_match_outcome") == "update")
+    assert (update["_match_score"] >= SETTINGS.auto).all()
+
+
+# -- within-file duplicates -----------------------------------------------------------------
+
+
+def test_duplicates_keep_the_first_occurrence() -> None:
+    frame = leads(
+        person(),                                             # 0: kept
+        person(first_name="Ada", last_name="Byron", email="ada@byron.org", phone=None),  # 1
+        person(first_name="BOB", city="SF"),                   # 2: repeats 0 (email)
+        person(email=None, company="ACME CORP"),              # 3: repeats 0 (phone + name)
+        person(first_name="Ada", last_name="Byron", email="ada@byron.org", phone=None),  # 4
+    )
+    got = find_duplicates(frame, SETTINGS)
+    assert got["_idx"].to_list() == [2, 3, 4]
+    assert got["_duplicate_of"].to_list() == [0, 0, 1]
+    assert got["_match_reason"].to_list()[0] == "email exact"
+
+
+def test_a_repeat_of_a_repeat_points_at_the_first_occurrence() -> None:
+    frame = leads(
+        person(),                                     # 0
+        person(email="bob.fischer@gmail.com"),        # 1: repeats 0 by phone + name
+        person(email="bob.fischer@gmail.com", phone="+16505550100", company=None),  # 2: repeats 1
+    )
+    got = find_duplicates(frame, SETTINGS)
+    assert got["_duplicate_of"].to_list() == [0, 0]
+
+
+def test_thresholds_come_from_settings() -> None:
+    # name + company with another email scores at most 0.85: review by default,
+    # an update once `auto` is lowered below it... but never above the review cap
+    frame = leads(person(email="rfischer@acme.com", phone=None))
+    record = crm(person(id="C1", phone=None))
+    strict = MatchSettings(auto=0.99, review=0.9)
+    assert match_existing(frame, record, strict).is_empty()
+    assert one(match_existing(frame, record, MatchSettings(auto=0.95, review=0.5)))[
+        "_match_outcome"
+    ] == "review"
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="review <= auto"):
+        MatchSettings(auto=0.8, review=0.9)
+
+
+# -- against every kind of CRM export ---------------------------------------------------------
+
+EXPORTS = {
+    "salesforce data loader": "Id,OwnerId,FirstName,LastName,Email,Company,Phone,Country\n"
+    "00Q1,005A,Robert,Fischer,Robert.Fischer@ACME.com,Acme Inc.,(415) 555-0123,USA\n"
+    "00Q2,005B,Hamish,Fischer,hamish.fischer@acme.com,Acme Inc.,(415) 555-0123,USA\n",
+    "salesforce report": "Lead ID,Lead Owner,First Name,Last Name,Email,Company / Account,Phone\n"
+    '00Q1,Dana Rep,Robert,Fischer,robert.fischer@acme.com,"Acme, Inc.",+1 415 555 0123\n'
+    '00Q2,Sam Rep,Hamish,Fischer,hamish.fischer@acme.com,"Acme, Inc.",+1 415 555 0123\n'
+    '\n"Grand Totals (2 records)"\n\n"Confidential Information - Do Not Distribute"\n'
+    '"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."\n',
+    "hubspot": "Record ID,Contact owner,First Name,Last Name,Email,Company Name,Phone Number,"
+    "Country/Region\n"
+    "1,Kim,Robert,Fischer,robert.fischer@acme.com,ACME CORP,+14155550123,United States\n"
+    "2,Kim,Hamish,Fischer,hamish.fischer@acme.com,ACME CORP,+14155550123,United States\n",
+    "marketo": "Id,First Name,Last Name,Email Address,Company Name,Phone Number,Country\n"
+    "1,Robert,Fischer,robert.fischer@acme.com,Acme,415.555.0123,US\n"
+    "2,Hamish,Fischer,hamish.fischer@acme.com,Acme,415.555.0123,US\n",
+    "generic": "id,first_name,last_name,email,company,phone,country,owner\n"
+    "1,Robert,Fischer,,Acme,+14155550123,US,kim\n"
+    "2,Hamish,Fischer,,Acme,+14155550123,US,kim\n",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(EXPORTS))
+def test_leads_match_every_kind_of_crm_export(layout: str, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORTS[layout], encoding="utf-8")
+    records = load_existing([path])
+    # Bob, by phone and nickname; his colleague Hamish shares the switchboard number
+    lead = leads(person(first_name="Bob", email="bob@gmail.com", city=None))
+    got = one(match_existing(lead, records, SETTINGS))
+    first_id = records.sort("_crm_id")["_crm_id"][0]
+    assert (got["_match_id"], got["_match_outcome"]) == (first_id, "update")
+    assert got["_match_reason"].startswith("phone exact + name 0.98 (nickname)")
+
+
+def test_sparse_frames_with_missing_and_all_null_columns() -> None:
+    # a mapping with email and last name only; an export without names or phones
+    frame = pl.DataFrame(
+        {"email": ["a@x.com", "a@x.com", None], "last_name": ["Lee", "Lee", None],
+         "company": [None, None, None]}
+    ).with_row_index("_idx")
+    assert find_duplicates(frame, SETTINGS).rows() == [(1, 0, "email exact")]
+    records = pl.DataFrame({"_crm_id": [7, 8], "email": ["a@x.com", None]})
+    got = match_existing(frame.head(1), records, SETTINGS)
+    assert got.select("_idx", "_match_id", "_match_outcome").rows() == [(0, "7", "update")]
