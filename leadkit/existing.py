@@ -8,11 +8,14 @@ with a report footer). Its columns are recognized by name, its id column detecte
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 
+from leadkit import __version__
 from leadkit.errors import InputError
 from leadkit.mapping import CANONICAL_FIELDS, Mapping
 from leadkit.read import header_key as key
@@ -58,12 +61,43 @@ def _names() -> dict[str, list[str]]:
     return names
 
 
-def load_existing(paths: Sequence[Path], *, id_column: str | None = None) -> pl.DataFrame:
-    """All exports, standardized, with `_crm_id`, `_owner` and the matching fields."""
-    frames = [_load_one(Path(p), id_column) for p in paths]
+def load_existing(
+    paths: Sequence[Path], *, id_column: str | None = None, cache: Path | None = None
+) -> pl.DataFrame:
+    """All exports, standardized, with `_crm_id`, `_owner` and the matching fields.
+
+    With `cache`, each standardized export is kept there as Parquet, keyed by the file's
+    content, the id column and leadkit's version, so an unchanged export is read back
+    instead of standardized again.
+    """
+    frames = [_cached(Path(p), id_column, cache) for p in paths]
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFrame:
+    if cache is None or not path.is_file():
+        return _load_one(path, id_column)
+    digest = hashlib.sha256(f"{__version__}\0{id_column}\0".encode())
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    stored = cache / "crm" / f"{digest.hexdigest()}.parquet"
+    if stored.is_file():
+        try:
+            return pl.read_parquet(stored)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
+            stored.unlink(missing_ok=True)
+    frame = _load_one(path, id_column)
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stored.with_suffix(f".{os.getpid()}.tmp")
+        frame.write_parquet(tmp)
+        os.replace(tmp, stored)
+    except OSError:
+        pass  # a read-only or full cache folder only costs speed
+    return frame
 
 
 def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:

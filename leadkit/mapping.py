@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -248,14 +248,30 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def _allowed_keys(model: type[BaseModel], path: list[Any]) -> list[str]:
+    """The settings a model accepts at `path`, through dicts and optional values."""
     current: Any = model
     for part in path:
+        current = _model_in(current)
+        if isinstance(current, dict):  # a dict's key: the value's type is next
+            current = current["value"]
+            continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
-            break
+            return []
         current = field.annotation
-    fields = getattr(current, "model_fields", None)
+    fields = getattr(_model_in(current), "model_fields", None)
     return list(fields) if fields else []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The model an annotation holds: `X | None` -> X; `dict[str, X]` -> {"value": X}."""
+    if getattr(annotation, "model_fields", None) is not None:
+        return annotation
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return {"value": args[1]}
+    models = [a for a in args if getattr(a, "model_fields", None) is not None]
+    return models[0] if len(models) == 1 else annotation
 
 
 def _node_at(root: yaml.Node | None, path: list[Any], *, key: bool) -> yaml.Node | None:

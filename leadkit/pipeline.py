@@ -21,6 +21,7 @@ from leadkit.errors import InputError
 from leadkit.existing import load_existing
 from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
 from leadkit.match import MatchSettings, find_duplicates, match_existing
+from leadkit.normalizers._base import warm_up
 from leadkit.read import InputHints, Table, read_table
 from leadkit.remap import remap
 from leadkit.standardize import Settings, standardize
@@ -29,6 +30,8 @@ from leadkit.validate import ERRORS, Rules, validate
 from leadkit.write import OUTPUTS, output_path, report_path, to_target, write_csv, write_json
 
 Progress = Callable[[str], None]
+# Inputs above this many bytes are worth starting a second process for.
+_BIG = 5 << 20
 _FLAGS = ("email_role", "email_free", "email_disposable")
 
 
@@ -37,6 +40,7 @@ class Options:
     trace: bool = False
     bom: bool = False
     existing_id: str | None = None
+    cache: Path | None = None  # where standardized CRM exports are kept between runs
 
 
 @dataclass
@@ -82,8 +86,10 @@ def normalize(
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
+    if sum(_size(p) for p in [*inputs, *existing]) > _BIG:
+        warm_up()  # the second core's worker starts while the files are read
     started = time.perf_counter()
-    crm = load_existing(existing, id_column=options.existing_id) if existing else None
+    crm = load_existing(existing, id_column=options.existing_id, cache=options.cache) if existing else None
     crm_seconds = time.perf_counter() - started
     results = []
     for path in inputs:
@@ -93,6 +99,13 @@ def normalize(
             result.report["existing"] = {"files": [str(p) for p in existing], "records": crm.height}
         results.append(result)
     return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 def normalize_file(
@@ -179,13 +192,15 @@ def _write(
 
     matched = "_match_id" in leads.columns
     crm_id = [pl.col("_match_id").alias(target.id_column)] if matched else []
-    if matched and target.owner_column:
-        crm_id.append(pl.col("_match_owner").alias(target.owner_column))
-    explained = ["_match_id", "_match_score", "_match_reason"] if matched else []
+    why = [pl.col("_match_score"), pl.col("_match_reason")] if matched else []
+    # The owner is told, not written into the CRM's owner field: a report export gives
+    # a rep's name where Salesforce's OwnerId wants a user id, and an upsert keeps the
+    # record's owner anyway.
+    owner = [pl.col("_match_owner").alias("_existing_owner")] if matched else []
     frames = {
         "import": view("import"),
-        "updates": view("updates", before=crm_id),
-        "review": view("review", after=[pl.col(c) for c in explained]),
+        "updates": view("updates", before=crm_id, after=[*why, *owner]),
+        "review": view("review", after=[pl.col("_match_id"), *why] if matched else []),
         "duplicates": view(
             "duplicates", after=[pl.col("_duplicate_of"), pl.col("_dup_reason").alias("_match_reason")]
         ),

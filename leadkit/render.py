@@ -38,13 +38,13 @@ def summary(results: Sequence[RunResult], out_dir: Path) -> None:
     for r in results:
         rep = r.report
         c = rep["counts"]
-        t = Table(title=f"{r.input.name} → {out_dir}/ ({rep['rows']} rows, {rep['timings']['total']:.2f}s)",
-                  title_justify="left", show_header=False, box=None, pad_edge=False)
+        err.print(f"[bold]{r.input.name}[/] → {out_dir}/  ({rep['rows']:,} rows in {rep['timings']['total']:.2f}s)")
+        t = Table(show_header=False, box=None, pad_edge=False)
         t.add_column(justify="right")
         t.add_column()
         for name in ("import", "updates", "review", "duplicates", "rejects", "blank"):
             if c.get(name) or name in ("import", "rejects"):
-                t.add_row(f"{c.get(name, 0):,}", name)
+                t.add_row(f"  {c.get(name, 0):,}", name)
         err.print(t)
         top = list(rep["reject_reasons"].items())[:5]
         if top:

@@ -120,7 +120,8 @@ def _apply_value_maps(
     exprs: list[pl.Expr] = []
     for f in used:
         vm = maps[f]
-        lookup = {k.strip().casefold(): v for k, v in vm.map.items()}
+        # Polars' to_lowercase and Python's lower() agree (casefold would turn ß into ss).
+        lookup = {k.strip().lower(): v for k, v in vm.map.items()}
         key = pl.col(f).str.strip_chars().str.to_lowercase()
         hit = key.replace_strict(lookup, default=None, return_dtype=pl.String)
         miss = pl.col(f).is_not_null() & hit.is_null()
@@ -130,18 +131,25 @@ def _apply_value_maps(
 
 
 def _derive_website(out: pl.DataFrame) -> pl.DataFrame:
-    """An empty website takes the corporate email's domain (never a free-mail one)."""
-    pairs = out.select("email_domain", "email_free").unique().drop_nulls("email_domain")
-    derived = pairs.with_columns(
+    """An empty website takes the corporate email's domain: never a free-mail, disposable
+    or likely mistyped one (`gmial.com` is nobody's company)."""
+    unusable = pl.col("email_free").fill_null(False)
+    for flag in ("email_disposable",):
+        if flag in out.columns:
+            unusable = unusable | pl.col(flag).fill_null(False)
+    if "email_suggestion" in out.columns:
+        unusable = unusable | pl.col("email_suggestion").is_not_null()
+    domains = out.select("email_domain", unusable.alias("_skip")).unique().drop_nulls("email_domain")
+    derived = domains.with_columns(
         pl.Series(
             "_site",
-            [company_domain(d, bool(f)) for d, f in pairs.iter_rows()],
+            [company_domain(d, skip) for d, skip in domains.iter_rows()],
             dtype=pl.String,
         )
     )
-    out = out.join(
-        derived, on=["email_domain", "email_free"], how="left", nulls_equal=True, maintain_order="left"
+    out = out.with_columns(unusable.alias("_skip")).join(
+        derived, on=["email_domain", "_skip"], how="left", nulls_equal=True, maintain_order="left"
     )
     if "website" not in out.columns:
         out = out.with_columns(pl.lit(None, dtype=pl.String).alias("website"))
-    return out.with_columns(pl.coalesce("website", "_site").alias("website")).drop("_site")
+    return out.with_columns(pl.coalesce("website", "_site").alias("website")).drop("_site", "_skip")

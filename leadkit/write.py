@@ -86,7 +86,7 @@ def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
 def write_csv(frame: pl.DataFrame, path: Path, *, bom: bool = False) -> None:
     """Write `frame` with every cell neutralized, atomically."""
     safe = frame.with_columns(
-        neutralize_expr(pl.col(c)) for c, t in frame.schema.items() if t == pl.String
+        neutralize_expr(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String
     )
     with atomic_file(path, "wb") as fh:
         safe.write_csv(fh, include_bom=bom, null_value="")
@@ -98,12 +98,19 @@ def write_json(data: dict[str, Any], path: Path) -> None:
         fh.write("\n")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_file(path: Path, mode: str) -> Iterator[IO[Any]]:
     """A file that appears under `path` only once it is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; colleagues must read outputs
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as fh:
             yield fh

@@ -74,3 +74,16 @@ def test_all_problems_reported_at_once_in_file_order() -> None:
 def test_missing_mapping_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match="mapping file not found"):
         load_mapping(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("columns:\n  email: E\ncustom:\n  X:\n    colum: A\n",
+         "m.yaml:5:5: custom.X.colum: unknown setting 'colum' - did you mean 'column'?"),
+        ("columns:\n  email: E\ninput:\n  delimeter: ';'\n",
+         "m.yaml:4:3: input.delimeter: unknown setting 'delimeter' - did you mean 'delimiter'?"),
+    ],
+)
+def test_did_you_mean_inside_nested_settings(text: str, expected: str) -> None:
+    assert problems(text) == [expected]

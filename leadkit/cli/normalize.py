@@ -25,12 +25,16 @@ def normalize(
     ] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")] = False,
     bom: Annotated[bool, typer.Option("--bom", help="Write a UTF-8 BOM so Excel opens the CSVs right.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not reuse or keep the standardized CRM export.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report(s) as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Read partner files, apply the mapping, write the CRM import files and a report."""
     from leadkit import render
+    from leadkit.cache import cache_dir as default_cache_dir
     from leadkit.mapping import load_mapping
     from leadkit.pipeline import Options
     from leadkit.pipeline import normalize as run
@@ -43,7 +47,12 @@ def normalize(
                 loaded,
                 out,
                 existing=existing or [],
-                options=Options(trace=trace, bom=bom, existing_id=existing_id),
+                options=Options(
+                    trace=trace,
+                    bom=bom,
+                    existing_id=existing_id,
+                    cache=None if no_cache else default_cache_dir(),
+                ),
                 progress=on_stage,
             )
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes

@@ -10,10 +10,21 @@ million-row column with 40,000 distinct values costs 40,000 calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+import atexit
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, NamedTuple, TypeVar
 
 import polars as pl
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many distinct values a second process costs more than it saves.
+PARALLEL_MIN = 20_000
+_pool: ProcessPoolExecutor | None = None
 
 
 class Normalized(NamedTuple):
@@ -30,7 +41,7 @@ def map_unique(
     The result has one row per row of `col`, in order. Nulls stay null with no code.
     """
     uniq = col.drop_nulls().unique()
-    results = [fn(v) for v in uniq.to_list()]
+    results = apply_all(fn, uniq.to_list())
     lookup = pl.DataFrame(
         {
             "_key": uniq,
@@ -57,7 +68,7 @@ def map_unique_with(
     uniq = frame.filter(pl.col("_key").is_not_null()).unique(maintain_order=False)
     keys = uniq["_key"].to_list()
     ctxs = uniq["_ctx"].to_list()
-    results = [fn(k, c) for k, c in zip(keys, ctxs, strict=True)]
+    results = apply_all(_Star(fn), list(zip(keys, ctxs, strict=True)))
     lookup = uniq.with_columns(
         pl.Series("value", [r.value for r in results], dtype=pl.String),
         pl.Series("code", [r.code for r in results], dtype=pl.String),
@@ -65,3 +76,54 @@ def map_unique_with(
     return frame.join(
         lookup, on=["_key", "_ctx"], how="left", nulls_equal=True, maintain_order="left"
     ).select("value", "code")
+
+
+class _Star:
+    """fn(*args) as a picklable one-argument callable."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, args: tuple[Any, ...]) -> Any:
+        return self.fn(*args)
+
+
+def _run(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
+    return [fn(v) for v in values]
+
+
+def apply_all(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
+    """`[fn(v) for v in values]`, on both cores when there are enough values.
+
+    A worker process takes the second half while this process does the first, so the
+    worker's start-up overlaps useful work. `fn` must be a module-level function (picklable)
+    and pure. LEADKIT_WORKERS=1 turns the second core off.
+    """
+    if len(values) < PARALLEL_MIN or _workers() < 2:
+        return _run(fn, values)
+    half = len(values) // 2
+    future = _executor().submit(_run, fn, values[half:])
+    first = _run(fn, values[:half])
+    return first + future.result()
+
+
+def warm_up() -> None:
+    """Start the worker process early, so it is ready when a big column needs it."""
+    if _workers() >= 2:
+        _executor().submit(int)
+
+
+def _workers() -> int:
+    env = os.environ.get("LEADKIT_WORKERS")
+    if env and env.isdigit():
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # spawn, not fork: forking a process that runs Polars' thread pool can deadlock.
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+    return _pool

@@ -30,7 +30,8 @@ from leadkit.normalizers.text import clean_text, clean_text_expr
 
 POSTAL_CODE_INVALID = "postal_code_invalid"
 
-_POSTAL_MARK = re.compile(r"^[〒\s]+")
+# The Japanese postal mark, and the `z:` Meta lead-ads downloads put before a ZIP.
+_POSTAL_MARK = re.compile(r"^(?:[〒\s]+|[zZ]:\s*)")
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d"})
 
 Rule = Callable[[str], str | None]

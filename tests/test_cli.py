@@ -1,0 +1,109 @@
+"""The command line's contract: exit codes, one clear line on stderr, nothing on stdout."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadkit.cli import app
+
+ROOT = Path(__file__).parent.parent
+ZOOM = ROOT / "examples" / "zoom_webinar_attendees.csv"
+ZOOM_MAP = ROOT / "mappings" / "zoom_webinar.yaml"
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args], terminal_width=100)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_normalize_writes_five_csvs_and_report(tmp_path: Path) -> None:
+    code, out, err = run("normalize", ZOOM, "-m", ZOOM_MAP, "-o", tmp_path)
+    assert code == 0, err
+    assert out == ""
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(
+        f"zoom_webinar_attendees.{k}" for k in
+        ("import.csv", "updates.csv", "review.csv", "duplicates.csv", "rejects.csv", "report.json")
+    )
+    assert "import" in err and "rejects" in err
+
+
+def test_json_prints_the_report_that_was_written(tmp_path: Path) -> None:
+    code, out, _ = run("normalize", ZOOM, "-m", ZOOM_MAP, "-o", tmp_path, "--json", "-q")
+    assert code == 0
+    written = json.loads((tmp_path / "zoom_webinar_attendees.report.json").read_text())
+    assert json.loads(out) == written
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
+    empty = tmp / "empty.csv"
+    empty.write_bytes(b"")
+    binary = tmp / "image.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    corrupt = tmp / "scan.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 this is not really a zip")
+    bad_yaml = tmp / "bad.yaml"
+    bad_yaml.write_text("columns: [email\n")
+    unknown_field = tmp / "unknown.yaml"
+    unknown_field.write_text("columns:\n  emial: Email\n")
+    lacks = tmp / "lacks.yaml"
+    lacks.write_text("columns:\n  email: Email\n  phone: 'Phone #'\n")
+    return {
+        "missing file": (["normalize", tmp / "nope.csv", "-m", ZOOM_MAP], "nope.csv"),
+        "directory": (["normalize", tmp, "-m", ZOOM_MAP], str(tmp.name)),
+        "empty file": (["normalize", empty, "-m", ZOOM_MAP], "empty.csv"),
+        "binary file": (["normalize", binary, "-m", ZOOM_MAP], "image.csv"),
+        "corrupt xlsx": (["normalize", corrupt, "-m", ZOOM_MAP], "scan.xlsx"),
+        "malformed yaml": (["normalize", ZOOM, "-m", bad_yaml], "malformed YAML"),
+        "unknown field": (["normalize", ZOOM, "-m", unknown_field], "did you mean 'email'"),
+        "missing mapping": (["normalize", ZOOM, "-m", tmp / "none.yaml"], "mapping file not found"),
+        "header the file lacks": (["normalize", ZOOM, "-m", lacks], "'Phone #'"),
+        "unknown target": (["targets", "dynamics"], "unknown target 'dynamics'"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing file", "directory", "empty file", "binary file", "corrupt xlsx", "malformed yaml",
+     "unknown field", "missing mapping", "header the file lacks", "unknown target"],
+)
+def test_user_errors_exit_2_with_one_line(case: str, tmp_path: Path) -> None:
+    args, needle = _bad_inputs(tmp_path)[case]
+    code, out, err = run(*args, "-o", tmp_path / "out") if args[0] == "normalize" else run(*args)
+    assert code == 2, (case, err)
+    assert needle in err
+    assert err.startswith("leadkit: ")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert out == ""
+
+
+def test_reject_rate_limit_exits_1(tmp_path: Path) -> None:
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(ZOOM_MAP.read_text() + "limits:\n  max_reject_rate: 0.01\n")
+    code, _, err = run("normalize", ZOOM, "-m", strict, "-o", tmp_path)
+    assert code == 1
+    assert "above the mapping's limit" in err
+
+
+def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "leadkit", "normalize", str(tmp_path / "nope.csv"), "-m", str(ZOOM_MAP)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "nope.csv" in proc.stderr
+
+
+def test_targets_and_codes_list() -> None:
+    code, out, _ = run("targets")
+    assert code == 0 and "salesforce" in out and "Record ID" in out
+    code, out, _ = run("codes")
+    assert code == 0 and "email_invalid" in out
