@@ -1,8 +1,10 @@
 """Stage 4: SPEC's default rules, the target's and mapping's required fields and limits.
 
 Each field's reason code decides an action: the catalogue's `reject` codes always reject
-the row (an email that is present but invalid); `issue` codes follow the mapping's
-per-field policy (`keep` by default, `blank`, or `reject`); `flag` codes are only counted.
+the row (an email that is present but invalid); `issue` codes (an impossible phone, an
+unknown country, a value longer than the CRM field allows) follow the mapping's per-field
+policy (`keep` by default, as SPEC says, `blank`, or `reject`); `flag` codes are only
+counted.
 The row's rejecting reasons are written to `_errors` as `field:code` items joined by `; `.
 """
 
@@ -17,8 +19,6 @@ from leadkit.mapping import CANONICAL_FIELDS, Mapping, Policy
 from leadkit.targets import Target
 
 ERRORS = "_errors"
-# Lengths beyond a CRM field's limit make the CRM refuse the row, so reject by default.
-_TOO_LONG_DEFAULT: Policy = "reject"
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,6 @@ class Rules:
         """What a code on a field does to the row: keep, blank the value, or reject."""
         if code == "value_unmapped":
             return "reject" if self.unmapped.get(field) == "reject" else "keep"
-        if code == "too_long":
-            return self.policies.get(field, _TOO_LONG_DEFAULT)
         severity = CODES[code].severity if code in CODES else "issue"
         if severity == "reject":
             return "reject"
@@ -82,7 +80,9 @@ def validate(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         present = pl.col(f).is_not_null() if f in std.columns else pl.lit(False)
         reasons.append(pl.when(~present).then(pl.lit(f"{f}:required_missing")))
     if "email" not in rules.required:
-        reasons.append(pl.when(~_has_contact(std)).then(pl.lit("email:no_contact")))
+        # An email that is present but invalid already rejects the row and says why.
+        no_email = pl.col("email").is_null() if "email" in std.columns else pl.lit(True)
+        reasons.append(pl.when(no_email & ~_has_contact(std)).then(pl.lit("email:no_contact")))
 
     if not reasons:
         return std.with_columns(pl.lit(None, dtype=pl.String).alias(ERRORS))
