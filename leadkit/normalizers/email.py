@@ -508,7 +508,7 @@ _SCHEMA = {
 
 
 def _domain_table(domains: pl.Series) -> pl.DataFrame:
-    """Per distinct domain: `email_free`, `email_disposable`, `_suggested` (a domain)."""
+    """Per distinct domain: `email_disposable`, `_suggested` (a domain, or null)."""
     domains = domains.drop_nulls()
     frame = pl.DataFrame({"email_domain": domains}, schema={"email_domain": pl.String})
     d = pl.col("email_domain")
@@ -522,7 +522,6 @@ def _domain_table(domains: pl.Series) -> pl.DataFrame:
         disposable = disposable | (parent.str.contains(".", literal=True) & parent.is_in(blocklist))
     simple = d.str.contains(r"^[\x00-\x7f]*$") & (d.str.count_matches(".", literal=True) <= 4)
     frame = frame.with_columns(
-        d.is_in(pl.Series(sorted(FREE_DOMAINS), dtype=pl.String).implode()).alias("email_free"),
         pl.when(simple).then(disposable).alias("email_disposable"),
         _maybe_typo(domains).alias("_maybe_typo"),
     )
@@ -539,7 +538,6 @@ def _domain_table(domains: pl.Series) -> pl.DataFrame:
     )
     return frame.join(fixes, on="email_domain", how="left").select(
         "email_domain",
-        "email_free",
         pl.coalesce("email_disposable", "_disp").alias("email_disposable"),
         "_suggested",
     )
