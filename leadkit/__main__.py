@@ -1,3 +1,5 @@
 from leadkit.cli import main
 
-main()
+# Guarded: worker processes (spawned for the second core) import this module again.
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Timing deadlines fail on a loaded CI machine without saying anything about correctness.
+settings.register_profile("leadkit", deadline=None)
+settings.load_profile("leadkit")
 
 ROOT = Path(__file__).parent.parent
 BENCH = ROOT.parent / "shared" / "bench"

@@ -25,6 +25,7 @@ R = TypeVar("R")
 # Below this many distinct values a second process costs more than it saves.
 PARALLEL_MIN = 20_000
 _pool: ProcessPoolExecutor | None = None
+_broken = False  # set when the worker cannot run here; everything then runs in-process
 
 
 class Normalized(NamedTuple):
@@ -99,12 +100,24 @@ def apply_all(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
     worker's start-up overlaps useful work. `fn` must be a module-level function (picklable)
     and pure. LEADKIT_WORKERS=1 turns the second core off.
     """
-    if len(values) < PARALLEL_MIN or _workers() < 2:
+    if len(values) < PARALLEL_MIN or _workers() < 2 or _broken:
         return _run(fn, values)
     half = len(values) // 2
-    future = _executor().submit(_run, fn, values[half:])
+    try:
+        future = _executor().submit(_run, fn, values[half:])
+    except Exception:  # noqa: BLE001 - no second process: one core still gives the answer
+        return _disable_and_run(fn, values)
     first = _run(fn, values[:half])
-    return first + future.result()
+    try:
+        return first + future.result()
+    except Exception:  # noqa: BLE001 - e.g. a worker that cannot import __main__ (a REPL)
+        return first + _disable_and_run(fn, values[half:])
+
+
+def _disable_and_run(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
+    global _broken
+    _broken = True
+    return _run(fn, values)
 
 
 def warm_up() -> None:
