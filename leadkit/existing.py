@@ -38,17 +38,13 @@ _EXTRA_NAMES: dict[str, tuple[str, ...]] = {
     "mobile_phone": ("Mobile", "Mobile Phone", "MobilePhone"),
     "street": ("Street", "Address", "Street Address"),
     "city": ("City",),
-    "state": ("State/Province", "State", "StateCode", "State/Region", "Province", "Region"),
-    "postal_code": ("Zip/Postal Code", "PostalCode", "Postal Code", "Zip", "ZIP Code"),
     "country": ("Country", "CountryCode", "Country/Region", "Country Code"),
-    "website": ("Website", "Website URL", "Domain"),
 }
 _ID_NAMES = ("Lead ID", "Contact ID", "Record ID", "Id", "ID", "id", "Lead Id", "Marketo ID", "Marketo Id")
 _OWNER_NAMES = ("Lead Owner", "Contact owner", "Owner", "OwnerId", "Owner ID", "owner", "Lead Owner Email Address")
-# Only what matching compares is read from the export.
+# Only what matching compares is read from the export (see match._LEAD_COLUMNS).
 _MATCH_FIELDS = (
-    "email", "first_name", "last_name", "company", "phone", "mobile_phone",
-    "city", "state", "postal_code", "country", "website",
+    "email", "first_name", "last_name", "company", "phone", "mobile_phone", "city", "country",
 )
 
 

@@ -21,8 +21,8 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized
-from leadkit.normalizers.text import clean_text
+from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers.text import clean_text, clean_text_expr
 
 COMPANY_INVALID = "company_invalid"
 
@@ -127,28 +127,22 @@ def company_key(raw: str) -> str | None:
 
 
 def standardize_company(col: pl.Series) -> pl.DataFrame:
-    """`company`, `company__code`, `company_key`; each distinct name is handled once."""
-    col = col.cast(pl.String)
-    uniq = col.drop_nulls().unique()
-    names = uniq.to_list()
-    shown = [normalize_company(v) for v in names]
-    lookup = pl.DataFrame(
-        {
-            "_key": uniq,
-            "company": [r.value for r in shown],
-            "company__code": [r.code for r in shown],
-            "company_key": [company_key(v) for v in names],
-        },
-        schema={
-            "_key": pl.String,
-            "company": pl.String,
-            "company__code": pl.String,
-            "company_key": pl.String,
-        },
+    """`company`, `company__code`, `company_key`.
+
+    The display form is a Polars expression over the column (`normalize_company`'s rules);
+    the key, which needs Python, runs once per distinct cleaned name, on both cores when
+    there are many.
+    """
+    shown = col.cast(pl.String).to_frame("_raw").select(clean_text_expr(pl.col("_raw")).alias("company"))
+    uniq = shown["company"].drop_nulls().unique()
+    keys = pl.DataFrame(
+        {"company": uniq, "company_key": apply_all(company_key, uniq.to_list())},
+        schema={"company": pl.String, "company_key": pl.String},
     )
-    return (
-        col.rename("_key")
-        .to_frame()
-        .join(lookup, on="_key", how="left", maintain_order="left")
-        .select("company", "company__code", "company_key")
+    return shown.join(keys, on="company", how="left", maintain_order="left").select(
+        "company",
+        pl.when(pl.col("company").is_not_null() & ~pl.col("company").str.contains(r"[\p{L}\p{N}]"))
+        .then(pl.lit(COMPANY_INVALID))
+        .alias("company__code"),
+        "company_key",
     )
