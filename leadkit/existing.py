@@ -99,7 +99,8 @@ def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFra
 def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
     names = _names()
     ids = [id_column] if id_column else list(_ID_NAMES)
-    expected: list[str | list[str]] = [list(v) for v in names.values()] + [ids]
+    expected: list[str | list[str]] = [list(v) for v in names.values()]
+    expected.append(ids)
     table = read_table(path, expected_headers=expected)
     have = {key(c): c for c in table.frame.columns if not c.startswith("_")}
 

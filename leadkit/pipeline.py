@@ -249,7 +249,7 @@ def _report(
     )
     flags = {f: int(leads[f].sum()) for f in _FLAGS if f in leads.columns}
     if "email_suggestion" in leads.columns:
-        flags["email_typo"] = leads["email_suggestion"].is_not_null().sum()
+        flags["email_typo"] = int(leads["email_suggestion"].is_not_null().sum())
     if info.extra_cell_rows:
         flags["extra_cells"] = info.extra_cell_rows
     mapped = set(job.spec.columns) | set(job.spec.constants)

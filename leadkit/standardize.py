@@ -19,7 +19,7 @@ from leadkit.mapping import CANONICAL_FIELDS, Mapping, ValueMap
 from leadkit.normalizers.boolean import standardize_bool
 from leadkit.normalizers.company import standardize_company
 from leadkit.normalizers.country import standardize_country, standardize_state
-from leadkit.normalizers.dates import standardize_date
+from leadkit.normalizers.dates import Order, standardize_date
 from leadkit.normalizers.email import standardize_email
 from leadkit.normalizers.name import standardize_names
 from leadkit.normalizers.phone import standardize_phone
@@ -36,7 +36,7 @@ class Settings:
     """What standardization needs from the mapping."""
 
     default_country: str | None = None
-    date_order: str | None = None
+    date_order: Order | None = None
     value_maps: dict[str, ValueMap] = field(default_factory=dict)
     derive_website: bool = False
 
@@ -45,7 +45,7 @@ class Settings:
         return cls(
             default_country=mapping.default_country,
             date_order=mapping.dates.order,
-            value_maps=dict(mapping.values),
+            value_maps={str(f): vm for f, vm in mapping.values.items()},
             derive_website="website" in mapping.columns or "website" in mapping.constants,
         )
 

@@ -34,7 +34,7 @@ class Rules:
         return cls(
             required=tuple(required),
             max_length={f: s.max_length for f, s in target.fields.items() if s.max_length},
-            policies=dict(mapping.invalid),
+            policies={str(f): p for f, p in mapping.invalid.items()},
             unmapped={f: vm.unmapped for f, vm in mapping.values.items()},
         )
 

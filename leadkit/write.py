@@ -71,10 +71,10 @@ def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
         )
     if "state" in cols and "country" in cols and target.state_form == "name":
         pairs = leads.select("country", "state").drop_nulls().unique()
-        names = pairs.with_columns(
+        state_names = pairs.with_columns(
             pl.Series("_name", [state_name(c, s) for c, s in pairs.iter_rows()], dtype=pl.String)
         )
-        leads = leads.join(names, on=["country", "state"], how="left", maintain_order="left")
+        leads = leads.join(state_names, on=["country", "state"], how="left", maintain_order="left")
         leads = leads.with_columns(pl.coalesce("_name", "state").alias("state")).drop("_name")
     if "country" in cols and target.country_form == "name":
         codes = leads["country"].drop_nulls().unique().to_list()
