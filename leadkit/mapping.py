@@ -119,6 +119,11 @@ class Mapping(_Spec):
     invalid: dict[CanonicalField, Policy] = Field(
         default_factory=dict, description="Per field: keep, blank or reject an invalid value."
     )
+    flag_columns: bool = Field(
+        False,
+        description="Add _email_role, _email_free, _email_disposable, _email_suggestion and "
+        "_phone_type columns to the CRM files.",
+    )
     dates: DatesSpec = DatesSpec()
     matching: MatchingSpec = MatchingSpec()
     limits: LimitsSpec = LimitsSpec()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from leadkit import __version__
+from leadkit.codes import CODES
 from leadkit.errors import InputError
 from leadkit.existing import load_existing
 from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
@@ -33,6 +34,7 @@ Progress = Callable[[str], None]
 # Inputs above this many bytes are worth starting a second process for.
 _BIG = 5 << 20
 _FLAGS = ("email_role", "email_free", "email_disposable")
+_FLAG_COLUMNS = (*_FLAGS, "email_suggestion", "phone_type", "mobile_phone_type")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Options:
     bom: bool = False
     existing_id: str | None = None
     cache: Path | None = None  # where standardized CRM exports are kept between runs
+    issues: bool = False  # also write X.issues.csv: one record per problem found
+    check_deliverability: bool = False  # look up each email domain's MX record (DNS)
 
 
 @dataclass
@@ -57,12 +61,14 @@ class RunResult:
 class Job:
     """A mapping made ready to run: its target resolved, its settings derived."""
 
-    def __init__(self, mapping: LoadedMapping) -> None:
+    def __init__(self, mapping: LoadedMapping, options: Options = Options()) -> None:
         self.mapping = mapping
         self.spec = mapping.spec
         where = mapping.path.parent if mapping.path else None
         self.target: Target = load_target(self.spec.target, relative_to=where)
-        self.settings = Settings.from_mapping(self.spec)
+        self.settings = replace(
+            Settings.from_mapping(self.spec), check_deliverability=options.check_deliverability
+        )
         self.rules = Rules.of(self.spec, self.target)
         self.match = MatchSettings(auto=self.spec.matching.auto, review=self.spec.matching.review)
         i = self.spec.input
@@ -81,7 +87,7 @@ def normalize(
     progress: Progress | None = None,
 ) -> list[RunResult]:
     """Run the main job on each input; the CRM export is read once for all of them."""
-    job = Job(mapping)
+    job = Job(mapping, options)
     stems = [Path(p).stem for p in inputs]
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
@@ -129,15 +135,18 @@ def normalize_file(
 
     table = read_table(path, expected_headers=job.spec.source_headers(), hints=job.hints)
     stage("read")
-    leads = remap(table, job.spec)
+    raw = remap(table, job.spec)
     stage("remap")
-    leads = standardize(leads, job.settings)
+    leads = standardize(raw, job.settings)
     stage("standardize")
     leads = validate(leads, job.rules).with_row_index("_idx")
     stage("validate")
     leads, matched = _route(leads, crm, job)
     stage("match")
     outputs = _write(table, leads, job, out_dir, path.stem, options)
+    if options.issues:
+        outputs["issues"] = out_dir / f"{path.stem}.issues.csv"
+        write_csv(issue_records(raw, leads), outputs["issues"], bom=options.bom)
     stage("write")
     timings["total"] = round(sum(timings.values()), 3)
     report = _report(table, leads, job, outputs, timings, matched)
@@ -182,11 +191,14 @@ def _write(
     target = job.target
     row = [pl.col("_row")] if options.trace else []
 
+    flags = [pl.col(c).alias(f"_{c}") for c in _FLAG_COLUMNS if c in leads.columns]
+    flags = flags if job.spec.flag_columns else []
+
     def view(outcome: str, before: Sequence[pl.Expr] = (), after: Sequence[pl.Expr] = ()) -> pl.DataFrame:
         """The rows of one outcome in the target's columns, with their extra columns."""
         subset = leads.filter(pl.col("_outcome") == outcome)
         return pl.concat(
-            [subset.select(*row, *before), to_target(subset, target), subset.select(after)],
+            [subset.select(*row, *before), to_target(subset, target), subset.select(*flags, *after)],
             how="horizontal",
         )
 
@@ -211,6 +223,46 @@ def _write(
         paths[name] = output_path(out_dir, stem, name)
         write_csv(frame, paths[name], bom=options.bom)
     return paths
+
+
+def issue_records(raw: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
+    """Every problem as a record: `_row`, `field`, `code`, `value` (as the file had it),
+    `detail` (the code's title, or the suggested email)."""
+    parts = []
+    for f in CANONICAL_FIELDS:
+        code_col = f"{f}__code"
+        if code_col in leads.columns and f in raw.columns:
+            parts.append(
+                leads.select("_row", pl.lit(f).alias("field"), pl.col(code_col).alias("code"))
+                .with_columns(raw[f].alias("value"))
+                .filter(pl.col("code").is_not_null())
+            )
+    if "email_suggestion" in leads.columns:
+        parts.append(
+            leads.select(
+                "_row", pl.lit("email").alias("field"), pl.lit("email_typo").alias("code"),
+                raw["email"].alias("value"), pl.col("email_suggestion").alias("detail"),
+            ).filter(pl.col("detail").is_not_null())
+        )
+    for flag in _FLAGS:
+        if flag in leads.columns:
+            parts.append(
+                leads.select("_row", pl.lit("email").alias("field"), pl.lit(flag).alias("code"))
+                .with_columns(raw["email"].alias("value"))
+                .filter(leads[flag].fill_null(False))
+            )
+    schema = {"_row": pl.Int64, "field": pl.String, "code": pl.String, "value": pl.String, "detail": pl.String}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    records = pl.concat(parts, how="diagonal_relaxed").sort("_row", maintain_order=True)
+    titles = {c.code: c.title for c in CODES.values()}
+    return records.select(
+        "_row", "field", "code", "value",
+        pl.coalesce(
+            "detail" if "detail" in records.columns else pl.lit(None, dtype=pl.String),
+            pl.col("code").replace_strict(titles, default=None, return_dtype=pl.String),
+        ).alias("detail"),
+    )
 
 
 def _rejects_view(table: Table, leads: pl.DataFrame, row: list[pl.Expr]) -> pl.DataFrame:

@@ -20,9 +20,9 @@ from leadkit.normalizers.boolean import standardize_bool
 from leadkit.normalizers.company import standardize_company
 from leadkit.normalizers.country import standardize_country, standardize_state
 from leadkit.normalizers.dates import Order, standardize_date
-from leadkit.normalizers.email import standardize_email
+from leadkit.normalizers.email import check_deliverability, standardize_email
 from leadkit.normalizers.name import standardize_names
-from leadkit.normalizers.phone import standardize_phone
+from leadkit.normalizers.phone import phone_types, standardize_phone
 from leadkit.normalizers.postal import standardize_postal
 from leadkit.normalizers.text import clean_text_expr
 from leadkit.normalizers.website import company_domain, standardize_website
@@ -39,6 +39,8 @@ class Settings:
     date_order: Order | None = None
     value_maps: dict[str, ValueMap] = field(default_factory=dict)
     derive_website: bool = False
+    check_deliverability: bool = False  # DNS: off unless asked (private and deterministic)
+    phone_type: bool = False
 
     @classmethod
     def from_mapping(cls, mapping: Mapping) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             date_order=mapping.dates.order,
             value_maps={str(f): vm for f, vm in mapping.values.items()},
             derive_website="website" in mapping.columns or "website" in mapping.constants,
+            phone_type=mapping.flag_columns,
         )
 
 
@@ -70,7 +73,10 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     region = country.fill_null(settings.default_country) if settings.default_country else country
 
     if "email" in present:
-        parts.append(standardize_email(col("email")))
+        emails = standardize_email(col("email"))
+        if settings.check_deliverability:
+            emails = _mark_undeliverable(emails)
+        parts.append(emails)
     if present & {"first_name", "last_name", "full_name"}:
         parts.append(
             standardize_names(
@@ -83,7 +89,11 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         parts.append(standardize_company(col("company")))
     for name in ("phone", "mobile_phone"):
         if name in present:
-            parts.append(standardize_phone(col(name), region, name=name))
+            phones = standardize_phone(col(name), region, name=name)
+            if settings.phone_type:
+                valid = phones.select(pl.when(pl.col(f"{name}__code").is_null()).then(pl.col(name)))
+                phones = phones.with_columns(phone_types(valid.to_series()).alias(f"{name}_type"))
+            parts.append(phones)
     if "state" in present:
         parts.append(standardize_state(col("state"), country))
     if "postal_code" in present:
@@ -110,6 +120,21 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
             for f in unmapped
         ).drop(f"_unmapped:{f}" for f in unmapped)
     return out
+
+
+def _mark_undeliverable(emails: pl.DataFrame) -> pl.DataFrame:
+    """`email_undeliverable` on valid addresses whose domain accepts no mail (one DNS
+    look-up per domain)."""
+    valid = emails.filter(pl.col("email__code").is_null())["email_domain"].drop_nulls()
+    dead = check_deliverability(valid.to_list())
+    if not dead:
+        return emails
+    return emails.with_columns(
+        pl.when(pl.col("email__code").is_null() & pl.col("email_domain").is_in(sorted(dead)))
+        .then(pl.lit("email_undeliverable"))
+        .otherwise(pl.col("email__code"))
+        .alias("email__code")
+    )
 
 
 def _apply_value_maps(

@@ -107,3 +107,10 @@ def test_targets_and_codes_list() -> None:
     assert code == 0 and "salesforce" in out and "Record ID" in out
     code, out, _ = run("codes")
     assert code == 0 and "email_invalid" in out
+
+
+def test_readme_lists_every_reason_code() -> None:
+    from leadkit.codes import CODES
+
+    readme = (ROOT / "README.md").read_text()
+    assert [c for c in CODES if f"| `{c}` |" not in readme] == []

@@ -28,6 +28,16 @@ def normalize(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not reuse or keep the standardized CRM export.")
     ] = False,
+    issues: Annotated[
+        bool, typer.Option("--issues", help="Also write X.issues.csv: one record per problem found.")
+    ] = False,
+    check_deliverability: Annotated[
+        bool,
+        typer.Option(
+            "--check-deliverability",
+            help="Look up each email domain's MX record (DNS; off by default, private and deterministic).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report(s) as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     debug: DebugOpt = False,
@@ -52,6 +62,8 @@ def normalize(
                     bom=bom,
                     existing_id=existing_id,
                     cache=None if no_cache else default_cache_dir(),
+                    issues=issues,
+                    check_deliverability=check_deliverability,
                 ),
                 progress=on_stage,
             )

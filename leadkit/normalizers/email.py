@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import polars as pl
 from disposable_email_domains import blocklist as _DISPOSABLE
@@ -582,3 +583,36 @@ def standardize_email(col: pl.Series) -> pl.DataFrame:
         .select(list(_SCHEMA))
         .cast(_SCHEMA)  # type: ignore[arg-type]
     )
+
+
+# --- deliverability (optional; needs DNS) ---------------------------------------------
+
+
+def domain_accepts_mail(domain: str, resolver: Any = None) -> bool | None:
+    """Whether `domain` has an MX record (or, failing that, an address): email-validator's
+    own deliverability rules. None when DNS could not answer (no network, a timeout), so
+    a flaky resolver never rejects anyone."""
+    import dns.resolver
+    from email_validator import EmailUndeliverableError
+    from email_validator.deliverability import validate_email_deliverability
+
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+        info = validate_email_deliverability(ascii_domain, domain, dns_resolver=resolver)
+    except EmailUndeliverableError as e:
+        # Only DNS's own answers are a "no": the library also wraps any unexpected error.
+        definite = e.__cause__ is None or isinstance(e.__cause__, dns.resolver.NXDOMAIN | dns.resolver.NoAnswer)
+        return False if definite else None
+    except Exception:  # noqa: BLE001 - DNS trouble is "unknown", never "undeliverable"
+        return None
+    return None if info.get("unknown-deliverability") else True
+
+
+def check_deliverability(domains: Sequence[str], lookup: Callable[[str], bool | None] = domain_accepts_mail) -> set[str]:
+    """The domains among `domains` that accept no mail; each looked up once, concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    unique = sorted(set(domains))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lookup, unique))
+    return {d for d, ok in zip(unique, answers, strict=True) if ok is False}
