@@ -86,6 +86,19 @@ class MatchingSpec(_Spec):
         return self
 
 
+class DuplicatesSpec(_Spec):
+    """What happens to a repeat's values: by default the first occurrence is kept as is."""
+
+    merge: bool = Field(
+        False, description="Fill the kept row's empty fields from its repeats (first non-empty wins)."
+    )
+    sum: list[str] = Field(
+        default_factory=list,
+        description="Fields or custom columns added up across the repeats (a Zoom attendee's "
+        "minutes over several join sessions).",
+    )
+
+
 class LimitsSpec(_Spec):
     max_reject_rate: float | None = Field(
         None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
@@ -126,6 +139,7 @@ class Mapping(_Spec):
     )
     dates: DatesSpec = DatesSpec()
     matching: MatchingSpec = MatchingSpec()
+    duplicates: DuplicatesSpec = DuplicatesSpec()
     limits: LimitsSpec = LimitsSpec()
 
     @field_validator("default_country")
@@ -138,6 +152,17 @@ class Mapping(_Spec):
         both = sorted(set(self.columns) & set(self.constants))
         if both:
             raise ValueError(f"field(s) both mapped and constant: {', '.join(both)}")
+        return self
+
+    @model_validator(mode="after")
+    def _summed_columns_exist(self) -> Mapping:
+        known = set(self.columns) | set(self.constants) | set(self.custom)
+        unknown = [c for c in self.duplicates.sum if c not in known]
+        if unknown:
+            raise ValueError(
+                f"duplicates.sum names {', '.join(repr(c) for c in unknown)}, which the mapping "
+                "neither maps nor declares in custom"
+            )
         return self
 
     def source_headers(self) -> list[str | list[str]]:
