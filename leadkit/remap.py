@@ -31,6 +31,8 @@ def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
         if not present:
             missing.append(f"{' or '.join(repr(h) for h in wanted)} ({where})")
             return pl.lit(None, dtype=pl.String)
+        if len(present) == 1:  # every normalizer already reads whitespace-only as empty
+            return pl.col(present[0])
         return pl.coalesce([_non_empty(pl.col(c)) for c in present])
 
     exprs = [source(f"columns.{field}", heads).alias(field) for field, heads in mapping.columns.items()]

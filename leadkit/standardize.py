@@ -155,26 +155,34 @@ def _apply_value_maps(
     return (frame.with_columns(exprs) if exprs else frame), used
 
 
+# A plain ASCII host that is its own website: company_domain() returns it unchanged.
+_PLAIN_HOST = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
 def _derive_website(out: pl.DataFrame) -> pl.DataFrame:
     """An empty website takes the corporate email's domain: never a free-mail, disposable
     or likely mistyped one (`gmial.com` is nobody's company)."""
     unusable = pl.col("email_free").fill_null(False)
-    for flag in ("email_disposable",):
-        if flag in out.columns:
-            unusable = unusable | pl.col(flag).fill_null(False)
+    if "email_disposable" in out.columns:
+        unusable = unusable | pl.col("email_disposable").fill_null(False)
     if "email_suggestion" in out.columns:
         unusable = unusable | pl.col("email_suggestion").is_not_null()
-    domains = out.select("email_domain", unusable.alias("_skip")).unique().drop_nulls("email_domain")
-    derived = domains.with_columns(
-        pl.Series(
-            "_site",
-            [company_domain(d, skip) for d, skip in domains.iter_rows()],
-            dtype=pl.String,
+    domain = pl.col("email_domain")
+    plain = domain.str.contains(_PLAIN_HOST) & ~domain.str.starts_with("www") & (domain.str.len_bytes() <= 253)
+    out = out.with_columns(
+        pl.when(unusable).then(None).when(plain).then(domain).alias("_site"),
+        (~unusable & ~plain & domain.is_not_null()).alias("_ask"),
+    )
+    # The rest (Unicode hosts, www. labels, oddities) through the per-value rules.
+    rest = out.filter(pl.col("_ask"))["email_domain"].unique()
+    if rest.len():
+        lookup = pl.DataFrame(
+            {"email_domain": rest, "_rest": [company_domain(d, False) for d in rest.to_list()]},
+            schema={"email_domain": pl.String, "_rest": pl.String},
         )
-    )
-    out = out.with_columns(unusable.alias("_skip")).join(
-        derived, on=["email_domain", "_skip"], how="left", nulls_equal=True, maintain_order="left"
-    )
+        out = out.join(lookup, on="email_domain", how="left", maintain_order="left").with_columns(
+            pl.when(pl.col("_ask")).then(pl.col("_rest")).otherwise(pl.col("_site")).alias("_site")
+        ).drop("_rest")
     if "website" not in out.columns:
         out = out.with_columns(pl.lit(None, dtype=pl.String).alias("website"))
-    return out.with_columns(pl.coalesce("website", "_site").alias("website")).drop("_site", "_skip")
+    return out.with_columns(pl.coalesce("website", "_site").alias("website")).drop("_site", "_ask")

@@ -44,3 +44,20 @@ def test_phone_region_from_row_country_else_default() -> None:
     )
     assert out["phone"].to_list() == ["+442079460958", "+14155550132", "+442079460958"]
     assert out["country__code"].to_list() == [None, None, "country_unknown"]
+
+
+def test_derived_website_fast_path_equals_company_domain(bench_data) -> None:
+    from leadkit.normalizers.email import standardize_email
+    from leadkit.normalizers.website import company_domain
+
+    data = bench_data(20000, 0)
+    raw = pl.read_csv(data / "partner.csv", infer_schema=False)["E-mail"]
+    extra = pl.Series(["a@www.acme.com", "b@müller.de", "c@xn--mller-kva.de", "d@sub.www2.acme.co.uk", "e@[1.2.3.4]"])
+    emails = pl.concat([raw, extra])
+    out = run(Settings(derive_website=True), email=emails.to_list(), website=[None] * emails.len())
+    std = standardize_email(emails)
+    skip = (std["email_free"].fill_null(False) | std["email_disposable"].fill_null(False)
+            | std["email_suggestion"].is_not_null())
+    expected = [None if s or d is None else company_domain(d, False)
+                for d, s in zip(std["email_domain"].to_list(), skip.to_list(), strict=True)]
+    assert out["website"].to_list() == expected

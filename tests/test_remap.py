@@ -1,0 +1,51 @@
+"""The mapping applied: tolerant header matching, first non-empty of a list, constants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadkit.errors import InputError
+from leadkit.mapping import parse_mapping
+from leadkit.read import read_table
+from leadkit.remap import remap
+
+
+def table(tmp_path: Path, text: str):
+    path = tmp_path / "in.csv"
+    path.write_text(text, encoding="utf-8")
+    return read_table(path)
+
+
+def test_first_non_empty_source_wins(tmp_path: Path) -> None:
+    t = table(tmp_path, "Company,Organization,Email\nAcme,Other,a@b.c\n   ,Beta,b@c.d\n,,c@d.e\n")
+    m = parse_mapping("columns:\n  company: [Company, Organization]\n")
+    assert remap(t, m)["company"].to_list() == ["Acme", "Beta", None]
+
+
+def test_headers_match_whatever_their_case_spaces_and_bom(tmp_path: Path) -> None:
+    t = table(tmp_path, "\ufeff E-MAIL ADDRESS ,phone #\na@b.com,1\n")
+    m = parse_mapping("columns:\n  email: E-mail Address\n  phone: 'Phone #'\n")
+    assert remap(t, m).row(0) == (1, "a@b.com", "1")
+
+
+def test_constants_and_custom_columns(tmp_path: Path) -> None:
+    t = table(tmp_path, "Email,Minutes\na@b.com,60\n")
+    m = parse_mapping(
+        "columns:\n  email: Email\nconstants:\n  lead_source: Webinar\n"
+        "custom:\n  Minutes__c: {column: Minutes}\n  Partner__c: {value: ACME}\n"
+    )
+    assert remap(t, m).row(0, named=True) == {
+        "_row": 1, "email": "a@b.com", "lead_source": "Webinar", "custom:Minutes__c": "60", "custom:Partner__c": "ACME",
+    }
+
+
+def test_every_missing_header_is_named_with_the_files_headers(tmp_path: Path) -> None:
+    t = table(tmp_path, "Email,Name\na@b.com,x\n")
+    m = parse_mapping("columns:\n  email: Email\n  phone: 'Phone #'\n  company: [Company, Org]\n")
+    with pytest.raises(InputError) as e:
+        remap(t, m)
+    msg = str(e.value)
+    assert "'Phone #' (columns.phone)" in msg and "'Company' or 'Org' (columns.company)" in msg
+    assert "The file has: 'Email', 'Name'" in msg
