@@ -5,9 +5,11 @@ Whatever is kept here can be deleted at any time; it is rebuilt on the next run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +38,28 @@ def cached_json(name: str, build: Callable[[], Any]) -> Any:
     except OSError:
         pass  # a read-only or full cache folder only costs speed
     return value
+
+
+@cache
+def code_fingerprint() -> str:
+    """Sizes and times of leadkit's own files: a changed leadkit (a new version, or a
+    developer's edit) never reads what an older one cached."""
+    root = Path(__file__).parent
+    parts = []
+    for p in sorted(root.rglob("*.py")) + sorted(root.rglob("*.yaml")):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        parts.append(f"{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def prune(folder: Path, pattern: str, keep: int) -> None:
+    """Delete all but the `keep` most recently used files matching `pattern`."""
+    try:
+        entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from leadkit import __version__
+from leadkit.cache import code_fingerprint, prune
 from leadkit.errors import InputError
 from leadkit.mapping import CANONICAL_FIELDS, Mapping
 from leadkit.read import header_key as key
@@ -72,17 +73,23 @@ def load_existing(
     return pl.concat(frames, how="diagonal_relaxed")
 
 
+# Standardized exports kept: today's and a few before (a daily export, or several CRMs).
+_KEEP = 4
+
+
 def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFrame:
     if cache is None or not path.is_file():
         return _load_one(path, id_column)
-    digest = hashlib.sha256(f"{__version__}\0{id_column}\0".encode())
+    digest = hashlib.sha256(f"{__version__}\0{code_fingerprint()}\0{id_column}\0".encode())
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     stored = cache / "crm" / f"{digest.hexdigest()}.parquet"
     if stored.is_file():
         try:
-            return pl.read_parquet(stored)
+            frame = pl.read_parquet(stored)
+            os.utime(stored)  # recently used: kept by the pruning below
+            return frame
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             stored.unlink(missing_ok=True)
     frame = _load_one(path, id_column)
@@ -91,6 +98,7 @@ def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFra
         tmp = stored.with_suffix(f".{os.getpid()}.tmp")
         frame.write_parquet(tmp)
         os.replace(tmp, stored)
+        prune(stored.parent, "*.parquet", keep=_KEEP)
     except OSError:
         pass  # a read-only or full cache folder only costs speed
     return frame

@@ -66,4 +66,5 @@ def main() -> None:
 from leadkit.cli import normalize as _normalize  # noqa: E402,F401,I001
 from leadkit.cli import mapping as _mapping  # noqa: E402,F401,I001
 from leadkit.cli import mapping_check as _mapping_check  # noqa: E402,F401,I001
+from leadkit.cli import batch as _batch  # noqa: E402,F401,I001
 from leadkit.cli import inspect as _inspect  # noqa: E402,F401,I001

@@ -1,0 +1,236 @@
+"""The batch ledger: what `leadkit run` has done, one JSON line per file, and the partner scorecard.
+
+The ledger (`ledger.jsonl` in the output folder) is the memory that makes batch mode safe:
+a file whose sha256 has a `processed` line is never processed again, whatever its name.
+Lines are only ever appended (by `leadkit.batch`, under a lock, flushed and fsynced); a line
+cut short by a crash is ignored when read, so a reader never trusts half a record.
+
+A `processed` line::
+
+    {"ledger": 1, "status": "processed", "sha256": "...", "file": "webinar.csv", "size": 123,
+     "mapping": "zoom-webinar", "mapping_file": "zoom_webinar.yaml", "mapping_sha256": "...",
+     "target": "salesforce", "arrived": "2026-03-02T09:14:05+01:00", "started": "...",
+     "ready": "...", "rows": 5000, "counts": {"import": 4100, ...}, "reject_reasons": {...},
+     "limit_exceeded": false, "outputs": "webinar-0123456789ab", "host": "...", "pid": 4242,
+     "leadkit_version": "0.1.0"}
+
+A `failed` line (the file went to `failed/`; it does not count as processed, so a fixed copy
+dropped again is processed) carries `error` (a code) and `message` instead of the counts.
+
+`scorecard(entries)` is what `leadkit report LEDGER` shows: per mapping (one partner format),
+files, rows, outcome rates, top reject reasons and lead velocity (arrival to CRM-ready).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+LEDGER_NAME = "ledger.jsonl"
+VERSION = 1
+PROCESSED = "processed"
+FAILED = "failed"
+
+# The outcomes of `normalize`, in SPEC's order, and the rates the scorecard derives from them.
+OUTCOMES = ("import", "updates", "review", "duplicates", "rejects", "blank")
+RATES = {
+    "accept": ("import", "updates"),
+    "import": ("import",),
+    "update": ("updates",),
+    "review": ("review",),
+    "duplicate": ("duplicates",),
+    "reject": ("rejects",),
+}
+TOP_REASONS = 5
+
+
+def ledger_path(path: str | Path) -> Path:
+    """A ledger file, or the output folder that holds one."""
+    path = Path(path)
+    return path / LEDGER_NAME if path.is_dir() else path
+
+
+@dataclass
+class Ledger:
+    """The ledger file, read incrementally: `refresh()` reads only the lines added since."""
+
+    path: Path
+    _offset: int = 0
+    _processed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bad_lines: int = 0
+
+    def refresh(self) -> None:
+        """Read the complete lines appended since the last refresh (by any process)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n")
+        if end < 0:
+            return  # only a partial line so far (or nothing): wait until it is complete
+        for entry in _parse(data[: end + 1].splitlines(), self):
+            if entry.get("status") == PROCESSED and isinstance(entry.get("sha256"), str):
+                self._processed.setdefault(entry["sha256"], entry)
+        self._offset += end + 1
+
+    def processed(self, sha256: str) -> dict[str, Any] | None:
+        """The ledger line of the file with this content, if it was processed."""
+        return self._processed.get(sha256)
+
+    def __len__(self) -> int:
+        return len(self._processed)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Append one line durably. The caller holds the ledger lock.
+
+        A line cut short by an earlier crash is ended first, so it stays one unreadable line
+        (skipped by readers) instead of corrupting this one.
+        """
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            prefix = b""
+            if size:
+                with open(self.path, "rb") as fh:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        prefix = b"\n"
+            os.write(fd, prefix + line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_ledger(path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """Every readable line of a ledger, and how many lines could not be read."""
+    ledger = Ledger(ledger_path(path))
+    with open(ledger.path, "rb") as fh:
+        lines = fh.read().splitlines()
+    entries = list(_parse(lines, ledger))
+    return entries, ledger.bad_lines
+
+
+def _parse(lines: Iterable[bytes], counter: Ledger) -> Iterator[dict[str, Any]]:
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            counter.bad_lines += 1
+            continue
+        if isinstance(entry, dict) and entry.get("ledger") == VERSION:
+            yield entry
+        else:
+            counter.bad_lines += 1
+
+
+# --- the partner scorecard ----------------------------------------------------------------
+
+
+def scorecard(
+    entries: Iterable[dict[str, Any]], *, since: datetime | None = None
+) -> dict[str, Any]:
+    """Per mapping (partner): files, rows, outcome rates, top reject reasons, lead velocity.
+
+    Rates are shares of all data rows (`accept` = import + updates: the leads that reach the
+    CRM without a person). Velocity is the time from a file's arrival in the inbox to its
+    outputs being ready, in seconds.
+    """
+    groups: dict[str, _Group] = {}
+    total = _Group("(all)")
+    for e in entries:
+        when = _time(e.get("ready") or e.get("started"))
+        if since is not None and (when is None or when < since):
+            continue
+        name = str(e.get("mapping") or "(none)")
+        group = groups.setdefault(name, _Group(name))
+        for g in (group, total):
+            g.add(e)
+    return {
+        "since": since.isoformat() if since else None,
+        "partners": [groups[k].summary() for k in sorted(groups)],
+        "total": total.summary(),
+    }
+
+
+@dataclass
+class _Group:
+    mapping: str
+    files: int = 0
+    failed: int = 0
+    rows: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    velocity: list[float] = field(default_factory=list)
+    work: list[float] = field(default_factory=list)
+    limit_exceeded: int = 0
+    first: str | None = None
+    last: str | None = None
+
+    def add(self, e: dict[str, Any]) -> None:
+        if e.get("status") == FAILED:
+            self.failed += 1
+            return
+        if e.get("status") != PROCESSED:
+            return
+        self.files += 1
+        self.rows += int(e.get("rows") or 0)
+        self.counts.update({k: int(v) for k, v in (e.get("counts") or {}).items()})
+        self.reasons.update({k: int(v) for k, v in (e.get("reject_reasons") or {}).items()})
+        self.limit_exceeded += bool(e.get("limit_exceeded"))
+        arrived, started, ready = (_time(e.get(k)) for k in ("arrived", "started", "ready"))
+        if arrived and ready:
+            self.velocity.append(max(0.0, (ready - arrived).total_seconds()))
+        if started and ready:
+            self.work.append(max(0.0, (ready - started).total_seconds()))
+        stamp = e.get("ready")
+        if isinstance(stamp, str):
+            self.first = min(self.first or stamp, stamp)
+            self.last = max(self.last or stamp, stamp)
+
+    def summary(self) -> dict[str, Any]:
+        rates = {
+            name: round(sum(self.counts[c] for c in parts) / self.rows, 4) if self.rows else None
+            for name, parts in RATES.items()
+        }
+        return {
+            "mapping": self.mapping,
+            "files": self.files,
+            "failed_files": self.failed,
+            "rows": self.rows,
+            "counts": {k: self.counts[k] for k in OUTCOMES},
+            "rates": rates,
+            "top_reject_reasons": dict(self.reasons.most_common(TOP_REASONS)),
+            "median_seconds_to_ready": _median(self.velocity),
+            "max_seconds_to_ready": round(max(self.velocity), 1) if self.velocity else None,
+            "median_seconds_processing": _median(self.work),
+            "files_over_limit": self.limit_exceeded,
+            "first_ready": self.first,
+            "last_ready": self.last,
+        }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.astimezone()
