@@ -114,3 +114,9 @@ def test_readme_lists_every_reason_code() -> None:
 
     readme = (ROOT / "README.md").read_text()
     assert [c for c in CODES if f"| `{c}` |" not in readme] == []
+
+
+def test_help_starts_without_the_heavy_libraries() -> None:
+    code = "import sys, leadkit.cli; print(sorted(m for m in ('polars', 'phonenumbers', 'rapidfuzz', 'rich') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
