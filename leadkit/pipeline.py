@@ -227,34 +227,40 @@ def _write(
     table: Table, leads: pl.DataFrame, job: Job, out_dir: Path, stem: str, options: Options
 ) -> dict[str, Path]:
     target = job.target
-    row = [pl.col("_row")] if options.trace else []
-
-    flags = [pl.col(c).alias(f"_{c}") for c in _FLAG_COLUMNS if c in leads.columns]
-    flags = flags if job.spec.flag_columns else []
-
-    def view(outcome: str, before: Sequence[pl.Expr] = (), after: Sequence[pl.Expr] = ()) -> pl.DataFrame:
-        """The rows of one outcome in the target's columns, with their extra columns."""
-        subset = leads.filter(pl.col("_outcome") == outcome)
-        return pl.concat(
-            [subset.select(*row, *before), to_target(subset, target), subset.select(*flags, *after)],
-            how="horizontal",
-        )
-
+    row = ["_row"] if options.trace else []
+    flags = [f"_{c}" for c in _FLAG_COLUMNS if c in leads.columns] if job.spec.flag_columns else []
     matched = "_match_id" in leads.columns
-    crm_id = [pl.col("_match_id").alias(target.id_column)] if matched else []
-    why = [pl.col("_match_score"), pl.col("_match_reason")] if matched else []
+    # Every row once in the CRM's columns, with every extra column any output needs; each
+    # output is then a filter and a choice of columns of this one narrower frame.
+    extras = [pl.col(f[1:]).alias(f) for f in flags]
+    if matched:
+        extras += [
+            pl.col("_match_id").alias("_crm_id"),
+            pl.col("_match_id"), pl.col("_match_score"), pl.col("_match_reason"),
+            pl.col("_match_owner").alias("_existing_owner"),
+        ]
+    extras += [pl.col("_duplicate_of"), pl.col("_dup_reason")]
+    crm = to_target(leads, target)
+    wide = pl.concat([leads.select("_row", "_outcome", *extras), crm], how="horizontal")
+    columns = crm.columns
+
+    def view(outcome: str, before: Sequence[str] = (), after: Sequence[str] = ()) -> pl.DataFrame:
+        """The rows of one outcome in the target's columns, with their extra columns."""
+        return wide.filter(pl.col("_outcome") == outcome).select(*row, *before, *columns, *flags, *after)
+
+    why = ["_match_score", "_match_reason"] if matched else []
     # The owner is told, not written into the CRM's owner field: a report export gives
     # a rep's name where Salesforce's OwnerId wants a user id, and an upsert keeps the
     # record's owner anyway.
-    owner = [pl.col("_match_owner").alias("_existing_owner")] if matched else []
+    updates = view("updates", before=["_crm_id"] if matched else [], after=[*why, "_existing_owner"] if matched else [])
     frames = {
         "import": view("import"),
-        "updates": view("updates", before=crm_id, after=[*why, *owner]),
-        "review": view("review", after=[pl.col("_match_id"), *why] if matched else []),
-        "duplicates": view(
-            "duplicates", after=[pl.col("_duplicate_of"), pl.col("_dup_reason").alias("_match_reason")]
+        "updates": updates.rename({"_crm_id": target.id_column}) if matched else updates,
+        "review": view("review", after=["_match_id", *why] if matched else []),
+        "duplicates": view("duplicates", after=["_duplicate_of", "_dup_reason"]).rename(
+            {"_dup_reason": "_match_reason"}
         ),
-        "rejects": _rejects_view(table, leads, row),
+        "rejects": _rejects_view(table, leads, [pl.col(c) for c in row]),
     }
     paths = {}
     for name, frame in frames.items():

@@ -11,7 +11,10 @@ translated into ones the normalizer knows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import polars as pl
 
@@ -72,41 +75,40 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         ).to_series()
     region = country.fill_null(settings.default_country) if settings.default_country else country
 
+    # The fields are independent once the country is known. Each runs in its own thread:
+    # Polars releases the GIL, so one field's column work overlaps another's Python work.
+    jobs: list[Callable[[], pl.DataFrame]] = []
     if "email" in present:
-        emails = standardize_email(col("email"))
-        if settings.check_deliverability:
-            emails = _mark_undeliverable(emails)
-        parts.append(emails)
+        jobs.append(lambda: _emails(col("email"), settings))
     if present & {"first_name", "last_name", "full_name"}:
-        parts.append(
-            standardize_names(
+        jobs.append(
+            lambda: standardize_names(
                 frame["first_name"] if "first_name" in present else None,
                 frame["last_name"] if "last_name" in present else None,
                 frame["full_name"] if "full_name" in present else None,
             )
         )
     if "company" in present:
-        parts.append(standardize_company(col("company")))
+        jobs.append(lambda: standardize_company(col("company")))
     for name in ("phone", "mobile_phone"):
         if name in present:
-            phones = standardize_phone(col(name), region, name=name)
-            if settings.phone_type:
-                valid = phones.select(pl.when(pl.col(f"{name}__code").is_null()).then(pl.col(name)))
-                phones = phones.with_columns(phone_types(valid.to_series()).alias(f"{name}_type"))
-            parts.append(phones)
+            jobs.append(partial(_phones, col(name), region, name, settings.phone_type))
     if "state" in present:
-        parts.append(standardize_state(col("state"), country))
+        jobs.append(lambda: standardize_state(col("state"), country))
     if "postal_code" in present:
-        parts.append(standardize_postal(col("postal_code"), country))
+        jobs.append(lambda: standardize_postal(col("postal_code"), country))
     if "website" in present:
-        parts.append(standardize_website(col("website")))
+        jobs.append(lambda: standardize_website(col("website")))
     if "opt_in" in present:
-        parts.append(standardize_bool(col("opt_in"), name="opt_in"))
+        jobs.append(lambda: standardize_bool(col("opt_in"), name="opt_in"))
     if "created_at" in present:
-        parts.append(standardize_date(col("created_at"), order=settings.date_order, name="created_at"))
-    texts = [f for f in TEXT_FIELDS if f in present]
-    if texts:
-        parts.append(frame.select(clean_text_expr(pl.col(f)).alias(f) for f in texts))
+        jobs.append(lambda: standardize_date(col("created_at"), order=settings.date_order, name="created_at"))
+    jobs += [partial(_clean_text_column, col(f)) for f in TEXT_FIELDS if f in present]
+    if frame.height < _THREADED_ROWS:
+        parts += [job() for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            parts += list(pool.map(lambda job: job(), jobs))
 
     out = pl.concat(parts, how="horizontal")
     if settings.derive_website and "email_domain" in out.columns:
@@ -120,6 +122,32 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
             for f in unmapped
         ).drop(f"_unmapped:{f}" for f in unmapped)
     return out
+
+
+# Threads pay off only on big files; three keep both cores busy without thrashing.
+_THREADED_ROWS = 50_000
+_THREADS = 3
+
+
+def _emails(raw: pl.Series, settings: Settings) -> pl.DataFrame:
+    emails = standardize_email(raw)
+    return _mark_undeliverable(emails) if settings.check_deliverability else emails
+
+
+def _phones(raw: pl.Series, region: pl.Series, name: str, with_type: bool) -> pl.DataFrame:
+    phones = standardize_phone(raw, region, name=name)
+    if with_type:
+        valid = phones.select(pl.when(pl.col(f"{name}__code").is_null()).then(pl.col(name)))
+        phones = phones.with_columns(phone_types(valid.to_series()).alias(f"{name}_type"))
+    return phones
+
+
+def _clean_text_column(raw: pl.Series) -> pl.DataFrame:
+    """Plain text cleaned once per distinct value (a job title column has a few hundred)."""
+    name = raw.name
+    uniq = raw.drop_nulls().unique().to_frame("_raw")
+    lookup = uniq.with_columns(clean_text_expr(pl.col("_raw")).alias(name))
+    return raw.rename("_raw").to_frame().join(lookup, on="_raw", how="left", maintain_order="left").select(name)
 
 
 def _mark_undeliverable(emails: pl.DataFrame) -> pl.DataFrame:

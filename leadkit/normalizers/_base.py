@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, NamedTuple, TypeVar
@@ -26,6 +27,7 @@ R = TypeVar("R")
 PARALLEL_MIN = 20_000
 _pool: ProcessPoolExecutor | None = None
 _broken = False  # set when the worker cannot run here; everything then runs in-process
+_pool_lock = threading.Lock()
 
 
 class Normalized(NamedTuple):
@@ -134,6 +136,12 @@ def _workers() -> int:
 
 
 def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:  # standardize runs fields in threads: one pool for all of them
+        return _make_pool()
+
+
+def _make_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # spawn, not fork: forking a process that runs Polars' thread pool can deadlock.
