@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+import random
+
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from leadkit.normalizers._base import Normalized
-from leadkit.normalizers.company import company_key, normalize_company, standardize_company
+from leadkit.normalizers.company import (
+    _ARTICLES,
+    _CONNECTORS,
+    _PREFIXES,
+    _SUFFIX_PHRASES,
+    _fold,
+    _fold_unicode,
+    company_key,
+    normalize_company,
+    standardize_company,
+)
 
 COMPANYISH = st.lists(
     st.sampled_from(
@@ -129,3 +141,70 @@ def test_standardize_company() -> None:
         ("!!!", "company_invalid", None),
         ("Acme, Inc.", None, "acme"),
     ]
+
+
+# --- the column function's fast path against the per-value functions -------------------
+# What the Polars key path must get right: legal forms one after another and nested
+# (`Co Ltd`, `S.A. de C.V.`), front articles and prefixes, trailing connectors, a name
+# that is nothing but forms, accented Latin-1 letters (æ ð ø þ keep), ß and other Unicode
+# (left to `company_key`), slashes, every kind of punctuation and space.
+COMPANY_EDGES = [
+    "The Co", "the inc", "Co", "Inc.", "The The", "ooo", "OOO Acme", "Acme ooo", "Acme, The",
+    "Acme And", "Acme &", "Smith & Co.", "Smith and Co and", "Acme Co Ltd", "Acme Co. Ltd. Inc",
+    "Acme S.A. de C.V.", "Acme S de RL de CV", "Acme sp. z o.o.", "Acme Sp z oo sp k",
+    "Acme Pvt Ltd Ltd", "Acme GmbH & Co. KG", "Acme KG GmbH & Co", "de cv", "Acme de", "Acme y cia",
+    "Acme et Cie", "Acme e", "Acme (Pty) Ltd", "Acme_Ltd", "Acme-Ltd", "Acme--Ltd", "Acme`s Co",
+    "O'Reilly & Sons", "AT&T", "A&B", "&&", "& Co", "Maersk A/S", "a/s", "A / S", "C/O Acme",
+    "Acme/Ltd", "Hotel Co-op", "Co-op", "3M Co", "123", "1 2 3 inc", "Acme  Inc", " Acme Inc ",
+    "Acme\tInc", "Acme\u00a0Inc", "Acme\u200bInc", "Acme\x7fInc", "!!!", "-", ".", "...", "'",
+    "Société Générale S.A.", "SOCIÉTÉ GÉNÉRALE", "Müller GmbH", "MÜLLER GMBH", "Ærø Øst ApS",
+    "Þór ehf", "Ðakovo d.o.o.", "Straße GmbH", "STRASSE GMBH", "Cité Ltée", "Ñandú S.A.",
+    "Brandão Engenharia Ltda.", "naïve café inc", "façade & co", "İstanbul AŞ", "ﬁnance Ltd",
+    "Acme \u00b4s Inc", "Acme\u2019s Inc", "Acme \u00d7 Co", "Acme ÷ Co", "µ Ltd",
+    "株式会社トヨタ", "(株)トヨタ", "トヨタ自動車株式会社", "ООО Ромашка", "Ромашка ооо",
+    "Grüße & Co. KG", "Ünal ve Ortakları", "Zoë Ltd", "Chloë & Zoë", "Ÿ Inc",
+    # letters newer than Python's Unicode tables (Polars would call them letters)
+    "\U00011f04", "\u0cf3 Inc", "\U0001e4d0",
+]
+
+
+def _made_up_names(count: int, seed: int) -> list[str]:
+    """Names built from legal forms, articles and connectors in every order and case."""
+    rng = random.Random(seed)
+    words = [*_SUFFIX_PHRASES, *_ARTICLES, *_CONNECTORS, *_PREFIXES, "Acme", "Smith",
+             "S.A.", "L.L.C.", "Co.", "& Co.", "A/S", "(Pty)", "Müller", "Zoë", "Øst"]
+    names = []
+    for _ in range(count):
+        tokens = [rng.choice(words) for _ in range(rng.randint(1, 6))]
+        tokens = [t.upper() if rng.random() < 0.3 else t.title() if rng.random() < 0.3 else t
+                  for t in tokens]
+        separators = [rng.choice([" ", " ", ", ", "  ", "-", " & ", "."]) for _ in tokens]
+        names.append("".join(t + s for t, s in zip(tokens, separators, strict=True)))
+    return names
+
+
+def _assert_column_matches_per_value(values: list[str | None]) -> None:
+    out = standardize_company(pl.Series(values, dtype=pl.String))
+    expected = [
+        (*normalize_company(v), company_key(v)) if v is not None else (None, None, None)
+        for v in values
+    ]
+    assert out.rows() == expected
+
+
+def test_standardize_company_matches_the_per_value_functions_on_generated_leads(
+    bench_data,
+) -> None:
+    partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
+    values = partner["Company"].to_list() + COMPANY_EDGES + _made_up_names(20000, seed=7)
+    _assert_column_matches_per_value([None, *values, *(v.lower() for v in COMPANY_EDGES)])
+
+
+@given(st.lists(st.one_of(st.none(), ANY_TEXT), max_size=30))
+def test_standardize_company_matches_the_per_value_functions(values: list[str | None]) -> None:
+    _assert_column_matches_per_value(values)
+
+
+@given(st.one_of(st.text(st.characters(max_codepoint=127)), COMPANYISH.filter(str.isascii)))
+def test_the_ascii_fold_is_the_unicode_fold(text: str) -> None:
+    assert _fold(text) == _fold_unicode(text)

@@ -251,3 +251,24 @@ def test_country_accuracy_on_generated_leads(bench_data) -> None:
 def test_country_accuracy_on_100k_generated_leads(bench_data) -> None:
     # Measured 100.00% (95,986 of 95,986 rows with a country, seed 1).
     assert _bench_accuracy(bench_data(100_000, 0)) >= 0.995
+
+
+def test_standardize_country_and_state_match_the_per_value_functions_on_generated_leads(
+    bench_data,
+) -> None:
+    partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
+    raw = partner["Country"].to_list() + [" us ", "US\u00a0", "u s", "DE\u200b", "NA", "na", ""]
+    countries = standardize_country(pl.Series(raw, dtype=pl.String))
+    assert countries.rows() == [
+        tuple(normalize_country(v)) if v is not None else (None, None) for v in raw
+    ]
+    iso = countries.select(pl.when(pl.col("country__code").is_null()).then("country")).to_series()
+    states = partner["State/Province"].to_list() + [" CA ", "ca", "Calif.", "\u00a0", "Bayern"] * 2
+    contexts = [*iso.head(partner.height).to_list(), "US", "US", "us", "US", "DE",
+                None, "JP", "Canada", "Narnia", "  "]
+    for ctx in (contexts, [*partner["Country"].to_list(), *contexts[partner.height:]]):
+        out = standardize_state(pl.Series(states, dtype=pl.String), pl.Series(ctx, dtype=pl.String))
+        assert out.rows() == [
+            tuple(normalize_state(v, c)) if v is not None else (None, None)
+            for v, c in zip(states, ctx, strict=True)
+        ]

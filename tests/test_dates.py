@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import random
+from collections import defaultdict
+
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from leadkit.normalizers._base import Normalized
-from leadkit.normalizers.dates import Order, infer_order, normalize_date, standardize_date
+from leadkit.normalizers.dates import (
+    Order,
+    _shape,
+    infer_order,
+    normalize_date,
+    standardize_date,
+)
 
 DATEISH = st.lists(
     st.sampled_from(
@@ -143,3 +152,105 @@ def test_standardize_date_matches_the_per_value_function(
         for v in values
     ]
     assert out.rows() == [tuple(e) for e in expected]
+
+
+# --- the column function's fast path against the per-value function ---------------------
+def _per_value(
+    values: list[str | None], order: Order | None
+) -> list[tuple[str | None, str | None]]:
+    """`standardize_date` done the slow way: the order inferred over the distinct values
+    per shape (as its docstring says), then `normalize_date` on each."""
+    distinct = sorted({v for v in values if v is not None})
+    orders: dict[str, Order | None] = dict.fromkeys(distinct, order)
+    if order is None:
+        overall = infer_order(distinct)
+        by_shape: dict[tuple[str, bool, bool], list[str]] = defaultdict(list)
+        for v in distinct:
+            if (shape := _shape(v)) is not None:
+                by_shape[shape].append(v)
+        for members in by_shape.values():
+            for v in members:
+                orders[v] = infer_order(members) or overall
+        orders.update({v: overall for v in distinct if _shape(v) is None})
+    return [tuple(normalize_date(v, orders[v])) if v is not None else (None, None) for v in values]
+
+
+def _made_up_dates(count: int, seed: int) -> list[str]:
+    """The forms the Polars path reads and their near misses: impossible days, months,
+    hours and offsets, year 0000, two-digit years, mixed separators, AM/PM and offsets in
+    every spelling, fractions, long values, non-ASCII digits and spaces."""
+    rng = random.Random(seed)
+
+    def part() -> str:
+        return rng.choice(["", "0"]) + str(rng.randint(0, 39))
+
+    values = []
+    for _ in range(count):
+        kind, sep = rng.random(), rng.choice("-/.")
+        second_sep = sep if rng.random() < 0.95 else rng.choice("-/.")
+        if kind < 0.3:
+            year = rng.choice(["1999", "2024", "0000", "0999", "2100",
+                               str(rng.randint(1000, 2999))])
+            text = f"{year}{sep}{part()}{second_sep}{part()}"
+        elif kind < 0.4:
+            text = f"{rng.randint(1890, 2110)}{rng.randint(0, 13):02d}{rng.randint(0, 32):02d}"
+        elif kind < 0.9:
+            year = rng.choice(
+                [f"{rng.randint(0, 99):02d}", str(rng.randint(1900, 2100)), "0000", "7"]
+            )
+            text = f"{part()}{sep}{part()}{second_sep}{year}"
+        else:
+            text = rng.choice([str(rng.randint(9000, 100000)), "45123.5", "Mar 28, 2020", "x", ""])
+        if rng.random() < 0.6:
+            text += rng.choice(["T", "t", " ", ",", "  ", " T"])
+            text += f"{rng.randint(0, 25)}" if rng.random() < 0.5 else f"{rng.randint(0, 25):02d}"
+            text += f":{rng.randint(0, 61):02d}"
+            if rng.random() < 0.6:
+                text += f":{rng.randint(0, 61):02d}"
+                if rng.random() < 0.2:
+                    text += rng.choice([".123", ",5", ".", ".1234567", "." + "1" * 80])
+            if rng.random() < 0.4:
+                text += rng.choice([" AM", " PM", "am", "pm", " p.m.", " A.M.", " Am", "  PM"])
+            if rng.random() < 0.4:
+                text += rng.choice(["Z", "z", "+01:00", "-0530", "+19:00", "+05", "+05:60",
+                                    " UTC", "GMT", "+1:00", " Z", "+00:00"])
+        values.append(text)
+    return values
+
+
+DATE_EDGES = [
+    " 1/2/2024", "1/2/2024\n", "\x1c1/2/2024", "\t12/06/2024", "１/2/2024", "12/06/2024é",
+    "12/06/2024_", "12/06/2024a", "12/06/20245", "12/06/2024 5 PM", "12/06/2024 5:00 pm\n",
+    "13.06.2024", "06.13.2024", "2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29",
+    "0001-01-01", "9999-12-31", "29/02/2023", "02/29/2024", "31/04/2024", "00/00/0000",
+    "12/12/2024", "01/1/2024", "2024-03-23T09:34:24Z", "2024-03-23 09:34:24z",
+    "2024-03-23T24:00:00", "2024-03-23T23:59:60", "2024-03-23T09:34:24+18:00",
+    "2024-03-23T09:34:24+18:59", "2024-03-23T09:34:24+19:00", "2024-03-23T09:34:24-00:00",
+    "2024-03-23T09:34+0530", "2024-03-23T09:34:24.5+05", "6/10/2024 12:20 PM",
+    "6/10/2024 12:20 AM", "6/10/2024 0:20 AM", "6/10/2024 13:20 PM", "6/10/2024 24:20 PM",
+    "6/10/2024T12:20", "20240230", "18991231", "21010101", "19000101", "45123", "99999",
+]
+
+
+@pytest.mark.parametrize("order", ["mdy", "dmy", "ymd", None])
+def test_standardize_date_matches_the_per_value_function_on_generated_leads(
+    bench_data, order: Order | None
+) -> None:
+    partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
+    for values in (
+        [None, *partner["Registered At"].to_list(), *DATE_EDGES],
+        [*_made_up_dates(5000, seed=3), *DATE_EDGES],
+        _made_up_dates(300, seed=4),  # small: the inferred orders come out differently
+        [v for v in _made_up_dates(3000, seed=5) if "/" in v],
+    ):
+        out = standardize_date(pl.Series(values, dtype=pl.String), order=order)
+        assert out.rows() == _per_value(values, order)
+
+
+@given(st.lists(st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _, _ in DATES])),
+                max_size=20))
+def test_standardize_date_with_an_inferred_order_matches_the_per_value_function(
+    values: list[str | None],
+) -> None:
+    out = standardize_date(pl.Series(values, dtype=pl.String))
+    assert out.rows() == _per_value(values, None)

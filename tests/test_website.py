@@ -79,3 +79,45 @@ def test_standardize_website() -> None:
     assert out.rows() == [
         ("acme.com", None), (None, None), ("nope", "website_invalid"), ("acme.com", None),
     ]
+
+
+# --- the column function's fast path against the per-value function ---------------------
+# Near misses of the Polars path (`[http[s]://]host[.][/...]` in printable ASCII): other
+# schemes, credentials, ports, backslashes, labels too long or with a bad hyphen or an
+# underscore, numeric and punycode top-level domains, `www` that would leave one label,
+# a host over 253 characters, spaces and quotes around, Unicode that lower-cases to ASCII.
+WEBSITE_EDGES = [
+    "acme.com", "ACME.COM", "https://acme.com", "HTTPS://WWW.ACME.COM/X", "http://acme.com/",
+    "acme.com.", "acme.com..", "acme.com./x", "acme..com", ".acme.com", "www.com", "www.www.com",
+    "www.www2.acme.com", "www1.acme.com", "www22.acme.com", "wwww.acme.com", "www.acme.co.uk",
+    "www2.www.com", "ftp://acme.com", "//acme.com", "http:acme.com", "mailto:a@acme.com",
+    "user@acme.com", "u:p@acme.com/x", "acme.com:8080", "acme.com:8080/x", "acme.com\\x",
+    "acme.com/x\\y", "acme.com?q=http://x.org", "acme.com#top", "acme.com/about us",
+    "acme.com/é", "acme.com/'", "'acme.com'", "<acme.com>", '"acme.com"', " acme.com ",
+    "acme.com ", "ac me.com", "acme.c0m", "acme.c", "acme.123", "acme.xn--p1ai", "xn--mller-kva.de",
+    "müller.de", "MÜLLER.DE", "acme.K", "\u212aacme.com", "ac\u017fme.com", "-acme.com",
+    "acme-.com",
+    "a-b.com", "a_b.com", "1.2.3.4", "[::1]", "a.b.c.d.e.f.com",
+    ("a" * 63) + ".com", ("a" * 64) + ".com", ".".join(["a" * 60] * 4) + ".com",
+    ".".join(["a" * 50] * 5), "com", "", "   ", "https://", "https:///acme.com",
+    "acme.com\t/x", "acme.com/\x01", "acme\u00a0.com",
+]
+
+
+def _assert_column_matches_per_value(values: list[str | None]) -> None:
+    out = standardize_website(pl.Series(values, dtype=pl.String))
+    expected = [normalize_website(v) if v is not None else Normalized(None) for v in values]
+    assert out.rows() == [tuple(e) for e in expected]
+
+
+def test_standardize_website_matches_the_per_value_function_on_generated_leads(bench_data) -> None:
+    partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
+    values = [*partner["Website"].to_list(), *WEBSITE_EDGES, *(v.upper() for v in WEBSITE_EDGES)]
+    _assert_column_matches_per_value(values)
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.text(), URLISH, st.sampled_from(WEBSITE_EDGES)), max_size=30)
+)
+def test_standardize_website_matches_the_per_value_function(values: list[str | None]) -> None:
+    _assert_column_matches_per_value(values)

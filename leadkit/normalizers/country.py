@@ -43,7 +43,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from leadkit.cache import cached_json
-from leadkit.normalizers._base import Normalized, map_unique, map_unique_with
+from leadkit.normalizers._base import Normalized, apply_all
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
 COUNTRY_UNKNOWN = "country_unknown"
@@ -422,48 +422,72 @@ def state_name(country: str, code: str) -> str | None:
 
 
 # --- columns ------------------------------------------------------------------------
+def _normalize_state_pair(pair: tuple[str, str | None]) -> Normalized:
+    return normalize_state(*pair)
+
+
 def standardize_country(col: pl.Series) -> pl.DataFrame:
-    """`country`, `country__code`. Values already an upper-case ISO2 code skip Python."""
-    frame = pl.DataFrame({"raw": col.cast(pl.String)})
-    stripped = clean_text_expr(pl.col("raw"))
-    fast = stripped.is_in(sorted(ISO2_CODES)).fill_null(False)
-    frame = frame.with_columns(stripped.alias("stripped"), fast.alias("fast"))
-    rest = frame.select(pl.when(~pl.col("fast")).then(pl.col("raw"))).to_series()
-    slow = map_unique(rest, normalize_country)
-    return pl.DataFrame(
-        {
-            "country": frame.select(
-                pl.when(pl.col("fast")).then(pl.col("stripped")).otherwise(slow["value"])
-            ).to_series(),
-            "country__code": slow["code"],
-        },
-        schema={"country": pl.String, "country__code": pl.String},
+    """`country`, `country__code`, worked out once per distinct value: an upper-case ISO2
+    code (after trimming) is kept by Polars, anything else goes to `normalize_country`."""
+    raw = col.cast(pl.String).rename("_raw").to_frame()
+    cleaned = clean_text_expr(pl.col("_raw"))
+    lookup = (
+        raw.drop_nulls().unique().lazy()
+        .with_columns(pl.when(cleaned.is_in(sorted(ISO2_CODES))).then(cleaned).alias("country"))
+        .collect()
+    )
+    slow = lookup.filter(pl.col("country").is_null())["_raw"]
+    results = apply_all(normalize_country, slow.to_list())
+    lookup = pl.concat(
+        [
+            lookup.filter(pl.col("country").is_not_null()).with_columns(
+                pl.lit(None, pl.String).alias("country__code")
+            ),
+            pl.DataFrame(
+                {
+                    "_raw": slow,
+                    "country": [r.value for r in results],
+                    "country__code": [r.code for r in results],
+                },
+                schema={"_raw": pl.String, "country": pl.String, "country__code": pl.String},
+            ),
+        ]
+    )
+    return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
+        "country", "country__code"
     )
 
 
 def standardize_state(col: pl.Series, country: pl.Series) -> pl.DataFrame:
     """`state`, `state__code`, read against each row's country (ISO2 or any country form).
 
-    Rows whose country is empty, or a plain ISO2 code outside `STATE_COUNTRIES`, only
-    need trimming, which is done over the column without a Python call per value.
+    Worked out once per distinct (state, country) pair. Where the country is empty or
+    outside `STATE_COUNTRIES` the state is only trimmed, by Polars; the other pairs go to
+    `normalize_state`.
     """
     frame = pl.DataFrame(
         {"raw": col.cast(pl.String), "ctx": country.cast(pl.String)},
         schema={"raw": pl.String, "ctx": pl.String},
     )
-    others = sorted(ISO2_CODES - STATE_COUNTRIES)
-    fast = (pl.col("ctx").is_null() | pl.col("ctx").is_in(others)).fill_null(False)
-    frame = frame.with_columns(fast.alias("fast"))
-    rest = frame.select(pl.when(~pl.col("fast")).then(pl.col("raw"))).to_series()
-    slow = map_unique_with(rest, frame["ctx"], normalize_state)
-    return pl.DataFrame(
-        {
-            "state": frame.select(
-                pl.when(pl.col("fast"))
-                .then(clean_text_expr(pl.col("raw")))
-                .otherwise(slow["value"])
-            ).to_series(),
-            "state__code": slow["code"],
-        },
-        schema={"state": pl.String, "state__code": pl.String},
+    pairs = frame.drop_nulls("raw").unique()
+    ctxs = pairs["ctx"].unique().to_list()
+    matched = [c for c in ctxs if c is not None and country_code(c) in STATE_COUNTRIES]
+    trim = ~pl.col("ctx").is_in(matched).fill_null(False)
+    settled = pairs.lazy().filter(trim).with_columns(
+        clean_text_expr(pl.col("raw")).alias("state"), pl.lit(None, pl.String).alias("state__code")
+    ).collect()
+    slow = pairs.filter(~trim)
+    results = apply_all(_normalize_state_pair, list(slow.iter_rows()))
+    lookup = pl.concat(
+        [
+            settled,
+            slow.with_columns(
+                pl.Series("state", [r.value for r in results], dtype=pl.String),
+                pl.Series("state__code", [r.code for r in results], dtype=pl.String),
+            ),
+        ]
     )
+    joined = frame.join(
+        lookup, on=["raw", "ctx"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined.select("state", "state__code")

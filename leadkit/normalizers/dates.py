@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -258,6 +257,192 @@ def _shape(value: str) -> tuple[str, bool, bool] | None:
     return m.group(2), ":" in value, bool(_AMPM.search(value))
 
 
+# --- columns ------------------------------------------------------------------------
+# `normalize_date` as Polars expressions, for values in printable ASCII (where its NFKC and
+# casefold steps only lower the case) of these forms: a date `YYYY-M-D` (`-`, `/` or `.`,
+# the same twice), `YYYYMMDD`, or `D-M-Y`/`M-D-Y` (two- or four-digit year); then
+# optionally `T` or a space, `H:MM[:SS[.fff]]`, `[ ]AM`/`PM`, and `Z` or an offset.
+# What they leave (month names, serial days, other spacing, an impossible date, time or
+# offset, a "ymd" order) goes to `normalize_date`; a test holds the two to the same result.
+_FAST = (
+    r"^(?:(?P<Y>[0-9]{4})(?P<ys1>[-/.])(?P<Ym>[0-9]{1,2})(?P<ys2>[-/.])(?P<Yd>[0-9]{1,2})"
+    r"|(?P<C>[0-9]{4})(?P<Cm>[0-9]{2})(?P<Cd>[0-9]{2})"
+    r"|(?P<a>[0-9]{1,2})(?P<ns1>[-/.])(?P<b>[0-9]{1,2})(?P<ns2>[-/.])(?P<c>[0-9]{4}|[0-9]{2}))"
+    r"(?:[Tt ](?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:[.,][0-9]+)?)?"
+    r"(?: ?(?P<ampm>[AaPp])[Mm])?"
+    r"(?P<tz>[Zz]|(?P<sign>[+-])(?P<tzh>[0-9]{2})(?::?(?P<tzm>[0-9]{2}))?)?)?$"
+)
+# `_HEAD` and `_AMPM` for ASCII text, where Python's \s is [\t-\r\x1c-\x1f ]; the
+# back-reference becomes two separators that must be equal.
+_ASCII_SPACE = r"[\t-\r\x1c-\x1f ]"
+_HEAD_ASCII = (
+    rf"^{_ASCII_SPACE}*([0-9]{{1,2}})([-/.])([0-9]{{1,2}})([-/.])(?:[0-9]{{4}}|[0-9]{{2}})\b"
+)
+_AMPM_ASCII = rf"(?i)[0-9]{_ASCII_SPACE}*[ap]\.?m\.?{_ASCII_SPACE}*$"
+_ASCII = r"^[\x00-\x7f]*$"
+
+
+def _valid_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    """`datetime.date(y, m, d)` would not raise (proleptic Gregorian, years 1-9999)."""
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    days = (
+        pl.when(m == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(m.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    return y.is_between(1, 9999) & m.is_between(1, 12) & d.is_between(1, days)
+
+
+def _padded(e: pl.Expr, width: int) -> pl.Expr:
+    return e.cast(pl.String).str.zfill(width)
+
+
+def _iso_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    """`date(y, m, d).isoformat()` for integer columns."""
+    return pl.concat_str([_padded(y, 4), _padded(m, 2), _padded(d, 2)], separator="-")
+
+
+def _shapes(values: pl.Series) -> pl.DataFrame:
+    """What `_votes` and `_shape` read in each value: `v`, `sep`, `colon`, `ampm`, and the
+    two first numbers `first`, `second` (`sep` and the numbers are null without a numeric
+    head). Polars for ASCII values, the Python regexes for the others."""
+    head = pl.col("_h")
+    ascii_ = (
+        values.to_frame("v")
+        .lazy()
+        .filter(pl.col("v").str.contains(_ASCII))
+        .with_columns(pl.col("v").str.extract_groups(_HEAD_ASCII).alias("_h"))
+        .select(
+            "v",
+            pl.when(head.struct[1] == head.struct[3]).then(head.struct[1]).alias("sep"),
+            pl.col("v").str.contains(":", literal=True).alias("colon"),
+            pl.col("v").str.contains(_AMPM_ASCII).alias("ampm"),
+            head.struct[0].cast(pl.Int32).alias("first"),
+            head.struct[2].cast(pl.Int32).alias("second"),
+        )
+        .collect()
+    )
+    rows: list[tuple[str, str | None, bool, bool, int | None, int | None]] = []
+    for v in values.filter(~values.str.contains(_ASCII)).to_list():
+        m, shape = _HEAD.match(v), _shape(v)
+        if m is None or shape is None:
+            rows.append((v, None, ":" in v, bool(_AMPM.search(v)), None, None))
+        else:
+            rows.append((v, *shape, int(m.group(1)), int(m.group(3))))
+    others = pl.DataFrame(rows, schema=ascii_.schema, orient="row")
+    return pl.concat([ascii_, others]).with_columns(
+        pl.when(pl.col("sep").is_not_null()).then(pl.col(c)).alias(c) for c in ("first", "second")
+    )
+
+
+def _inferred_orders(values: pl.Series) -> pl.DataFrame:
+    """`v`, `order`: the order `standardize_date` reads each distinct value with when none
+    is given: `infer_order` over the values of its shape, else over all values."""
+    first, second = pl.col("first"), pl.col("second")
+    dmy = (first.is_between(13, 31) & second.is_between(1, 12)).fill_null(False)
+    mdy = (second.is_between(13, 31) & first.is_between(1, 12)).fill_null(False)
+    shapes = _shapes(values).with_columns(
+        dmy.alias("dmy"),
+        (mdy & ~dmy).alias("mdy"),
+        (pl.col("sep") == ".").fill_null(False).alias("dots"),
+    )
+    votes = [pl.col(c).sum() for c in ("dmy", "mdy", "dots")]
+    overall = _decide(*shapes.select(votes).row(0))
+    keys = ["sep", "colon", "ampm"]
+    per_shape = shapes.filter(pl.col("sep").is_not_null()).group_by(keys).agg(votes)
+    decided = [_decide(*v) or overall for v in per_shape.select("dmy", "mdy", "dots").iter_rows()]
+    orders = per_shape.select(keys).with_columns(pl.Series("order", decided, dtype=pl.String))
+    return shapes.join(orders, on=keys, how="left").select(
+        "v", pl.col("order").fill_null(pl.lit(overall, pl.String))
+    )
+
+
+_NUMBERS = ("Y", "Ym", "Yd", "C", "Cm", "Cd", "a", "b", "c", "h", "mi", "s", "tzh", "tzm")
+_TEXTS = ("ys1", "ys2", "ns1", "ns2", "ampm", "tz", "sign")
+
+
+def _fast_dates(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds `value`, `code` and `_sure` (the value is `normalize_date`'s) to a frame of
+    distinct values `v` and the `order` each is read with."""
+    g = pl.col("_g")
+    parts = [g.struct.field(n).cast(pl.Int32).alias(n) for n in _NUMBERS]
+    parts += [g.struct.field(n).alias(n) for n in _TEXTS]
+    parts.append(g.struct.field("c").str.len_bytes().alias("c_digits"))
+    col = pl.col
+    # the date: `_parse_date`, with `_numeric` for D-M-Y and M-D-Y
+    order = col("order")
+    numeric = (
+        col("a").is_not_null()
+        & (col("ns1") == col("ns2"))
+        & (order.is_null() | order.is_in(["mdy", "dmy"]))
+    )
+    year = (
+        pl.when(col("c_digits") == 2)  # `_year`
+        .then(col("c") + pl.when(col("c") <= 68).then(2000).otherwise(1900))
+        .otherwise(col("c"))
+    )
+    mdy_ok = _valid_date(year, col("a"), col("b"))
+    dmy_ok = _valid_date(year, col("b"), col("a"))
+    day_first = (order == "dmy").fill_null(False)
+    first_ok = pl.when(day_first).then(dmy_ok).otherwise(mdy_ok)
+    second_ok = pl.when(day_first).then(mdy_ok).otherwise(dmy_ok)
+    take_dmy = pl.when(first_ok).then(day_first).otherwise(~day_first)
+    day = (
+        pl.when((col("ys1") == col("ys2")) & _valid_date(col("Y"), col("Ym"), col("Yd")))
+        .then(_iso_date(col("Y"), col("Ym"), col("Yd")))
+        .when(col("C").is_between(1900, 2100) & _valid_date(col("C"), col("Cm"), col("Cd")))
+        .then(_iso_date(col("C"), col("Cm"), col("Cd")))
+        .when(numeric & (first_ok | second_ok))
+        .then(
+            pl.when(take_dmy)
+            .then(_iso_date(year, col("b"), col("a")))
+            .otherwise(_iso_date(year, col("a"), col("b")))
+        )
+    )
+    ambiguous = numeric & first_ok & second_ok & (col("a") != col("b")) & order.is_null()
+    # the time: `_time_part` and `_offset`
+    twelve = col("ampm").is_not_null() & col("h").is_between(1, 12)
+    pm = pl.when(col("ampm").str.to_lowercase() == "p").then(12).otherwise(0)
+    hour = pl.when(twelve).then(col("h") % 12 + pm).otherwise(col("h"))
+    second = col("s").fill_null(0)
+    clock_ok = (hour <= 23) & (col("mi") <= 59) & (second <= 59)
+    utc = col("tz").str.to_lowercase() == "z"
+    minutes = col("tzm").fill_null(0)
+    offset = (
+        pl.when(col("tz").is_null())
+        .then(pl.lit(""))
+        .when(utc)
+        .then(pl.lit("+00:00"))
+        .otherwise(
+            pl.concat_str([col("sign"), _padded(col("tzh"), 2), pl.lit(":"), _padded(minutes, 2)])
+        )
+    )
+    offset_ok = col("tz").is_null() | utc | ((col("tzh") <= 18) & (minutes <= 59))
+    clock = pl.concat_str(
+        [pl.lit("T"), _padded(hour, 2), pl.lit(":"), _padded(col("mi"), 2), pl.lit(":"),
+         _padded(second, 2), offset]
+    )
+    value = pl.when(col("h").is_null()).then(day).when(clock_ok & offset_ok).then(day + clock)
+    # clean_text leaves these values as they are, and `_LONGEST` lets them through
+    sure = col("v").str.contains(r"^[ -~]{1,80}$") & value.is_not_null()
+    return (
+        frame.with_columns(col("v").str.extract_groups(_FAST).alias("_g"))
+        .with_columns(parts)
+        .with_columns(
+            value.alias("value"), sure.fill_null(False).alias("_sure"), ambiguous.alias("_amb")
+        )
+        .select(
+            "v",
+            "order",
+            "value",
+            "_sure",
+            pl.when(col("_sure") & col("_amb")).then(pl.lit(DATE_AMBIGUOUS)).alias("code"),
+        )
+    )
+
+
 def standardize_date(
     col: pl.Series, order: Order | None = None, name: str = "created_at"
 ) -> pl.DataFrame:
@@ -266,54 +451,32 @@ def standardize_date(
     Inference runs per shape of numeric date (separator, with a time, with AM/PM), then
     over the whole column for shapes with no evidence, because exports mix sources:
     ``18/06/2024`` from a European form beside ``12/6/2024 4:50 PM`` from a US tool.
-    ISO dates and ``YYYY-MM-DD HH:MM:SS`` timestamps, the bulk of most files, are
-    checked and rewritten by Polars without a Python call.
+    Each distinct value is read once: the common forms (ISO dates and timestamps,
+    ``2025/03/30 19:51``, ``28.03.2020``, ``12/6/2024 4:50 PM``) by Polars
+    (`_fast_dates`), the rest by `normalize_date`.
     """
     code_name = f"{name}__code"
-    frame = pl.DataFrame({"raw": col.cast(pl.String)})
-    iso_date = pl.col("raw").str.contains(r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$")
-    iso_stamp = pl.col("raw").str.contains(  # no leap seconds, no 24:00: Python agrees
-        r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
-    )
-    as_date = pl.col("raw").str.to_date("%Y-%m-%d", strict=False)
-    as_stamp = pl.col("raw").str.replace("T", " ").str.to_datetime(
-        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"
-    )
-    frame = frame.with_columns(
-        pl.when(iso_date & as_date.is_not_null())
-        .then(pl.col("raw"))
-        .when(iso_stamp & as_stamp.is_not_null())
-        .then(pl.col("raw").str.replace(" ", "T"))
-        .alias("fast")
-    )
-    rest = frame.filter(pl.col("fast").is_null() & pl.col("raw").is_not_null())["raw"]
-    uniq: list[str] = rest.unique().to_list()
-
+    raw = col.cast(pl.String).rename("v").to_frame()
+    uniq = raw["v"].drop_nulls().unique()
     if order is None:
-        overall = infer_order(uniq)
-        by_shape: dict[tuple[str, bool, bool], list[str]] = defaultdict(list)
-        for value in uniq:
-            shape = _shape(value)
-            if shape is not None:
-                by_shape[shape].append(value)
-        orders: dict[tuple[str, bool, bool] | None, Order | None] = {
-            shape: infer_order(values) or overall for shape, values in by_shape.items()
-        }
-        results = [normalize_date(v, orders.get(_shape(v), overall)) for v in uniq]
+        lookup = _inferred_orders(uniq)
     else:
-        results = [normalize_date(v, order) for v in uniq]
-
-    lookup = pl.DataFrame(
-        {
-            "raw": uniq,
-            "value": [r.value for r in results],
-            "code": [r.code for r in results],
-        },
-        schema={"raw": pl.String, "value": pl.String, "code": pl.String},
+        lookup = uniq.to_frame().with_columns(pl.lit(order, pl.String).alias("order"))
+    lookup = _fast_dates(lookup.lazy()).collect()
+    slow = lookup.filter(~pl.col("_sure"))
+    results = [normalize_date(v, o) for v, o in slow.select("v", "order").iter_rows()]
+    lookup = pl.concat(
+        [
+            lookup.filter(pl.col("_sure")).select("v", "value", "code"),
+            pl.DataFrame(
+                {
+                    "v": slow["v"],
+                    "value": [r.value for r in results],
+                    "code": [r.code for r in results],
+                },
+                schema={"v": pl.String, "value": pl.String, "code": pl.String},
+            ),
+        ]
     )
-    joined = frame.join(lookup, on="raw", how="left", maintain_order="left")
-    return joined.select(
-        pl.coalesce("fast", "value").alias(name),
-        pl.when(pl.col("fast").is_null()).then(pl.col("code")).alias(code_name),
-    )
-
+    joined = raw.join(lookup, on="v", how="left", maintain_order="left")
+    return joined.select(pl.col("value").alias(name), pl.col("code").alias(code_name))

@@ -31,8 +31,8 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, map_unique
-from leadkit.normalizers.text import clean_text, clean_text_expr
+from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers.text import _CONTROL_RE, _SPACE_RE, clean_text
 
 NAME_INVALID = "name_invalid"
 
@@ -90,9 +90,6 @@ _CJK_RANGES = (
     (0x1100, 0x11FF), (0x3040, 0x30FF), (0x3130, 0x318F), (0x3400, 0x4DBF),
     (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F),
 )
-# Already-clean ASCII names in mixed case: kept as given, so the column function can
-# skip the per-value call for them.
-_FAST_MIXED_ASCII = r"^[A-Za-z'.-]+(?: [A-Za-z'.-]+)*$"
 
 
 # --- casing -------------------------------------------------------------------------
@@ -270,25 +267,54 @@ def split_full_name(raw: str) -> tuple[str | None, str | None]:
 
 
 # --- columns ------------------------------------------------------------------------
-def _standardize_name_col(col: pl.Series) -> pl.DataFrame:
-    """`value`, `code` for one name column; clean mixed-case ASCII names skip Python."""
-    frame = pl.DataFrame({"raw": col}, schema={"raw": pl.String})
-    fast = (
-        pl.col("raw").str.contains(_FAST_MIXED_ASCII)
-        & pl.col("raw").str.contains("[a-z]")
-        & pl.col("raw").str.contains("[A-Z]")
-    ).fill_null(False)
-    frame = frame.with_columns(fast.alias("fast"))
-    rest = frame.select(pl.when(~pl.col("fast")).then(pl.col("raw"))).to_series()
-    slow = map_unique(rest, normalize_name)
-    return pl.DataFrame(
-        {
-            "value": frame.select(
-                pl.when(pl.col("fast")).then(pl.col("raw")).otherwise(slow["value"])
-            ).to_series(),
-            "code": slow["code"],
-        }
+def _fast_names(raw: pl.Expr) -> pl.Expr:
+    """What `normalize_name` gives for a value in printable ASCII, where cleaning is only
+    squeezing and trimming spaces: a mixed-case name as it is, a one-word name in one
+    case (not Mc/Mac, whose capitals need `_MAC_NAMES`) with a capital first; null for
+    the values `normalize_name` must see."""
+    cleaned = raw.str.replace_all("  +", " ").str.strip_chars(" ")
+    mixed = cleaned.str.contains("[a-z]") & cleaned.str.contains("[A-Z]")
+    one_word = cleaned.str.contains("^(?:[A-Z]+|[a-z]+)$") & ~cleaned.str.contains("^(?i)ma?c")
+    capitalized = cleaned.str.head(1).str.to_uppercase() + cleaned.str.slice(1).str.to_lowercase()
+    return (
+        pl.when(~raw.str.contains(r"^[ -~]*$"))
+        .then(pl.lit(None, pl.String))
+        .when(mixed)
+        .then(cleaned)
+        .when(one_word)
+        .then(capitalized)
     )
+
+
+def _standardize_name_col(col: pl.Series) -> pl.DataFrame:
+    """`value`, `code` for one name column, once per distinct value: `_fast_names`, then
+    `normalize_name` for the rest."""
+    raw = col.cast(pl.String).rename("_raw").to_frame()
+    fast = _fast_names(pl.col("_raw")).alias("value")
+    lookup = raw.drop_nulls().unique().lazy().with_columns(fast).collect()
+    slow = lookup.filter(pl.col("value").is_null())["_raw"]
+    results = apply_all(normalize_name, slow.to_list())
+    lookup = pl.concat(
+        [
+            lookup.filter(pl.col("value").is_not_null()).with_columns(
+                pl.lit(None, pl.String).alias("code")
+            ),
+            pl.DataFrame(
+                {
+                    "_raw": slow,
+                    "value": [r.value for r in results],
+                    "code": [r.code for r in results],
+                },
+                schema={"_raw": pl.String, "value": pl.String, "code": pl.String},
+            ),
+        ]
+    )
+    return raw.join(lookup, on="_raw", how="left", maintain_order="left").select("value", "code")
+
+
+def _blank(col: pl.Expr) -> pl.Expr:
+    """`clean_text_expr(col).is_null()`: nothing but whitespace and control characters."""
+    return col.is_null() | col.str.contains(rf"^(?:{_CONTROL_RE}|{_SPACE_RE})*$")
 
 
 def standardize_names(
@@ -314,18 +340,14 @@ def standardize_names(
 
     def as_str(s: pl.Series | None) -> pl.Series:
         if s is None:
-            return pl.Series([None] * height, dtype=pl.String)
+            return pl.repeat(None, height, dtype=pl.String, eager=True)
         return s.cast(pl.String)
 
     frame = pl.DataFrame(
         {"first": as_str(first), "last": as_str(last), "full": as_str(full)}
     )
     if full is not None:
-        use_full = (
-            clean_text_expr(pl.col("first")).is_null()
-            & clean_text_expr(pl.col("last")).is_null()
-            & pl.col("full").is_not_null()
-        )
+        use_full = _blank(pl.col("first")) & _blank(pl.col("last")) & pl.col("full").is_not_null()
         wanted = frame.select(pl.when(use_full).then(pl.col("full")).alias("_key"))
         uniq = wanted["_key"].drop_nulls().unique().to_list()
         pairs = [split_full_name(v) for v in uniq]

@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, map_unique_with
-from leadkit.normalizers.country import ISO2_CODES, country_code
+from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers.country import country_code
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
 POSTAL_CODE_INVALID = "postal_code_invalid"
@@ -48,13 +48,13 @@ def _padded_digits(width: int, pad_from: int) -> Rule:
     return rule
 
 
-def _fixed(pattern: str, template: str) -> Rule:
-    """Match `pattern` on the code without spaces; write the groups through `template`."""
+def _fixed(pattern: str, joiner: str = "") -> Rule:
+    """Match `pattern` on the code without spaces; write its groups joined by `joiner`."""
     compiled = re.compile(pattern)
 
     def rule(s: str) -> str | None:
         m = compiled.match(s.replace(" ", ""))
-        return m.expand(template) if m else None
+        return joiner.join(m.groups()) if m else None
 
     return rule
 
@@ -83,32 +83,30 @@ def _jp(s: str) -> str | None:
 _CA_LETTERS = "ABCEGHJ-NPRSTV-Z"
 _RULES: dict[str, Rule] = {
     "US": _us,
-    "CA": _fixed(
-        rf"^([ABCEGHJ-NPRSTVXY][0-9][{_CA_LETTERS}])-?([0-9][{_CA_LETTERS}][0-9])$", r"\1 \2"
-    ),
-    "GB": _fixed(r"^([A-Z]{1,2}[0-9][A-Z0-9]?|GIR)([0-9][A-Z]{2})$", r"\1 \2"),
-    "IE": _fixed(r"^([AC-FHKNPRTV-Y][0-9]{2}|D6W)([0-9AC-FHKNPRTV-Y]{4})$", r"\1 \2"),
-    "NL": _fixed(r"^([1-9][0-9]{3})([A-Z]{2})$", r"\1 \2"),
+    "CA": _fixed(rf"^([ABCEGHJ-NPRSTVXY][0-9][{_CA_LETTERS}])-?([0-9][{_CA_LETTERS}][0-9])$", " "),
+    "GB": _fixed(r"^([A-Z]{1,2}[0-9][A-Z0-9]?|GIR)([0-9][A-Z]{2})$", " "),
+    "IE": _fixed(r"^([AC-FHKNPRTV-Y][0-9]{2}|D6W)([0-9AC-FHKNPRTV-Y]{4})$", " "),
+    "NL": _fixed(r"^([1-9][0-9]{3})([A-Z]{2})$", " "),
     "BR": _br,
     "JP": _jp,
-    "PL": _fixed(r"^([0-9]{2})-?([0-9]{3})$", r"\1-\2"),
-    "PT": _fixed(r"^([1-9][0-9]{3})-?([0-9]{3})$", r"\1-\2"),
-    "SE": _fixed(r"^([1-9][0-9]{2})([0-9]{2})$", r"\1 \2"),
-    "CZ": _fixed(r"^([1-7][0-9]{2})([0-9]{2})$", r"\1 \2"),
-    "SK": _fixed(r"^([089][0-9]{2})([0-9]{2})$", r"\1 \2"),
-    "GR": _fixed(r"^([1-8][0-9]{2})([0-9]{2})$", r"\1 \2"),
-    "IN": _fixed(r"^([1-9][0-9]{5})$", r"\1"),
-    "CN": _fixed(r"^([0-9]{6})$", r"\1"),
-    "RU": _fixed(r"^([1-9][0-9]{5})$", r"\1"),
-    "SG": _fixed(r"^([0-9]{6})$", r"\1"),
-    "KR": _fixed(r"^([0-9]{5})$", r"\1"),
-    "TW": _fixed(r"^([0-9]{3}(?:[0-9]{2,3})?)$", r"\1"),
-    "AT": _fixed(r"^([1-9][0-9]{3})$", r"\1"),
-    "BE": _fixed(r"^([1-9][0-9]{3})$", r"\1"),
-    "CH": _fixed(r"^([1-9][0-9]{3})$", r"\1"),
-    "DK": _fixed(r"^([0-9]{4})$", r"\1"),
-    "HU": _fixed(r"^([1-9][0-9]{3})$", r"\1"),
-    "LU": _fixed(r"^([0-9]{4})$", r"\1"),
+    "PL": _fixed(r"^([0-9]{2})-?([0-9]{3})$", "-"),
+    "PT": _fixed(r"^([1-9][0-9]{3})-?([0-9]{3})$", "-"),
+    "SE": _fixed(r"^([1-9][0-9]{2})([0-9]{2})$", " "),
+    "CZ": _fixed(r"^([1-7][0-9]{2})([0-9]{2})$", " "),
+    "SK": _fixed(r"^([089][0-9]{2})([0-9]{2})$", " "),
+    "GR": _fixed(r"^([1-8][0-9]{2})([0-9]{2})$", " "),
+    "IN": _fixed(r"^([1-9][0-9]{5})$"),
+    "CN": _fixed(r"^([0-9]{6})$"),
+    "RU": _fixed(r"^([1-9][0-9]{5})$"),
+    "SG": _fixed(r"^([0-9]{6})$"),
+    "KR": _fixed(r"^([0-9]{5})$"),
+    "TW": _fixed(r"^([0-9]{3}(?:[0-9]{2,3})?)$"),
+    "AT": _fixed(r"^([1-9][0-9]{3})$"),
+    "BE": _fixed(r"^([1-9][0-9]{3})$"),
+    "CH": _fixed(r"^([1-9][0-9]{3})$"),
+    "DK": _fixed(r"^([0-9]{4})$"),
+    "HU": _fixed(r"^([1-9][0-9]{3})$"),
+    "LU": _fixed(r"^([0-9]{4})$"),
     "AU": _padded_digits(4, 3),
     "NO": _padded_digits(4, 3),
     "NZ": _padded_digits(4, 3),
@@ -126,24 +124,49 @@ _PREFIXES: dict[str, tuple[str, ...]] = {
     "ES": ("E",), "PT": ("P",), "LU": ("L",), "NO": ("N",), "FI": ("FIN", "SF"),
     "DK": ("DK",), "CZ": ("CZ",), "SK": ("SK",), "GR": ("GR",), "HU": ("H",),
 }
-# Values in their final form already; the column function keeps them without a call.
-_CANONICAL: dict[str, str] = {
-    "US": r"^[0-9]{5}(?:-[0-9]{4})?$",
-    "DE": r"^[0-9]{5}$", "FR": r"^[0-9]{5}$", "IT": r"^[0-9]{5}$", "ES": r"^[0-9]{5}$",
-    "MX": r"^[0-9]{5}$", "FI": r"^[0-9]{5}$",
-    "AU": r"^[0-9]{4}$", "NO": r"^[0-9]{4}$", "NZ": r"^[0-9]{4}$", "ZA": r"^[0-9]{4}$",
-    "IN": r"^[1-9][0-9]{5}$",
-    "JP": r"^[0-9]{3}-[0-9]{4}$",
-    "BR": r"^[0-9]{5}-[0-9]{3}$",
+# Forms the column function settles with Polars, per country: (pattern, replacement,
+# width). A printable-ASCII value whose upper case matches `pattern` is, by the country's
+# rule, `replacement` (`${n}`: the pattern's groups) zero-padded to `width` (0: as is).
+# Everything else (other spacing, a prefix, full-width digits, 〒) goes to normalize_postal;
+# a test holds the two to the same result.
+_FAST_FORMS: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "US": ((r"^([0-9]{5})[- ]?([0-9]{4})$", "${1}-${2}", 0), (r"^[0-9]{3,5}$", "${0}", 5)),
+    "CA": (
+        (
+            rf"^([ABCEGHJ-NPRSTVXY][0-9][{_CA_LETTERS}])[- ]?([0-9][{_CA_LETTERS}][0-9])$",
+            "${1} ${2}",
+            0,
+        ),
+    ),
+    "GB": ((r"^([A-Z]{1,2}[0-9][A-Z0-9]?|GIR) ?([0-9][A-Z]{2})$", "${1} ${2}", 0),),
+    "IE": ((r"^([AC-FHKNPRTV-Y][0-9]{2}|D6W) ?([0-9AC-FHKNPRTV-Y]{4})$", "${1} ${2}", 0),),
+    "NL": ((r"^([1-9][0-9]{3}) ?([A-Z]{2})$", "${1} ${2}", 0),),
+    "BR": ((r"^([0-9]{5})-?([0-9]{3})$", "${1}-${2}", 0),),
+    "JP": ((r"^([0-9]{3})-?([0-9]{4})$", "${1}-${2}", 0),),
+    "PL": ((r"^([0-9]{2})-?([0-9]{3})$", "${1}-${2}", 0),),
+    "PT": ((r"^([1-9][0-9]{3})-?([0-9]{3})$", "${1}-${2}", 0),),
+    "SE": ((r"^([1-9][0-9]{2}) ?([0-9]{2})$", "${1} ${2}", 0),),
+    "CZ": ((r"^([1-7][0-9]{2}) ?([0-9]{2})$", "${1} ${2}", 0),),
+    "SK": ((r"^([089][0-9]{2}) ?([0-9]{2})$", "${1} ${2}", 0),),
+    "GR": ((r"^([1-8][0-9]{2}) ?([0-9]{2})$", "${1} ${2}", 0),),
+    **dict.fromkeys(("IN", "RU"), ((r"^[1-9][0-9]{5}$", "${0}", 0),)),
+    **dict.fromkeys(("CN", "SG"), ((r"^[0-9]{6}$", "${0}", 0),)),
+    "KR": ((r"^[0-9]{5}$", "${0}", 0),),
+    "TW": ((r"^[0-9]{3}(?:[0-9]{2,3})?$", "${0}", 0),),
+    **dict.fromkeys(("AT", "BE", "CH", "HU"), ((r"^[1-9][0-9]{3}$", "${0}", 0),)),
+    **dict.fromkeys(("DK", "LU"), ((r"^[0-9]{4}$", "${0}", 0),)),
+    **dict.fromkeys(("AU", "NO", "NZ", "ZA"), ((r"^[0-9]{3,4}$", "${0}", 4),)),
+    **dict.fromkeys(("DE", "FR", "IT", "ES", "MX", "FI"), ((r"^[0-9]{4,5}$", "${0}", 5),)),
+}
+_PREFIX_RES: dict[str, re.Pattern[str]] = {
+    iso: re.compile(rf"^(?:{'|'.join((iso, *_PREFIXES.get(iso, ())))})\s*-\s*(?=[0-9])")
+    for iso in _RULES
 }
 
 
 def _strip_prefix(s: str, country: str) -> str:
-    for prefix in (country, *_PREFIXES.get(country, ())):
-        m = re.match(rf"^{prefix}\s*-\s*(?=[0-9])", s)
-        if m:
-            return s[m.end():]
-    return s
+    m = _PREFIX_RES[country].match(s)
+    return s[m.end():] if m else s
 
 
 def normalize_postal(raw: str, country: str | None) -> Normalized:
@@ -166,32 +189,78 @@ def normalize_postal(raw: str, country: str | None) -> Normalized:
     return Normalized(value)
 
 
+def _normalize_pair(pair: tuple[str, str | None]) -> Normalized:
+    return normalize_postal(*pair)
+
+
+def _fast_postal(part: pl.DataFrame, iso: str | None) -> pl.DataFrame:
+    """Adds `postal_code` and `_sure` to the distinct (`raw`, `ctx`) pairs of one country.
+
+    `_sure` rows hold `normalize_postal`'s answer (with no code); the others need it asked.
+    """
+    raw = pl.col("raw")
+    if iso not in _RULES:  # trimmed only, unless a postal mark must go first
+        cleaned = clean_text_expr(raw)
+        sure = cleaned.is_null() | ~cleaned.str.contains("^(?:〒|[zZ]:)")
+        return part.lazy().with_columns(cleaned.alias("postal_code"), sure.alias("_sure")).collect()
+    upper = pl.col("_upper")
+    value: pl.Expr = pl.lit(None, pl.String)
+    for pattern, replacement, width in reversed(_FAST_FORMS.get(iso or "", ())):
+        formed = upper.str.replace(pattern, replacement)
+        if width:
+            formed = formed.str.zfill(width)
+        value = pl.when(upper.str.contains(pattern)).then(formed).otherwise(value)
+    return (
+        part.lazy()
+        .with_columns(
+            pl.when(raw.str.contains(r"^[ -~]*$")).then(raw.str.to_uppercase()).alias("_upper")
+        )
+        .with_columns(value.alias("postal_code"))
+        .with_columns(pl.col("postal_code").is_not_null().alias("_sure"))
+        .drop("_upper")
+        .collect()
+    )
+
+
 def standardize_postal(col: pl.Series, country: pl.Series) -> pl.DataFrame:
     """`postal_code`, `postal_code__code`, read against each row's country.
 
-    Rows with no country or a country without a rule, and codes already in their
-    country's final form (``94105``, ``100-0001``), skip the per-value call.
+    Worked out once per distinct (code, country) pair: by Polars where the country has no
+    rule (trimmed only) or the code is one of its `_FAST_FORMS`, else by
+    `normalize_postal` (on both cores when there are many).
     """
     frame = pl.DataFrame(
         {"raw": col.cast(pl.String), "ctx": country.cast(pl.String)},
         schema={"raw": pl.String, "ctx": pl.String},
     )
-    no_rule = sorted(ISO2_CODES - _RULES.keys())
-    keep = pl.col("ctx").is_null() | pl.col("ctx").is_in(no_rule)
-    for iso, pattern in _CANONICAL.items():
-        keep = keep | ((pl.col("ctx") == iso) & pl.col("raw").str.contains(pattern))
-    fast = (keep & ~pl.col("raw").str.contains("〒")).fill_null(False)
-    frame = frame.with_columns(fast.alias("fast"))
-    rest = frame.select(pl.when(~pl.col("fast")).then(pl.col("raw"))).to_series()
-    slow = map_unique_with(rest, frame["ctx"], normalize_postal)
-    return pl.DataFrame(
-        {
-            "postal_code": frame.select(
-                pl.when(pl.col("fast"))
-                .then(clean_text_expr(pl.col("raw")))
-                .otherwise(slow["value"])
-            ).to_series(),
-            "postal_code__code": slow["code"],
-        },
-        schema={"postal_code": pl.String, "postal_code__code": pl.String},
+    pairs = frame.drop_nulls("raw").unique()
+    ctxs = pairs["ctx"].unique()
+    isos = pl.DataFrame(
+        {"ctx": ctxs, "_iso": [country_code(c) for c in ctxs.to_list()]},
+        schema={"ctx": pl.String, "_iso": pl.String},
     )
+    pairs = pairs.join(isos, on="ctx", how="left", nulls_equal=True)
+    parts = [
+        _fast_postal(part.drop("_iso"), iso)
+        for (iso,), part in pairs.partition_by("_iso", as_dict=True).items()
+    ]
+    lookup = pl.concat(parts) if parts else pairs.drop("_iso").with_columns(
+        pl.lit(None, pl.String).alias("postal_code"), pl.lit(True).alias("_sure")
+    )
+    slow = lookup.filter(~pl.col("_sure")).select("raw", "ctx")
+    results = apply_all(_normalize_pair, list(slow.iter_rows()))
+    lookup = pl.concat(
+        [
+            lookup.filter(pl.col("_sure")).select(
+                "raw", "ctx", "postal_code", pl.lit(None, pl.String).alias("postal_code__code")
+            ),
+            slow.with_columns(
+                pl.Series("postal_code", [r.value for r in results], dtype=pl.String),
+                pl.Series("postal_code__code", [r.code for r in results], dtype=pl.String),
+            ),
+        ]
+    )
+    joined = frame.join(
+        lookup, on=["raw", "ctx"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined.select("postal_code", "postal_code__code")

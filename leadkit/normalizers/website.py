@@ -14,7 +14,7 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, map_unique
+from leadkit.normalizers._base import Normalized, apply_all
 from leadkit.normalizers.text import clean_text
 
 WEBSITE_INVALID = "website_invalid"
@@ -63,7 +63,54 @@ def company_domain(email_domain: str | None, free: bool) -> str | None:
     return result.value if result.code is None else None
 
 
+# The common forms, settled by Polars: `[http[s]://]host[.][/path...]` in printable ASCII
+# whose host is valid labels and a top-level domain of letters. On such a value `_host`
+# lower-cases, drops the scheme and everything from the first `/`, `?` or `#`, one
+# trailing dot, and the leading `www` labels as long as two labels are left. Anything
+# else (a port, credentials, a backslash, Unicode, `www.com`) goes to `normalize_website`.
+_FAST_HOST = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+def _fast_hosts(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds `website`: the host `normalize_website` gives for `_raw`, or null where it must
+    be asked."""
+    raw, host = pl.col("_raw"), pl.col("_host")
+    cut = raw.str.to_lowercase().str.replace(r"^https?://", "").str.replace(r"[/?#].*", "")
+    sure = (
+        raw.str.contains(r"^[ -~]*$")
+        & (host.str.len_bytes() <= 253)
+        & host.str.contains(_FAST_HOST)
+    )
+    return (
+        frame.with_columns(cut.str.strip_suffix(".").alias("_host"))
+        .with_columns(pl.when(sure).then(host.str.replace(r"^(?:www[0-9]?\.)+", "")).alias("_host"))
+        .with_columns(pl.when(host.str.contains(".", literal=True)).then(host).alias("website"))
+        .drop("_host")
+    )
+
+
 def standardize_website(col: pl.Series) -> pl.DataFrame:
-    """`website`, `website__code`."""
-    out = map_unique(col.cast(pl.String), normalize_website)
-    return out.rename({"value": "website", "code": "website__code"})
+    """`website`, `website__code`, once per distinct value: `_fast_hosts`, then
+    `normalize_website` for what it leaves (on both cores when there are many)."""
+    raw = col.cast(pl.String).rename("_raw").to_frame()
+    lookup = _fast_hosts(raw.drop_nulls().unique().lazy()).collect()
+    slow = lookup.filter(pl.col("website").is_null())["_raw"]
+    results = apply_all(normalize_website, slow.to_list())
+    lookup = pl.concat(
+        [
+            lookup.filter(pl.col("website").is_not_null()).with_columns(
+                pl.lit(None, pl.String).alias("website__code")
+            ),
+            pl.DataFrame(
+                {
+                    "_raw": slow,
+                    "website": [r.value for r in results],
+                    "website__code": [r.code for r in results],
+                },
+                schema={"_raw": pl.String, "website": pl.String, "website__code": pl.String},
+            ),
+        ]
+    )
+    return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
+        "website", "website__code"
+    )
