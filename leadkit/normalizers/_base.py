@@ -148,3 +148,26 @@ def _make_pool() -> ProcessPoolExecutor:
         _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
     return _pool
+
+
+def settle_rest(
+    settled: pl.DataFrame,
+    rest: pl.DataFrame,
+    fn: Callable[..., Normalized],
+    value: str = "value",
+    code: str = "code",
+) -> pl.DataFrame:
+    """One lookup table from a fast path and the per-value function.
+
+    `settled` holds the key columns and `value` the fast path found (its code, if it has
+    none, is null); `rest` holds only the key columns, which go to `fn(*keys)` once per row,
+    on both cores when there are many.
+    """
+    results = apply_all(_Star(fn), list(rest.iter_rows()))
+    if code not in settled.columns:
+        settled = settled.with_columns(pl.lit(None, dtype=pl.String).alias(code))
+    done = rest.with_columns(
+        pl.Series(value, [r.value for r in results], dtype=pl.String),
+        pl.Series(code, [r.code for r in results], dtype=pl.String),
+    )
+    return pl.concat([settled.select(done.columns), done])

@@ -43,7 +43,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from leadkit.cache import cached_json
-from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers._base import Normalized, settle_rest
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
 COUNTRY_UNKNOWN = "country_unknown"
@@ -422,10 +422,6 @@ def state_name(country: str, code: str) -> str | None:
 
 
 # --- columns ------------------------------------------------------------------------
-def _normalize_state_pair(pair: tuple[str, str | None]) -> Normalized:
-    return normalize_state(*pair)
-
-
 def standardize_country(col: pl.Series) -> pl.DataFrame:
     """`country`, `country__code`, worked out once per distinct value: an upper-case ISO2
     code (after trimming) is kept by Polars, anything else goes to `normalize_country`."""
@@ -436,22 +432,10 @@ def standardize_country(col: pl.Series) -> pl.DataFrame:
         .with_columns(pl.when(cleaned.is_in(sorted(ISO2_CODES))).then(cleaned).alias("country"))
         .collect()
     )
-    slow = lookup.filter(pl.col("country").is_null())["_raw"]
-    results = apply_all(normalize_country, slow.to_list())
-    lookup = pl.concat(
-        [
-            lookup.filter(pl.col("country").is_not_null()).with_columns(
-                pl.lit(None, pl.String).alias("country__code")
-            ),
-            pl.DataFrame(
-                {
-                    "_raw": slow,
-                    "country": [r.value for r in results],
-                    "country__code": [r.code for r in results],
-                },
-                schema={"_raw": pl.String, "country": pl.String, "country__code": pl.String},
-            ),
-        ]
+    lookup = settle_rest(
+        lookup.filter(pl.col("country").is_not_null()),
+        lookup.filter(pl.col("country").is_null()).select("_raw"),
+        normalize_country, "country", "country__code",
     )
     return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
         "country", "country__code"
@@ -476,17 +460,7 @@ def standardize_state(col: pl.Series, country: pl.Series) -> pl.DataFrame:
     settled = pairs.lazy().filter(trim).with_columns(
         clean_text_expr(pl.col("raw")).alias("state"), pl.lit(None, pl.String).alias("state__code")
     ).collect()
-    slow = pairs.filter(~trim)
-    results = apply_all(_normalize_state_pair, list(slow.iter_rows()))
-    lookup = pl.concat(
-        [
-            settled,
-            slow.with_columns(
-                pl.Series("state", [r.value for r in results], dtype=pl.String),
-                pl.Series("state__code", [r.code for r in results], dtype=pl.String),
-            ),
-        ]
-    )
+    lookup = settle_rest(settled, pairs.filter(~trim), normalize_state, "state", "state__code")
     joined = frame.join(
         lookup, on=["raw", "ctx"], how="left", nulls_equal=True, maintain_order="left"
     )

@@ -30,7 +30,7 @@ from typing import Literal
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized
+from leadkit.normalizers._base import Normalized, settle_rest
 from leadkit.normalizers.text import clean_text
 
 Order = Literal["mdy", "dmy", "ymd"]
@@ -463,20 +463,10 @@ def standardize_date(
     else:
         lookup = uniq.to_frame().with_columns(pl.lit(order, pl.String).alias("order"))
     lookup = _fast_dates(lookup.lazy()).collect()
-    slow = lookup.filter(~pl.col("_sure"))
-    results = [normalize_date(v, o) for v, o in slow.select("v", "order").iter_rows()]
-    lookup = pl.concat(
-        [
-            lookup.filter(pl.col("_sure")).select("v", "value", "code"),
-            pl.DataFrame(
-                {
-                    "v": slow["v"],
-                    "value": [r.value for r in results],
-                    "code": [r.code for r in results],
-                },
-                schema={"v": pl.String, "value": pl.String, "code": pl.String},
-            ),
-        ]
+    lookup = settle_rest(
+        lookup.filter(pl.col("_sure")).select("v", "order", "value", "code"),
+        lookup.filter(~pl.col("_sure")).select("v", "order"),
+        normalize_date,
     )
     joined = raw.join(lookup, on="v", how="left", maintain_order="left")
     return joined.select(pl.col("value").alias(name), pl.col("code").alias(code_name))

@@ -31,7 +31,7 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers._base import Normalized, settle_rest
 from leadkit.normalizers.text import _CONTROL_RE, _SPACE_RE, clean_text
 
 NAME_INVALID = "name_invalid"
@@ -292,22 +292,10 @@ def _standardize_name_col(col: pl.Series) -> pl.DataFrame:
     raw = col.cast(pl.String).rename("_raw").to_frame()
     fast = _fast_names(pl.col("_raw")).alias("value")
     lookup = raw.drop_nulls().unique().lazy().with_columns(fast).collect()
-    slow = lookup.filter(pl.col("value").is_null())["_raw"]
-    results = apply_all(normalize_name, slow.to_list())
-    lookup = pl.concat(
-        [
-            lookup.filter(pl.col("value").is_not_null()).with_columns(
-                pl.lit(None, pl.String).alias("code")
-            ),
-            pl.DataFrame(
-                {
-                    "_raw": slow,
-                    "value": [r.value for r in results],
-                    "code": [r.code for r in results],
-                },
-                schema={"_raw": pl.String, "value": pl.String, "code": pl.String},
-            ),
-        ]
+    lookup = settle_rest(
+        lookup.filter(pl.col("value").is_not_null()),
+        lookup.filter(pl.col("value").is_null()).select("_raw"),
+        normalize_name,
     )
     return raw.join(lookup, on="_raw", how="left", maintain_order="left").select("value", "code")
 

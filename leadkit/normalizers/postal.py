@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers._base import Normalized, settle_rest
 from leadkit.normalizers.country import country_code
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
@@ -189,10 +189,6 @@ def normalize_postal(raw: str, country: str | None) -> Normalized:
     return Normalized(value)
 
 
-def _normalize_pair(pair: tuple[str, str | None]) -> Normalized:
-    return normalize_postal(*pair)
-
-
 def _fast_postal(part: pl.DataFrame, iso: str | None) -> pl.DataFrame:
     """Adds `postal_code` and `_sure` to the distinct (`raw`, `ctx`) pairs of one country.
 
@@ -247,18 +243,10 @@ def standardize_postal(col: pl.Series, country: pl.Series) -> pl.DataFrame:
     lookup = pl.concat(parts) if parts else pairs.drop("_iso").with_columns(
         pl.lit(None, pl.String).alias("postal_code"), pl.lit(True).alias("_sure")
     )
-    slow = lookup.filter(~pl.col("_sure")).select("raw", "ctx")
-    results = apply_all(_normalize_pair, list(slow.iter_rows()))
-    lookup = pl.concat(
-        [
-            lookup.filter(pl.col("_sure")).select(
-                "raw", "ctx", "postal_code", pl.lit(None, pl.String).alias("postal_code__code")
-            ),
-            slow.with_columns(
-                pl.Series("postal_code", [r.value for r in results], dtype=pl.String),
-                pl.Series("postal_code__code", [r.code for r in results], dtype=pl.String),
-            ),
-        ]
+    lookup = settle_rest(
+        lookup.filter(pl.col("_sure")).select("raw", "ctx", "postal_code"),
+        lookup.filter(~pl.col("_sure")).select("raw", "ctx"),
+        normalize_postal, "postal_code", "postal_code__code",
     )
     joined = frame.join(
         lookup, on=["raw", "ctx"], how="left", nulls_equal=True, maintain_order="left"

@@ -14,7 +14,7 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers._base import Normalized, settle_rest
 from leadkit.normalizers.text import clean_text
 
 WEBSITE_INVALID = "website_invalid"
@@ -94,22 +94,10 @@ def standardize_website(col: pl.Series) -> pl.DataFrame:
     `normalize_website` for what it leaves (on both cores when there are many)."""
     raw = col.cast(pl.String).rename("_raw").to_frame()
     lookup = _fast_hosts(raw.drop_nulls().unique().lazy()).collect()
-    slow = lookup.filter(pl.col("website").is_null())["_raw"]
-    results = apply_all(normalize_website, slow.to_list())
-    lookup = pl.concat(
-        [
-            lookup.filter(pl.col("website").is_not_null()).with_columns(
-                pl.lit(None, pl.String).alias("website__code")
-            ),
-            pl.DataFrame(
-                {
-                    "_raw": slow,
-                    "website": [r.value for r in results],
-                    "website__code": [r.code for r in results],
-                },
-                schema={"_raw": pl.String, "website": pl.String, "website__code": pl.String},
-            ),
-        ]
+    lookup = settle_rest(
+        lookup.filter(pl.col("website").is_not_null()),
+        lookup.filter(pl.col("website").is_null()).select("_raw"),
+        normalize_website, "website", "website__code",
     )
     return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
         "website", "website__code"
