@@ -160,6 +160,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--case", action="append", choices=sorted(CASES), help="cases to run (default: all)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reference", action="append", choices=sorted(CASES),
+                    help="cases the pandas reference script also runs (default: 100k and 1M)")
     ap.add_argument("--no-reference", action="store_true", help="skip the pandas reference script")
     ap.add_argument("--score", action="store_true", help="score each run with score.py")
     ap.add_argument("--quick", action="store_true", help="10k rows once: a smoke test")
@@ -169,7 +171,9 @@ def main() -> None:
     repeat = 1 if args.quick else args.repeat
     results = []
     for name in cases:
-        results.append(run_case(name, repeat, reference=not args.no_reference, score=args.score))
+        ref_cases = args.reference or ["100k", "1M"]
+        results.append(run_case(name, repeat, reference=not args.no_reference and name in ref_cases,
+                                score=args.score))
         print(json.dumps(results[-1]), file=sys.stderr)
     leadkit = str(Path(sys.executable).parent / "leadkit")
     help_s = statistics.median(measure([leadkit, "--help"])["wall_s"] for _ in range(5))

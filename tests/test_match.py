@@ -1,6 +1,7 @@
 """Matching: one test per rung of the rule ladder, the colleague and giant-block guards,
-ties, determinism and within-file duplicates. Frames are built here directly, in the shape
-`standardize` gives them (company keys from the real company normalizer)."""
+ties, determinism, within-file duplicates, and the blocking machinery against brute force.
+Frames are built here directly, in the shape `standardize` gives them (company keys from the
+real company normalizer)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -450,3 +452,117 @@ def test_sparse_frames_with_missing_and_all_null_columns() -> None:
     records = pl.DataFrame({"_crm_id": [7, 8], "email": ["a@x.com", None]})
     got = match_existing(frame.head(1), records, SETTINGS)
     assert got.select("_idx", "_match_id", "_match_outcome").rows() == [(0, "7", "update")]
+
+
+def test_email_local_parts_with_the_same_words_in_another_order_agree() -> None:
+    # "smith.john" and "john_smith" are one address written two ways: nothing against
+    for lead_email, crm_email in [
+        ("john.smith@acme.com", "smith_john@acme.com"),
+        ("anna.de.vries@acme.com", "vries-de-anna@acme.com"),
+    ]:
+        first, last = ("John", "Smith") if "john" in lead_email else ("Anna", "de Vries")
+        got = one(match_existing(
+            leads(person(first_name=first, last_name=last, email=lead_email, phone=None)),
+            crm(person(id="C1", first_name=first, last_name=last, email=crm_email, phone=None)),
+            SETTINGS,
+        ))
+        assert got["_match_reason"] == "name 1.00 + company exact", got
+        assert got["_match_outcome"] == "update"
+
+
+def test_duplicates_do_not_depend_on_row_order() -> None:
+    frame, _ = _synthetic(600, seed=5)
+    first = find_duplicates(frame, SETTINGS)
+    assert first.height > 30
+    for seed in range(3):
+        shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert find_duplicates(shuffled, SETTINGS).equals(first)
+
+
+# -- the machinery under blocking (private, but easy to get subtly wrong) ---------------------
+
+
+def test_sorting_keys_groups_equal_keys_even_when_they_differ_only_in_low_bits() -> None:
+    from leadkit.match import _runs
+
+    rng = np.random.default_rng(5)
+    for n in [0, 1, 2, 7, 60, 300]:
+        # few keys, many of them alike in all but the lowest bits (where positions go)
+        keys = (rng.integers(0, 4, n).astype(np.uint64) << np.uint64(40)) | rng.integers(
+            0, 8, n
+        ).astype(np.uint64)
+        order, starts, lengths = _runs(keys)
+        assert sorted(order.tolist()) == list(range(n))
+        runs = [keys[order][s : s + k] for s, k in zip(starts, lengths, strict=True)]
+        assert all((run == run[0]).all() for run in runs)
+        assert sorted(int(run[0]) for run in runs) == sorted(set(keys.tolist()))
+
+
+def _brute_force(pairs_of: dict[int, list[int]], cap: int, sizes: dict[int, int]) -> set[Any]:
+    return {p for key, ps in pairs_of.items() if 0 < sizes[key] <= cap for p in ps}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_block_pairs_are_every_pair_of_small_blocks(seed: int) -> None:
+    from leadkit.match import _across, _within
+
+    rng = np.random.default_rng(seed)
+    cap = 6
+    lkeys = rng.integers(0, 40, 300).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    rkeys = rng.integers(20, 60, 200).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    lpos, rpos = np.arange(300) + 1000, np.arange(200) + 5000
+
+    a, b, giant = _within(lpos, lkeys, cap)
+    got = {(min(x, y), max(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)}
+    members: dict[int, list[int]] = {}
+    for p, k in zip(lpos.tolist(), lkeys.tolist(), strict=True):
+        members.setdefault(k, []).append(p)
+    sizes = {k: len(m) * (len(m) - 1) // 2 for k, m in members.items()}
+    pairs_of = {k: [(x, y) for x in m for y in m if x < y] for k, m in members.items()}
+    assert len(got) == len(a)  # each pair once
+    assert got == _brute_force(pairs_of, cap, sizes)
+    assert sorted(giant.tolist()) == sorted(
+        p for k, m in members.items() if sizes[k] > cap for p in m
+    )
+
+    a, b, lgiant, rgiant = _across(lpos, lkeys, rpos, rkeys, cap)
+    got = set(zip(a.tolist(), b.tolist(), strict=True))
+    right: dict[int, list[int]] = {}
+    for p, k in zip(rpos.tolist(), rkeys.tolist(), strict=True):
+        right.setdefault(k, []).append(p)
+    sizes = {k: len(members[k]) * len(right.get(k, [])) for k in members}
+    pairs_of = {k: [(x, y) for x in members[k] for y in right.get(k, [])] for k in members}
+    assert len(got) == len(a)
+    assert got == _brute_force(pairs_of, cap, sizes)
+    assert sorted(lgiant.tolist()) == sorted(
+        p for k, m in members.items() if sizes[k] > cap for p in m
+    )
+    assert sorted(rgiant.tolist()) == sorted(
+        p for k, m in right.items() if sizes.get(k, 0) > cap for p in m
+    )
+
+
+@pytest.mark.parametrize(
+    ("phone", "placeholder"),
+    [
+        ("+14155550123", False),
+        ("+4915112345679", False),
+        ("+10000000000", True),  # one digit over and over
+        ("+12125551212", False),
+        ("+15555555555", True),
+        ("+15551515151", True),  # two digits
+        ("+4412345678", True),  # counting
+        ("+3398765432", True),
+        ("+4401234567", True),
+        ("+1234567", True),  # too short
+        ("+1 (415) 555-0123", False),  # not plain digits: the slow way, same answer
+        ("+1 555 555 5555", True),
+        ("tel: 000", True),
+        ("", True),
+        ("99999999999999999999999", True),  # longer than any number type
+    ],
+)
+def test_placeholder_phones(phone: str, placeholder: bool) -> None:
+    from leadkit.match import _placeholder_phones
+
+    assert _placeholder_phones(pl.Series([phone])).to_list() == [placeholder]
