@@ -22,7 +22,6 @@ from leadkit.errors import InputError
 from leadkit.existing import load_existing
 from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
 from leadkit.match import MatchSettings, find_duplicates, match_existing
-from leadkit.normalizers._base import warm_up
 from leadkit.read import InputHints, Table, read_table
 from leadkit.remap import CUSTOM_PREFIX, remap
 from leadkit.standardize import Settings, standardize
@@ -31,8 +30,6 @@ from leadkit.validate import ERRORS, Rules, validate
 from leadkit.write import OUTPUTS, output_path, report_path, to_target, write_csv, write_json
 
 Progress = Callable[[str], None]
-# Inputs above this many bytes are worth starting a second process for.
-_BIG = 5 << 20
 _FLAGS = ("email_role", "email_free", "email_disposable")
 _FLAG_COLUMNS = (*_FLAGS, "email_suggestion", "phone_type", "mobile_phone_type")
 
@@ -92,8 +89,6 @@ def normalize(
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
-    if sum(_size(p) for p in [*inputs, *existing]) > _BIG:
-        warm_up()  # the second core's worker starts while the files are read
     started = time.perf_counter()
     crm = load_existing(existing, id_column=options.existing_id, cache=options.cache) if existing else None
     crm_seconds = time.perf_counter() - started
@@ -105,13 +100,6 @@ def normalize(
             result.report["existing"] = {"files": [str(p) for p in existing], "records": crm.height}
         results.append(result)
     return results
-
-
-def _size(path: Path) -> int:
-    try:
-        return Path(path).stat().st_size
-    except OSError:
-        return 0
 
 
 def normalize_file(
