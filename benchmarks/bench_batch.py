@@ -61,7 +61,7 @@ def main() -> int:
     try:
         data = generate(work / "data", args.files, args.rows, args.existing, args.seed)
         runs = [one_run(work / f"run{i}", data, args.files, args.workers) for i in range(args.repeat)]
-        caches = sorted((work / "run0" / "out" / ".leadkit").glob("crm-*.arrow"))
+        caches = sorted((work / "run0" / "out" / ".leadkit" / "crm").glob("*.parquet"))
         warm = [one_run(work / f"warm{i}", data, args.files, args.workers, caches[0] if caches else None)
                 for i in range(args.repeat)]
     finally:
@@ -138,8 +138,8 @@ def one_run(folder: Path, data: Path, files: int, workers: int, cache: Path | No
     inbox, out = folder / "inbox", folder / "out"
     shutil.copytree(data / "inbox", inbox)
     if cache is not None:
-        (out / ".leadkit").mkdir(parents=True)
-        shutil.copy2(cache, out / ".leadkit" / cache.name)
+        (out / ".leadkit" / "crm").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(cache, out / ".leadkit" / "crm" / cache.name)
     cmd = [str(LEADKIT), "run", str(inbox), "--mappings", str(data / "mappings"),
            "-e", str(data / "crm_export.csv"), "--out", str(out), "--settle", "0", "--json", "-q",
            "--workers", str(workers)]
