@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -234,26 +232,9 @@ def test_fast_path_equals_library_on_edge_cases() -> None:
     _assert_fast_equals_library(_variants(EDGE_EMAILS * 3) + [None])
 
 
-def _bench_script() -> Path | None:
-    """The benchmark data generator (make_leads.py), where this checkout can find it."""
-    for base in (os.environ.get("LEADKIT_BENCH_DIR"), "benchmarks", "/work/shared/bench"):
-        if base and (p := Path(base) / "make_leads.py").is_file():
-            return p
-    return None
-
-
 @pytest.fixture(scope="session")
-def partner_20k(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
-    script = _bench_script()
-    if script is None:
-        pytest.skip("make_leads.py not found (set LEADKIT_BENCH_DIR)")
-    out = tmp_path_factory.mktemp("leads20k")
-    subprocess.run(
-        [sys.executable, str(script), "--rows", "20000", "--existing", "0", "--out", str(out),
-         "--quiet"],
-        check=True,
-    )
-    return pl.read_csv(out / "partner.csv", infer_schema=False)
+def partner_20k(bench_data: Callable[..., Path]) -> pl.DataFrame:
+    return pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
 
 
 def test_fast_path_equals_library_on_generated_leads(partner_20k: pl.DataFrame) -> None:

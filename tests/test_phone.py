@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import phonenumbers
@@ -249,14 +246,6 @@ def test_fast_path_equals_library_all_regions() -> None:
     _assert_fast_equals_library(values + [None, "", "x"], regions + ["US", None, None])
 
 
-def _bench_script() -> Path | None:
-    """The benchmark data generator (make_leads.py), where this checkout can find it."""
-    for base in (os.environ.get("LEADKIT_BENCH_DIR"), "benchmarks", "/work/shared/bench"):
-        if base and (p := Path(base) / "make_leads.py").is_file():
-            return p
-    return None
-
-
 # How the generated partner file writes its countries (the country normalizer's job in
 # the pipeline; a fixed map keeps this test about phones).
 _COUNTRY = {
@@ -273,16 +262,8 @@ _COUNTRY = {
 
 
 @pytest.fixture(scope="module")
-def partner_phones(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
-    script = _bench_script()
-    if script is None:
-        pytest.skip("make_leads.py not found (set LEADKIT_BENCH_DIR)")
-    out = tmp_path_factory.mktemp("leads20k")
-    subprocess.run(
-        [sys.executable, str(script), "--rows", "20000", "--existing", "0", "--out", str(out),
-         "--quiet"],
-        check=True,
-    )
+def partner_phones(bench_data: Callable[..., Path]) -> pl.DataFrame:
+    out = bench_data(20000, 0)
     partner = pl.read_csv(out / "partner.csv", infer_schema=False, columns=["Phone", "Country"])
     region = partner["Country"].str.strip_chars().str.to_lowercase().replace_strict(
         _COUNTRY, default=None, return_dtype=pl.String
