@@ -22,18 +22,12 @@ from leadkit.normalizers.text import neutralize_expr
 from leadkit.remap import CUSTOM_PREFIX
 from leadkit.targets import Target
 
-# The five row outputs, in SPEC's order: outcome -> file suffix.
-OUTPUTS: dict[str, str] = {
-    "import": "import",
-    "updates": "updates",
-    "review": "review",
-    "duplicates": "duplicates",
-    "rejects": "rejects",
-}
+# The five row outputs, in SPEC's order; X.<outcome>.csv each.
+OUTPUTS: tuple[str, ...] = ("import", "updates", "review", "duplicates", "rejects")
 
 
 def output_path(out_dir: Path, stem: str, outcome: str) -> Path:
-    return out_dir / f"{stem}.{OUTPUTS[outcome]}.csv"
+    return out_dir / f"{stem}.{outcome}.csv"
 
 
 def report_path(out_dir: Path, stem: str) -> Path:

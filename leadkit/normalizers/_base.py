@@ -122,12 +122,6 @@ def _disable_and_run(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
     return _run(fn, values)
 
 
-def warm_up() -> None:
-    """Start the worker process early, so it is ready when a big column needs it."""
-    if _workers() >= 2:
-        _executor().submit(int)
-
-
 def _workers() -> int:
     env = os.environ.get("LEADKIT_WORKERS")
     if env and env.isdigit():
@@ -171,3 +165,11 @@ def settle_rest(
         pl.Series(code, [r.code for r in results], dtype=pl.String),
     )
     return pl.concat([settled.select(done.columns), done])
+
+
+def settle_nulls(
+    lookup: pl.DataFrame, key: str, fn: Callable[[str], Normalized], value: str = "value", code: str = "code"
+) -> pl.DataFrame:
+    """`settle_rest` for a fast path that leaves `value` null where it is unsure."""
+    unsure = pl.col(value).is_null()
+    return settle_rest(lookup.filter(~unsure), lookup.filter(unsure).select(key), fn, value, code)

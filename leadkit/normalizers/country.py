@@ -43,7 +43,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from leadkit.cache import cached_json
-from leadkit.normalizers._base import Normalized, settle_rest
+from leadkit.normalizers._base import Normalized, settle_nulls, settle_rest
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
 COUNTRY_UNKNOWN = "country_unknown"
@@ -432,11 +432,7 @@ def standardize_country(col: pl.Series) -> pl.DataFrame:
         .with_columns(pl.when(cleaned.is_in(sorted(ISO2_CODES))).then(cleaned).alias("country"))
         .collect()
     )
-    lookup = settle_rest(
-        lookup.filter(pl.col("country").is_not_null()),
-        lookup.filter(pl.col("country").is_null()).select("_raw"),
-        normalize_country, "country", "country__code",
-    )
+    lookup = settle_nulls(lookup, "_raw", normalize_country, "country", "country__code")
     return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
         "country", "country__code"
     )

@@ -31,7 +31,7 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, settle_rest
+from leadkit.normalizers._base import Normalized, settle_nulls
 from leadkit.normalizers.text import _CONTROL_RE, _SPACE_RE, clean_text
 
 NAME_INVALID = "name_invalid"
@@ -292,11 +292,7 @@ def _standardize_name_col(col: pl.Series) -> pl.DataFrame:
     raw = col.cast(pl.String).rename("_raw").to_frame()
     fast = _fast_names(pl.col("_raw")).alias("value")
     lookup = raw.drop_nulls().unique().lazy().with_columns(fast).collect()
-    lookup = settle_rest(
-        lookup.filter(pl.col("value").is_not_null()),
-        lookup.filter(pl.col("value").is_null()).select("_raw"),
-        normalize_name,
-    )
+    lookup = settle_nulls(lookup, "_raw", normalize_name)
     return raw.join(lookup, on="_raw", how="left", maintain_order="left").select("value", "code")
 
 

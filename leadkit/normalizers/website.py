@@ -14,7 +14,7 @@ import unicodedata
 
 import polars as pl
 
-from leadkit.normalizers._base import Normalized, settle_rest
+from leadkit.normalizers._base import Normalized, settle_nulls
 from leadkit.normalizers.text import clean_text
 
 WEBSITE_INVALID = "website_invalid"
@@ -94,11 +94,7 @@ def standardize_website(col: pl.Series) -> pl.DataFrame:
     `normalize_website` for what it leaves (on both cores when there are many)."""
     raw = col.cast(pl.String).rename("_raw").to_frame()
     lookup = _fast_hosts(raw.drop_nulls().unique().lazy()).collect()
-    lookup = settle_rest(
-        lookup.filter(pl.col("website").is_not_null()),
-        lookup.filter(pl.col("website").is_null()).select("_raw"),
-        normalize_website, "website", "website__code",
-    )
+    lookup = settle_nulls(lookup, "_raw", normalize_website, "website", "website__code")
     return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
         "website", "website__code"
     )
