@@ -18,7 +18,7 @@ from typing import IO, Any
 import polars as pl
 
 from leadkit.normalizers.country import country_name, state_name
-from leadkit.normalizers.text import neutralize_expr
+from leadkit.normalizers.text import formula_like_expr, neutralize_expr
 from leadkit.remap import CUSTOM_PREFIX
 from leadkit.targets import Target
 
@@ -79,8 +79,12 @@ def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
 
 def write_csv(frame: pl.DataFrame, path: Path, *, bom: bool = False) -> None:
     """Write `frame` with every cell neutralized, atomically."""
+    # Rewriting a column costs a copy of it; most columns hold no formula-like cell at
+    # all, and finding that out is one cheap scan of all of them at once.
+    texts = [c for c, t in frame.schema.items() if t == pl.String]
+    risky = frame.select(formula_like_expr(pl.col(c)).any() for c in texts).row(0) if texts else ()
     safe = frame.with_columns(
-        neutralize_expr(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String
+        neutralize_expr(pl.col(c)).alias(c) for c, hit in zip(texts, risky, strict=True) if hit
     )
     with atomic_file(path, "wb") as fh:
         safe.write_csv(fh, include_bom=bom, null_value="")

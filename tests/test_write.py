@@ -19,6 +19,20 @@ def test_cells_are_neutralized_but_numbers_and_phones_are_not(tmp_path: Path) ->
     assert lines == ["a", "'=1+2", "'@SUM(A1)", "+44 20 7946 0958", "-5", "'-x", "plain", ""]
 
 
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        # only the column with a formula is rewritten; the others are written as they are
+        ({"a": ["x", "=1"], "b": ["+1 5", None], "n": [1, 2]}, ["a,b,n", "x,+1 5,1", "'=1,,2"]),
+        ({"a": [None, None], "b": ["@x", "-"]}, ["a,b", ",'@x", ",'-"]),
+        ({"a": pl.Series([], dtype=pl.String)}, ["a"]),
+    ],
+)
+def test_neutralizing_mixed_columns(tmp_path: Path, columns: dict, expected: list[str]) -> None:
+    write_csv(pl.DataFrame(columns), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines() == expected
+
+
 def test_bom_is_optional(tmp_path: Path) -> None:
     frame = pl.DataFrame({"a": ["é"]})
     write_csv(frame, tmp_path / "plain.csv")

@@ -51,6 +51,11 @@ def clean_text_expr(expr: pl.Expr) -> pl.Expr:
     return pl.when(cleaned == "").then(None).otherwise(cleaned)
 
 
+def formula_like_expr(expr: pl.Expr) -> pl.Expr:
+    """`is_formula_like` over a String column (null stays null)."""
+    return expr.str.contains(_FORMULA_RE)
+
+
 def neutralize_expr(expr: pl.Expr) -> pl.Expr:
     """`neutralize` over a String column."""
-    return pl.when(expr.str.contains(_FORMULA_RE)).then(pl.lit("'") + expr).otherwise(expr)
+    return pl.when(formula_like_expr(expr)).then(pl.lit("'") + expr).otherwise(expr)
