@@ -77,38 +77,42 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 
     # The fields are independent once the country is known. Each runs in its own thread:
     # Polars releases the GIL, so one field's column work overlaps another's Python work.
-    jobs: list[Callable[[], pl.DataFrame]] = []
+    jobs: dict[str, Callable[[], pl.DataFrame]] = {}
     if "email" in present:
-        jobs.append(lambda: _emails(col("email"), settings))
+        jobs["email"] = lambda: _emails(col("email"), settings)
     if present & {"first_name", "last_name", "full_name"}:
-        jobs.append(
-            lambda: standardize_names(
-                frame["first_name"] if "first_name" in present else None,
-                frame["last_name"] if "last_name" in present else None,
-                frame["full_name"] if "full_name" in present else None,
-            )
+        jobs["name"] = lambda: standardize_names(
+            frame["first_name"] if "first_name" in present else None,
+            frame["last_name"] if "last_name" in present else None,
+            frame["full_name"] if "full_name" in present else None,
         )
     if "company" in present:
-        jobs.append(lambda: standardize_company(col("company")))
+        jobs["company"] = lambda: standardize_company(col("company"))
     for name in ("phone", "mobile_phone"):
         if name in present:
-            jobs.append(partial(_phones, col(name), region, name, settings.phone_type))
+            jobs[name] = partial(_phones, col(name), region, name, settings.phone_type)
     if "state" in present:
-        jobs.append(lambda: standardize_state(col("state"), country))
+        jobs["state"] = lambda: standardize_state(col("state"), country)
     if "postal_code" in present:
-        jobs.append(lambda: standardize_postal(col("postal_code"), country))
+        jobs["postal_code"] = lambda: standardize_postal(col("postal_code"), country)
     if "website" in present:
-        jobs.append(lambda: standardize_website(col("website")))
+        jobs["website"] = lambda: standardize_website(col("website"))
     if "opt_in" in present:
-        jobs.append(lambda: standardize_bool(col("opt_in"), name="opt_in"))
+        jobs["opt_in"] = lambda: standardize_bool(col("opt_in"), name="opt_in")
     if "created_at" in present:
-        jobs.append(lambda: standardize_date(col("created_at"), order=settings.date_order, name="created_at"))
-    jobs += [partial(_clean_text_column, col(f)) for f in TEXT_FIELDS if f in present]
+        jobs["created_at"] = lambda: standardize_date(col("created_at"), order=settings.date_order, name="created_at")
+    for f in TEXT_FIELDS:
+        if f in present:
+            jobs[f] = partial(_clean_text_column, col(f))
     if frame.height < _THREADED_ROWS:
-        parts += [job() for job in jobs]
+        parts += [job() for job in jobs.values()]
     else:
+        # The costliest start first, so that no long job is left to run alone at the end;
+        # the columns still come out in the order above.
+        order = sorted(jobs, key=lambda f: _COSTLIEST.index(f) if f in _COSTLIEST else len(_COSTLIEST))
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            parts += list(pool.map(lambda job: job(), jobs))
+            done = dict(zip(order, pool.map(lambda f: jobs[f](), order), strict=True))
+        parts += [done[f] for f in jobs]
 
     out = pl.concat(parts, how="horizontal")
     if settings.derive_website and "email_domain" in out.columns:
@@ -127,6 +131,7 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 # Threads pay off only on big files; three keep both cores busy without thrashing.
 _THREADED_ROWS = 50_000
 _THREADS = 3
+_COSTLIEST = ("phone", "mobile_phone", "email", "company")
 
 
 def _emails(raw: pl.Series, settings: Settings) -> pl.DataFrame:
