@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -43,15 +44,16 @@ def normalize(
     debug: DebugOpt = False,
 ) -> None:
     """Read partner files, apply the mapping, write the CRM import files and a report."""
-    from leadkit import render
     from leadkit.cache import cache_dir as default_cache_dir
     from leadkit.mapping import load_mapping
     from leadkit.pipeline import Options
     from leadkit.pipeline import normalize as run
 
+    if not quiet:  # Rich is imported only when something is shown
+        from leadkit import render
     try:
         loaded = load_mapping(mapping)
-        with render.progress(enabled=not quiet) as on_stage:
+        with nullcontext() if quiet else render.progress() as on_stage:
             results = run(
                 inputs,
                 loaded,
