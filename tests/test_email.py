@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from itertools import product
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,11 @@ from hypothesis import strategies as st
 
 from leadkit.normalizers._base import Normalized
 from leadkit.normalizers.email import (
+    _TLD_TYPOS,
+    _TYPO_TARGETS,
+    FREE_DOMAINS,
     EmailFlags,
+    _letters_but,
     _normalize_column,
     email_flags,
     normalize_email,
@@ -136,6 +141,13 @@ FLAGS: list[tuple[str, EmailFlags]] = [
     ("jo@iqcloud.com", EmailFlags(False, False, False, None)),
     ("jo@weg.de", EmailFlags(False, False, False, None)),
     ("jo@acme.co", EmailFlags(False, False, False, None)),
+    # a non-ASCII local part: the domain starts right after the "@" (the column function
+    # once cut it a byte too far: "ñandú+info@acme.com" was free mail at "me.com")
+    ("josé@acme.fr", EmailFlags(False, False, False, None)),
+    ("ñandú+info@acme.com", EmailFlags(False, False, False, None)),
+    ("josé@gmial.com", EmailFlags(False, False, True, "josé@gmail.com")),
+    ("info+ñ@acme.com", EmailFlags(True, False, False, None)),
+    ("info@bücher.de", EmailFlags(True, False, False, None)),
 ]
 
 
@@ -172,6 +184,47 @@ def test_standardize_empty_and_all_null() -> None:
     assert out.null_count().row(0) == (2,) * 7
 
 
+def _assert_flag_columns_equal_email_flags(raws: list[str]) -> None:
+    """Every valid address's flag columns are `email_flags` of its clean value."""
+    out = standardize_email(pl.Series(raws, dtype=pl.String))
+    valid = out.filter(pl.col("email").is_not_null() & pl.col("email__code").is_null())
+    assert valid.height > 0.5 * len(raws)
+    for row in valid.iter_rows(named=True):
+        value = row["email"]
+        assert row["email_domain"] == value.rpartition("@")[2], value
+        assert (row["email_role"], row["email_free"], row["email_disposable"],
+                row["email_suggestion"]) == tuple(email_flags(value)), value
+
+
+def _one_edit(word: str) -> list[str]:
+    """Every string one edit from `word`: a character dropped, added, replaced, or two
+    neighbours swapped."""
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789-."
+    out = []
+    for i in range(len(word) + 1):
+        out += [word[:i] + c + word[i:] for c in chars]
+        if i < len(word):
+            out += [word[:i] + word[i + 1:]] + [word[:i] + c + word[i + 1:] for c in chars]
+        if i + 1 < len(word):
+            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2:])
+    return out
+
+
+def test_flag_columns_on_near_misses_of_known_domains() -> None:
+    """The vectorized typo and blocklist pre-filters never drop a domain `email_flags` flags."""
+    domains = {d for t in _TYPO_TARGETS for d in _one_edit(t)}
+    domains |= {f"{free.rpartition('.')[0]}.{typo}" for free in FREE_DOMAINS for typo in _TLD_TYPOS}
+    domains |= {"mx.mailinator.com", "a.b.mailinator.com", "a.b.c.d.mailinator.com", "gmial.com"}
+    locals_ = ["jo", "info+x", "josé"]
+    _assert_flag_columns_equal_email_flags(
+        [f"{local}@{d}" for i, d in enumerate(sorted(domains)) for local in locals_[i % 3:][:1]]
+    )
+
+
+def test_flag_columns_on_generated_leads(partner_20k: pl.DataFrame) -> None:
+    _assert_flag_columns_equal_email_flags(partner_20k["E-mail"].to_list())
+
+
 # --- fast path == library -----------------------------------------------------------------
 
 EDGE_EMAILS = [
@@ -194,7 +247,19 @@ EDGE_EMAILS = [
     "a@" + ".".join(["abcdefghi"] * 25) + ".com", "a@" + ".".join(["abcdefghi"] * 26) + ".com",
     "ß@b.com", "a@ß.com", "a@b.com\u00a0", "\u2028a@b.com", "a@b.\u00e9", "é@b.com",
     "a@ｂ.com", "a@b．com", "a@b。com", "İnfo@b.com", "a@b.com.\u200b", "a.b@c-d.e-f.gh",
+    # near the special-use TLDs, which `FAST_EMAIL_RE` spells out letter by letter
+    "a@b.tests", "a@b.tes", "a@b.xtest", "a@b.localhos", "a@b.localhostx", "a@b.loca",
+    "a@b.onions", "a@b.arp", "a@b.invalids", "a@b.t", "a@b.te", "a@b.l", "a@b.lo",
 ]
+
+
+def test_letters_but_spells_out_not() -> None:
+    words = ["arpa", "invalid", "local", "localhost", "onion", "test"]
+    runs = ["".join(t) for n in range(5) for t in product("alocstehnxzipr", repeat=n)]
+    runs += [w + x for w in words for x in ("", "s", "x")] + [w[:-1] for w in words]
+    pattern = "^" + _letters_but(words) + "$"
+    matched = pl.Series(runs, dtype=pl.String).str.contains(pattern).to_list()
+    assert matched == [len(r) >= 2 and r not in words for r in runs]
 
 
 def _variants(values: list[str], seed: int = 7) -> list[str]:
