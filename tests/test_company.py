@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadkit.normalizers import company as company_module
 from leadkit.normalizers._base import Normalized
 from leadkit.normalizers.company import (
     _ARTICLES,
@@ -165,7 +166,31 @@ COMPANY_EDGES = [
     "Grüße & Co. KG", "Ünal ve Ortakları", "Zoë Ltd", "Chloë & Zoë", "Ÿ Inc",
     # letters newer than Python's Unicode tables (Polars would call them letters)
     "\U00011f04", "\u0cf3 Inc", "\U0001e4d0",
+    # slashes among accents, several slashes, word characters that are not letters
+    "Logística S/A", "Ærø A/S", "é/x Co", "x/É Inc", "a/b/c", "A/B/C Ltd", "_/x", "x/_", "1/2 Co",
+    "A/S/", "/A/S", "a//s", "Acme A/S Ltd",
+    # punctuation next to spaces, in every order (folded in one pass, then squeezed)
+    "Acme ,Inc", "Acme , Inc", "Acme.,Inc", "Acme . Inc", "Smith & Co. - Ltd", "A - B", "A -B",
+    "A- B", "A &B", "A& B", "A & & B", "A, , B", "(Acme) Ltd", "Acme (The)", "- Acme -",
+    "Acme\t\tInc", "Acme \u00a0 Inc",
 ]
+
+
+def test_no_legal_form_ends_with_an_article_or_a_connector() -> None:
+    # the column function finds what a step strips at the end with one regular expression,
+    # which takes the last word alone when it is an article or a connector only so
+    assert not [p for p in _SUFFIX_PHRASES if p.split()[-1] in _ARTICLES | _CONNECTORS]
+
+
+def test_standardize_company_when_hashes_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    # distinct values are found by their hash; two values with one hash must still get
+    # their own results (here every value has the same hash)
+    monkeypatch.setattr(
+        company_module, "_hashes", lambda col: pl.repeat(7, col.len(), dtype=pl.UInt64, eager=True)
+    )
+    _assert_column_matches_per_value(["Acme, Inc.", None, "ACME INCORPORATED", "!!!", "Acme, Inc."])
+    _assert_column_matches_per_value([None, None])
+    _assert_column_matches_per_value([])
 
 
 def _made_up_names(count: int, seed: int) -> list[str]:

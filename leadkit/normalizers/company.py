@@ -141,114 +141,169 @@ def company_key(raw: str) -> str | None:
 
 # --- columns ------------------------------------------------------------------------
 # `company_key` as Polars expressions, for names in printable ASCII and the Latin-1
-# letters but ß, without a slash (which may join initials, `A/S`: look-around). There
-# `_fold` is: lower case (casefold and NFKC change nothing more), `&` as " and ", accents
-# off (the letters left outside ASCII are æ ð ø þ), joiners dropped, other characters
-# as single spaces; and `_strip_forms` is replayed one step per round. Legal forms,
-# articles and connectors are ASCII words here: the others never meet these names.
+# letters but ß. There `_fold` is: lower case (casefold and NFKC change nothing more),
+# accents off (the letters left outside ASCII are æ ð ø þ), initials around a slash
+# joined, `&` as " and ", joiners dropped, other characters as single spaces; and
+# `_strip_forms` is replayed one step per round. Legal forms, articles and connectors are
+# ASCII words here: the others never meet these names.
 _LATIN = "\u00c0-\u00d6\u00d8-\u00de\u00e0-\u00f6\u00f8-\u00ff"
-_FAST_NAME = f"^[ -.0-~{_LATIN}]*$"
-_FRONT = "^(?:" + "|".join(sorted(w for w in _ARTICLES | _PREFIXES if w.isascii())) + ") "
-_BACK = " (?:" + "|".join(sorted(_ARTICLES | _CONNECTORS)) + ")$"
+_FAST_NAME = f"^[ -~{_LATIN}]*$"
+_PRINTABLE = r"^[ -~]*$"
+_FRONT_WORDS = sorted(w for w in _ARTICLES | _PREFIXES if w.isascii())
 # The leftmost match of " (form|form...)$" is the longest form that leaves a word
-# before it: the one `_strip_forms` takes.
+# before it: the one `_strip_forms` takes. No legal form ends with an article or a
+# connector (a test checks), so with them among the alternatives the leftmost match is
+# the last word alone when it is one: `_strip_forms` drops it first. One search finds
+# what a step removes at the end.
 _ASCII_FORMS = sorted(" ".join(s) for s in _SUFFIXES if all(t.isascii() for t in s))
-_SUFFIX = " (?:" + "|".join(_ASCII_FORMS) + ")$"
+_END = " (?:" + "|".join(_ASCII_FORMS + sorted(_ARTICLES | _CONNECTORS)) + ")$"
+# Printable ASCII but letters, digits and the space, as `_fold` treats them: "&" spelled
+# out, joiners dropped, the rest word separators. Spaces are squeezed afterwards; the
+# usual punctuation with its spaces comes first, already squeezed, which leaves far fewer
+# runs of spaces to squeeze.
+_PUNCTUATION = [c for c in map(chr, range(0x21, 0x7F)) if not c.isalnum()]
+_FOLDED = {" & ": " and ", ", ": " ", ". ": " ", " - ": " ", "&": " and ", ".": "", "'": "", "`": ""}
+_FOLD_FROM = [" & ", ", ", ". ", " - ", *_PUNCTUATION]
+_FOLD_TO = [_FOLDED.get(c, " ") for c in _FOLD_FROM]
 
 
-def _fold_expr(name: pl.Expr, *, accents: bool) -> pl.Expr:
-    """`_fold` for `_FAST_NAME` names; `accents=False` when they are all ASCII."""
-    name = name.str.to_lowercase().str.replace_all("&", " and ", literal=True)
+def _fold_expr(name: pl.Expr, *, accents: bool, slashes: bool) -> pl.Expr:
+    """`_fold` for `_FAST_NAME` names; `accents=False` when they are all ASCII,
+    `slashes=False` when none holds a "/"."""
+    name = name.str.to_lowercase()
     if accents:
         name = name.str.normalize("NFKD").str.replace_all("[\u0300-\u036f]", "")
-    # runs of other characters as one space; a lone space already is one (and is left
-    # alone: replacing every space costs twice as much)
-    other = "a-z0-9\u00e6\u00f0\u00f8\u00fe"
+    if slashes:
+        # `_SLASHED_INITIALS`: a word boundary next to a word character is the look-around
+        name = name.str.replace_all(r"\b(\w)/(\w)\b", "${1}${2}")
+    # All punctuation in one pass (one Aho-Corasick automaton: cheaper than regular
+    # expressions; leftmost=True: the first pattern listed wins), then runs of spaces as
+    # one.
     return (
-        name.str.replace_all("[.'`]", "")
-        .str.replace_all(f"[^{other}]{{2,}}|[^{other} ]", " ")
+        name.str.replace_many(_FOLD_FROM, _FOLD_TO, leftmost=True)
+        .str.replace_all("  +", " ")
         .str.strip_chars(" ")
     )
 
 
-def _strip_forms_column(folded: pl.Series) -> pl.Series:
-    """`_strip_forms` over `_fold_expr` names, one step of its loop per round: a slice of
-    each name. What a step removes is ASCII (a word in front, or words at the end), so
-    its length in bytes is its length in characters."""
-    keys = folded.clone()
+def _strip_forms_frame(todo: pl.DataFrame) -> pl.DataFrame:
+    """`_strip_forms` over the `_fold_expr` names in column `k`, one step of its loop per
+    round, until no name changes: a step drops the front word, or what `_END` finds at
+    the end. What a step drops is ASCII, so its length in bytes is its length in
+    characters. Rows come back in no particular order."""
     key = pl.col("k")
-    length = key.str.len_bytes()
-    front = key.str.contains(_FRONT)
-    start = pl.when(front).then(key.str.find(" ", literal=True) + 1).otherwise(0)
-    cut = (
-        pl.when(front)
-        .then(0)
-        .when(key.str.contains(_BACK))
-        .then(length - key.str.find(r" [^ ]+$"))
-        .otherwise(length - key.str.find(_SUFFIX).fill_null(length))
-    )
-    step = key.str.slice(start, key.str.len_chars() - cut - start)
-    has_space = key.str.contains(" ", literal=True)
-    todo = pl.DataFrame({"i": pl.int_range(keys.len(), eager=True), "k": keys}).filter(has_space)
+    front = pl.any_horizontal(*(key.str.starts_with(w + " ") for w in _FRONT_WORDS))
+    end = key.str.find(_END)  # null when nothing is dropped at the end
+    drop_front = key.str.slice(key.str.find(" ", literal=True) + 1)
+    drop_end = key.str.head(pl.col("end").cast(pl.Int64) - key.str.len_bytes())  # all but that
+    done = [todo.clear()]
     while todo.height:
-        todo = todo.lazy().with_columns(step.alias("new")).filter(pl.col("new") != key).collect()
-        keys.scatter(todo["i"], todo["new"])
-        todo = todo.select("i", k="new").filter(has_space)
-    return keys
+        todo = todo.with_columns(front.alias("front"), end.alias("end"))
+        changes = pl.col("front") | pl.col("end").is_not_null()
+        done.append(todo.filter(~changes).select("i", "k"))
+        # front words are rare: each kind of step on its own rows only
+        todo = pl.concat(
+            [
+                todo.filter("front").select("i", drop_front.alias("k")),
+                todo.filter(~pl.col("front") & pl.col("end").is_not_null()).select("i", drop_end.alias("k")),
+            ]
+        )
+    return pl.concat(done)
 
 
-def _company_keys(names: pl.Series) -> pl.Series:
-    """`company_key` of each cleaned name (nulls stay null).
+def _company_keys(names: pl.Series, printable: pl.Series) -> pl.Series:
+    """`company_key` of each cleaned name (nulls stay null); `printable`: the name is in
+    printable ASCII.
 
-    `_FAST_NAME` names go through Polars (`_fold_expr`, `_strip_forms_column`), the rest
-    through `company_key` (on both cores when there are many).
+    `_FAST_NAME` names go through Polars (`_fold_expr`, `_strip_forms_frame`), the rest
+    through `company_key` (on both cores when there are many). Each group keeps its row
+    numbers, and one sort puts the keys back in order (scattering strings into a column
+    costs more).
     """
-    keys = pl.repeat(None, names.len(), dtype=pl.String, eager=True).rename("company_key")
-    plain = names.str.contains(r"^[ -.0-~]*$").fill_null(False)
-    accented = names.str.contains(_FAST_NAME).fill_null(False) & ~plain
+    others = (~printable & names.is_not_null()).arg_true()
+    latin = names.gather(others).str.contains(_FAST_NAME)
+    ascii_rows = printable.arg_true()
+    slashed = names.gather(ascii_rows).str.contains("/", literal=True)
+    groups = [  # rows, accents, slashes; a "/" (rare) costs a regular expression
+        (ascii_rows.filter(~slashed), False, False),
+        (ascii_rows.filter(slashed), False, True),
+        (others.filter(latin), True, True),
+    ]
     folded = pl.concat(
         [
-            names.filter(mask).to_frame("n").select(_fold_expr(pl.col("n"), accents=accents))
-            for mask, accents in ((plain, False), (accented, True))
+            pl.DataFrame({"i": rows, "n": names.gather(rows)}).select(
+                "i", _fold_expr(pl.col("n"), accents=a, slashes=sl).alias("k")
+            )
+            for rows, a, sl in groups
         ]
-    ).to_series()
-    where = pl.concat([plain.arg_true(), accented.arg_true()])
-    keys.scatter(where, _strip_forms_column(folded).replace("", None))
-    slow = ~plain & ~accented & names.is_not_null()
-    found = apply_all(company_key, names.filter(slow).to_list())
-    keys.scatter(slow.arg_true(), pl.Series(found, dtype=pl.String))
-    return keys
+    )
+    slow = others.filter(~latin)
+    found = apply_all(company_key, names.gather(slow).to_list())
+    empty = names.is_null().arg_true()
+    parts = [
+        _strip_forms_frame(folded).with_columns(pl.col("k").replace("", None)),
+        pl.DataFrame({"i": slow, "k": pl.Series(found, dtype=pl.String)}),
+        pl.DataFrame({"i": empty, "k": pl.repeat(None, empty.len(), dtype=pl.String, eager=True)}),
+    ]
+    return pl.concat(parts).sort("i")["k"].rename("company_key")
 
 
-def _clean_names(raw: pl.Series) -> pl.Series:
-    """`clean_text` of each value. In printable ASCII the only whitespace is the space and
-    there are no control characters, so squeezing and trimming spaces is all it does there;
-    `clean_text_expr` (slower: Unicode classes) runs on the other values only."""
-    cleaned = raw.str.replace_all("  +", " ").str.strip_chars(" ")
-    other = ~raw.str.contains(r"^[ -~]*$") & raw.is_not_null()
-    if other.any():
-        frame = raw.filter(other).to_frame("v").lazy()
-        rest = frame.select(clean_text_expr(pl.col("v"))).collect().to_series()
-        cleaned.scatter(other.arg_true(), rest)
-    return cleaned.replace("", None)
+def _clean_names(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """`clean_text` of each value, and whether that is in printable ASCII (false when
+    null).
 
-
-def _codes(names: pl.Series) -> pl.Series:
-    """`normalize_company`'s code for each cleaned name: by Polars in printable ASCII, by
-    `_has_alnum` elsewhere (Polars' Unicode tables are newer than Python's)."""
-    plain = names.str.contains(r"^[ -~]*$").fill_null(False)
-    codes = (
-        names.to_frame("n")
-        .select(
-            pl.when(plain & ~pl.col("n").str.contains("[A-Za-z0-9]"))
-            .then(pl.lit(COMPANY_INVALID))
-            .alias("company__code")
+    In printable ASCII the only whitespace is the space and there are no control
+    characters: there `clean_text` squeezes runs of spaces and trims, and most values
+    have no run to squeeze. So one search finds the few values that need more than a
+    trim; `clean_text_expr` (slower: Unicode classes) runs on those not in printable
+    ASCII."""
+    fussy = raw.str.contains(r"[^ -~]|  ").fill_null(False)
+    cleaned = raw.str.strip_chars(" ")
+    printable = ~fussy
+    rows = fussy.arg_true()
+    if rows.len():
+        frame = raw.gather(rows).to_frame("v").with_columns(pl.col("v").str.contains(_PRINTABLE).alias("p"))
+        v = pl.col("v")
+        frame = frame.select(
+            "p",
+            pl.when("p")
+            .then(v.str.replace_all("  +", " ").str.strip_chars(" "))
+            .otherwise(clean_text_expr(v))
+            .alias("v"),
         )
+        cleaned.scatter(rows, frame["v"])
+        # cleaning can leave printable ASCII behind (from a tab, a non-breaking space)
+        printable.scatter(rows, frame["v"].str.contains(_PRINTABLE).fill_null(False))
+    names = cleaned.replace("", None)
+    return names, printable & names.is_not_null()
+
+
+def _codes(names: pl.Series, printable: pl.Series) -> pl.Series:
+    """`normalize_company`'s code for each cleaned name. An ASCII letter or digit is one
+    in every Unicode version; a printable ASCII name without one has none at all, and
+    `_has_alnum` decides for the few other names (Polars' Unicode tables are newer than
+    Python's)."""
+    no_alnum = ~names.str.contains("[A-Za-z0-9]").fill_null(True)
+    codes = (
+        (printable & no_alnum)
+        .to_frame("invalid")
+        .select(pl.when("invalid").then(pl.lit(COMPANY_INVALID)).alias("company__code"))
         .to_series()
     )
-    other = ~plain & names.is_not_null()
-    found = [None if _has_alnum(n) else COMPANY_INVALID for n in names.filter(other).to_list()]
-    return codes.scatter(other.arg_true(), pl.Series(found, dtype=pl.String))
+    other = (no_alnum & ~printable).arg_true()
+    found = [None if _has_alnum(n) else COMPANY_INVALID for n in names.gather(other).to_list()]
+    return codes.scatter(other, pl.Series(found, dtype=pl.String))
+
+
+def _standardize_distinct(raw: pl.Series) -> pl.DataFrame:
+    names, printable = _clean_names(raw)
+    return pl.DataFrame(
+        [names.rename("company"), _codes(names, printable), _company_keys(names, printable)]
+    )
+
+
+def _hashes(col: pl.Series) -> pl.Series:
+    return col.hash()
 
 
 def standardize_company(col: pl.Series) -> pl.DataFrame:
@@ -257,10 +312,19 @@ def standardize_company(col: pl.Series) -> pl.DataFrame:
     Everything is worked out once per distinct raw value and joined back: the display
     form by `_clean_names`, the code by `_codes`, the key by `_company_keys`.
     """
-    raw = col.cast(pl.String).rename("_raw").to_frame()
-    lookup = raw.drop_nulls().unique()
-    lookup = lookup.with_columns(_clean_names(lookup["_raw"]).alias("company"))
-    lookup = lookup.with_columns(_codes(lookup["company"]), _company_keys(lookup["company"]))
-    return raw.join(lookup, on="_raw", how="left", maintain_order="left").select(
+    raw = col.cast(pl.String).rename("_raw")
+    # Distinct values told apart by a 64-bit hash: cheaper to find and to join on than
+    # the strings. Each row is then checked against the value its hash stood for; should
+    # two values ever share a hash, the strings themselves are joined instead.
+    hashes = _hashes(raw).rename("_hash")
+    first = hashes.arg_unique()
+    distinct = raw.gather(first)
+    lookup = _standardize_distinct(distinct).with_columns(hashes.gather(first), distinct.rename("_rep"))
+    out = hashes.to_frame().join(lookup, on="_hash", how="left", maintain_order="left")
+    if out["_rep"].eq_missing(raw).all():
+        return out.select("company", "company__code", "company_key")
+    distinct = raw.drop_nulls().unique()
+    lookup = _standardize_distinct(distinct).with_columns(distinct)
+    return raw.to_frame().join(lookup, on="_raw", how="left", maintain_order="left").select(
         "company", "company__code", "company_key"
     )
