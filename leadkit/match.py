@@ -35,8 +35,10 @@ A pair of records is judged in three steps.
 The cost per record stays flat from a thousand records to millions: string work runs once
 per distinct value (`_per_value`: a million records hold a few thousand names), a record's
 strings are gathered only when it is in a candidate pair, fields are compared once per
-distinct pair of values, and what cannot change a score is skipped (keys no other record
-has, pairs no rung of the ladder can accept). Independent steps run on two threads.
+distinct pair of values (told apart by the rows of the two values in the `_per_value`
+tables), the same email or phone is found on the 64-bit keys and confirmed on the strings,
+and what cannot change a score is skipped (keys no other record has, pairs no rung of the
+ladder can accept, reasons the email already gives). Independent steps run on two threads.
 
 `MatchSettings.auto` and `.review` turn scores into outcomes. The same scoring serves
 `find_duplicates` (pairs within the file) and `match_existing` (leads x CRM records). Results
@@ -48,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any, Final
 
@@ -93,13 +95,17 @@ _SEED: Final = 0x1EAD
 _MIX: Final = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _combine(parts: list[np.ndarray]) -> np.ndarray:
-    """One 64-bit key from the hashes of a block's key parts (an order-sensitive mix)."""
-    key = parts[0].copy()
-    for part in parts[1:]:
-        key ^= key >> np.uint64(29)
-        key *= _MIX
-        key ^= part
+def _combine(parts: list[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+    """One 64-bit key from the hashes of a block's key parts (an order-sensitive mix),
+    written to `out` when given."""
+    key = np.empty_like(parts[0]) if out is None else out
+    key[:] = parts[0]
+    if len(parts) > 1:
+        shifted = np.empty_like(key)  # (one scratch array for every step)
+        for part in parts[1:]:
+            key ^= np.right_shift(key, np.uint64(29), out=shifted)
+            key *= _MIX
+            key ^= part
     return key
 
 
@@ -134,46 +140,67 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + _offsets(lengths)
 
 
-def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The order that sorts `keys` (UInt64), and the start and length of each run of equal
-    keys in that order.
+def _sort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts `keys` (UInt64), and per two neighbours in that order whether
+    they hold the same key.
 
-    The keys are sorted with each one's position in its low bits, several times faster
-    than an argsort; keys that differ only in those bits (rare) are then sorted in full.
+    The keys are sorted with each one's position in their low bits, several times faster
+    than an argsort, and neighbours are told apart by their high bits. Neighbours alike in
+    the high bits are then read in full (most keys are held by one record: those are not
+    read again), and keys that differ only in the low bits (rare) are sorted in full.
     """
     n = len(keys)
-    if n == 0:
-        empty = np.zeros(0, dtype=np.intp)
-        return empty, empty, empty
-    low = np.uint64((1 << (n - 1).bit_length()) - 1)
+    low = np.uint64((1 << (n - 1).bit_length()) - 1) if n else np.uint64(0)
+    scratch = np.arange(n, dtype=np.uint64)  # (positions first, then one step's scratch)
     packed = keys & ~low
-    packed |= np.arange(n, dtype=np.uint64)
+    packed |= scratch
     packed.sort()
-    order = (packed & low).view(np.int64)
-    ks = keys[order]
-    change = ks[1:] != ks[:-1]
-    packed &= ~low
-    high_changes = np.count_nonzero(packed[1:] != packed[:-1])
-    if np.count_nonzero(change) != high_changes:
+    same = np.bitwise_xor(packed[1:], packed[:-1], out=scratch[1:]) <= low
+    order = np.bitwise_and(packed, low, out=packed).view(np.int64)
+    if np.count_nonzero(same) * 4 > n:  # most keys repeat: read them all in order, at once
+        ordered = np.take(keys, order, out=scratch, mode="clip")
+        differ = np.flatnonzero(same & (ordered[1:] != ordered[:-1]))
+    else:
+        alike = np.flatnonzero(same)
+        differ = alike[keys[order[alike]] != keys[order[alike + 1]]]
+    if len(differ):
         # keys alike in all but the low bits: sort each run of equal high bits in full
-        bounds = np.flatnonzero(packed[1:] != packed[:-1]) + 1
-        run_starts, run_ends = np.concatenate(([0], bounds)), np.append(bounds, n)
-        inside = np.flatnonzero(change) + 1
-        inside = inside[~np.isin(inside, bounds)]
-        for run in sorted(set((np.searchsorted(run_starts, inside, side="right") - 1).tolist())):
-            segment = order[run_starts[run] : run_ends[run]]
-            order[run_starts[run] : run_ends[run]] = segment[np.argsort(keys[segment])]
-        ks = keys[order]
-        change = ks[1:] != ks[:-1]
-    starts = np.concatenate(([0], np.flatnonzero(change) + 1))
-    return order, starts, np.diff(starts, append=n)
+        run_starts = np.concatenate(([0], np.flatnonzero(~same) + 1))
+        run_ends = np.append(run_starts[1:], n)
+        for run in np.unique(np.searchsorted(run_starts, differ, side="right") - 1).tolist():
+            start, end = int(run_starts[run]), int(run_ends[run])
+            segment = order[start:end]
+            segment = segment[np.argsort(keys[segment], kind="stable")]
+            order[start:end] = segment
+            same[start : end - 1] = keys[segment[1:]] == keys[segment[:-1]]
+    return order, same
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order that sorts `keys` (UInt64), and the start and length of each run of equal
+    keys in that order."""
+    order, same = _sort(keys)
+    starts = np.concatenate(([0], np.flatnonzero(~same) + 1)) if len(keys) else order
+    return order, starts, np.diff(starts, append=len(keys))
+
+
+def _repeats(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As `_runs`, only the runs of two or more keys: the ones that can make a pair (most
+    keys are held by one record, and need no more work once sorted)."""
+    order, same = _sort(keys)
+    alike = np.flatnonzero(same)  # the first of two equal neighbours
+    first = np.flatnonzero(np.diff(alike, prepend=-2) != 1)  # where each run starts in `alike`
+    return order, alike[first], np.diff(first, append=len(alike)) + 1
 
 
 def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each key, the number of its distinct value; and one position of each value."""
-    order, starts, lengths = _runs(keys)
+    order, same = _sort(keys)
+    number = np.zeros(len(keys), dtype=np.intp)
+    np.cumsum(~same, out=number[1:])
     inverse = np.empty(len(keys), dtype=np.intp)
-    inverse[order] = np.repeat(np.arange(len(starts)), lengths)
+    inverse[order] = number
+    starts = np.concatenate(([0], np.flatnonzero(~same) + 1)) if len(keys) else order
     return inverse, order[starts]
 
 
@@ -260,6 +287,9 @@ def _per_value(
     else:
         found, at = _distinct(hashes.to_numpy())
         inverse, first = pl.Series(found, dtype=pl.UInt32), pl.Series(at)
+        if len(at) > 10_000:
+            # (many values gathered in no order: far faster from one chunk than from several)
+            col = col.rechunk()
     table = col.gather(first).rename("v").to_frame()
     if repair is not None:
         table = table.with_columns(repair(table["v"]).alias("_raw"))
@@ -309,9 +339,16 @@ def _email_word_steps(out: str, source: str = "v") -> list[pl.Expr]:
     ]
 
 
-def _without_extension(expr: pl.Expr) -> pl.Expr:
-    """"+14155550123 x204" -> "+14155550123" (the contract's E.164 plus an extension)."""
-    return expr.str.slice(0, expr.str.find(" ", literal=True))
+def _without_extension(col: pl.Series) -> pl.Series:
+    """"+14155550123 x204" -> "+14155550123" (the contract's E.164 plus an extension).
+
+    Only the values with a space are cut (a search costs less than a cut of every value).
+    """
+    spaced = col.str.contains(" ", literal=True).fill_null(False).arg_true()
+    if spaced.is_empty():
+        return col
+    cut = col.gather(spaced)
+    return col.clone().scatter(spaced, cut.str.slice(0, cut.str.find(" ", literal=True)))
 
 
 def _placeholder_emails(values: pl.Series) -> pl.Series:
@@ -371,31 +408,36 @@ def _hashed(expr: pl.Expr) -> pl.Expr:
 
 # The compared columns each record has (the rest come from `_Records.values`).
 _OWN: Final = ("_em", "_ph1", "_ph2", "_cty", "_city0")
-_COMPARED: Final = (
-    *_OWN, "_fns", "_fn", "_lns", "_ln", "_cdom", "_droot", "_co", "_ck",
-)
+
+
+_Column = tuple[np.ndarray, np.ndarray | None]  # values (any where missing), where present
 
 
 @dataclass(frozen=True)
 class _Records:
-    """One side's records as blocking and comparison see them (`_features`)."""
+    """One side's records as blocking and comparison see them (`_features`), one row per
+    record, in order. Blocking reads NumPy arrays: it never goes back to Polars."""
 
-    rows: pl.DataFrame
-    """One row per record, in order: `_rid` (UInt32), the record's own compared columns
-    (`_OWN`), the block-key parts `_k_*` (64-bit hashes, see `_Keys`) and the `_i_*` rows
-    of the record's values in `values`."""
+    rid: np.ndarray
+    """Each record's id (UInt32)."""
+    own: pl.DataFrame
+    """The record's own compared columns (`_OWN`)."""
+    keys: dict[str, _Column]
+    """The block-key parts (`_KEY_PARTS`, `_ph1`, `_ph2`): 64-bit hashes, see `_Keys`."""
+    index: dict[str, np.ndarray]
+    """Per table of `values`, each record's row in it."""
     values: dict[str, pl.DataFrame]
-    """Per `_i_*` column, the columns worked out once per distinct value (`_per_value`)."""
+    """The columns worked out once per distinct value (`_per_value`), per `_i_*` table."""
+    screened: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per email and phone column, what `_screen_keys` found of each record's value
+    (`_UNTESTED`, `_REAL`, `_PLACEHOLDER`)."""
 
-    def compared(self, at: pl.Series) -> pl.DataFrame:
-        """The compared columns (`_COMPARED`) of the records at rows `at`."""
-        rows = self.rows.select(*_OWN, *self.values)[at]
-        parts = [rows.select(_OWN)]
-        parts += [table[rows[index]] for index, table in self.values.items()]
-        return pl.concat(parts, how="horizontal").select(_COMPARED)
+    @property
+    def height(self) -> int:
+        return len(self.rid)
 
 
-def _features(frame: pl.DataFrame, rid: pl.Expr) -> _Records:
+def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> _Records:
     """What blocking and comparison use of each record of `frame`, in the frame's order.
 
     `rid` gives the record's id. Names, companies and domains are worked out once per
@@ -404,11 +446,15 @@ def _features(frame: pl.DataFrame, rid: pl.Expr) -> _Records:
     leads' are screened out of the keys (`_screen_keys`) and out of the pairs that reach
     comparison (`_screened`); the CRM side need not be (a million rows): a CRM placeholder
     can only pair with a lead's, which is gone.
+
+    `read_often`: many of the records are read in comparison (the leads: most are in some
+    pair), so their own columns are put in one chunk, from which rows are read many times
+    faster (not worth it for a million CRM records of which a few are read).
     """
-    rids = frame.select(rid.cast(pl.UInt32).alias("_rid"))
+    rids = frame.select(rid.cast(pl.UInt32)).to_series().to_numpy()
     frame = _ensure_columns(frame)
 
-    def names(column: str, prefix: str) -> tuple[str, pl.Series, pl.DataFrame]:
+    def names(column: str, prefix: str) -> _Lookup:
         spaced, joined, initial = f"_{prefix}s", f"_{prefix}", f"_{prefix[0]}ini"
         # (mojibake repaired in plain Python, not as a Polars callback: the tasks run on
         # threads, and a callback waiting for the GIL could hold up Polars' thread pool)
@@ -420,9 +466,9 @@ def _features(frame: pl.DataFrame, rid: pl.Expr) -> _Records:
             _hashed(pl.col(joined).str.slice(0, 1)).alias(f"_k{initial}"),
             repair=_repair_mojibake,
         )
-        return f"_i{joined}", inverse, table
+        return _lookup(f"_i{joined}", inverse, table)
 
-    def domains() -> tuple[str, pl.Series, pl.DataFrame]:
+    def domains() -> _Lookup:
         free = pl.col("email_free").fill_null(False)
         cdom = frame.select(pl.when(free).then(None).otherwise(pl.col("email_domain")))
         inverse, table = _per_value(
@@ -434,9 +480,9 @@ def _features(frame: pl.DataFrame, rid: pl.Expr) -> _Records:
             .alias("_droot"),
             _hashed(pl.col("_droot")).alias("_k_droot"),
         )
-        return "_i_dom", inverse, table
+        return _lookup("_i_dom", inverse, table)
 
-    def companies() -> tuple[str, pl.Series, pl.DataFrame]:
+    def companies() -> _Lookup:
         # the company key, or the company lowercased where it has no key (only there)
         co = frame["company_key"]
         unkeyed = (co.is_null() & frame["company"].is_not_null()).arg_true()
@@ -455,24 +501,22 @@ def _features(frame: pl.DataFrame, rid: pl.Expr) -> _Records:
             _hashed(ck).alias("_k_ck"),
             _hashed(ck.str.slice(0, 4)).alias("_k_ck4"),
         )
-        return "_i_co", inverse, table
+        return _lookup("_i_co", inverse, table)
 
-    def own() -> pl.DataFrame:
-        em, ph1, ph2 = pl.col("_em"), pl.col("_ph1"), pl.col("_ph2")
-        return frame.select(
+    def own() -> tuple[pl.DataFrame, dict[str, _Column]]:
+        columns = frame.select(
             pl.col("email").alias("_em"),
-            _without_extension(pl.col("phone")).alias("_ph1"),
-            _without_extension(pl.col("mobile_phone")).alias("_ph2"),
+            _without_extension(frame["phone"]).alias("_ph1"),
+            _without_extension(frame["mobile_phone"]).alias("_ph2"),
             pl.col("country").alias("_cty"),
             pl.col("city").alias("_city0"),
-        ).with_columns(
-            _hashed(em).alias("_k_em"),
-            _hashed(ph1).alias("_k_ph1"),
-            _hashed(ph2).alias("_k_ph2"),
-            _hashed(pl.col("_cty")).alias("_k_cty"),
         )
+        if read_often:
+            columns = columns.rechunk()
+        hashes = columns.select(pl.col("_em", "_ph1", "_ph2", "_cty").hash(_SEED))
+        return columns, {name: _column(hashes[name], columns[name]) for name in hashes.columns}
 
-    own_columns, *lookups = _parallel(
+    (own_columns, keys), *lookups = _parallel(
         [
             own,
             partial(names, "first_name", "fn"),
@@ -482,24 +526,67 @@ def _features(frame: pl.DataFrame, rid: pl.Expr) -> _Records:
         ]
     )
     values: dict[str, pl.DataFrame] = {}
-    columns: list[pl.Series] = []
-    for index, inverse, table in lookups:
-        values[index] = table.select(pl.exclude("^_k_.*$", "_raw"))
-        columns += [table[k].gather(inverse) for k in table.columns if k.startswith("_k_")]
-        columns.append(inverse.alias(index))
-    return _Records(pl.concat([rids, own_columns, pl.DataFrame(columns)], how="horizontal"), values)
+    index: dict[str, np.ndarray] = {}
+    for name, rows, table, parts in lookups:
+        values[name], index[name] = table, rows
+        keys |= parts
+    return _Records(rids, own_columns, keys, index, values)
 
 
-def _screened(feats: pl.DataFrame) -> pl.DataFrame:
-    """`feats` with placeholder emails and phones as nulls (what comparison reads)."""
-    return feats.with_columns(
-        pl.when(test(feats[name])).then(None).otherwise(pl.col(name)).alias(name)
-        for name, test in (
-            ("_em", _placeholder_emails),
-            ("_ph1", _placeholder_phones),
-            ("_ph2", _placeholder_phones),
-        )
+# A `_per_value` table as `_Records` holds it (`_lookup`).
+_Lookup = tuple[str, np.ndarray, pl.DataFrame, dict[str, _Column]]
+
+
+def _lookup(name: str, inverse: pl.Series, table: pl.DataFrame) -> _Lookup:
+    """A `_per_value` table as `_Records` holds it: its name, each record's row in it, the
+    table without its key columns, and each record's key parts (the `_k_*` of its value)."""
+    rows = inverse.to_numpy().astype(np.intp)  # (NumPy indexes fastest with intp)
+    parts: dict[str, _Column] = {}
+    for k in table.columns:
+        if k.startswith("_k_"):
+            values, valid = _column(table[k])
+            parts[k[2:]] = (values[rows], None if valid is None else valid[rows])
+    return name, rows, table.select(pl.exclude("^_k_.*$", "_raw")), parts
+
+
+def _column(hashes: pl.Series, values: pl.Series | None = None) -> _Column:
+    """A block-key part as NumPy: the hashes, and where `values` (or the hashes) are not
+    null (None when nowhere)."""
+    present = hashes if values is None else values
+    valid = present.is_not_null().to_numpy() if present.null_count() else None
+    return hashes.fill_null(0).to_numpy(), valid
+
+
+# What `_screen_keys` found of a record's email or phone (`_Records.screened`).
+_UNTESTED: Final = 0
+_REAL: Final = 1
+_PLACEHOLDER: Final = 2
+
+
+def _screened(feats: pl.DataFrame, known: dict[str, np.ndarray]) -> pl.DataFrame:
+    """`feats` with placeholder emails and phones as nulls (what comparison reads).
+
+    `known` holds, per column, what `_screen_keys` found of each row: only the rows it did
+    not test are tested here (regular expressions per value).
+    """
+    screens = (
+        ("_em", _placeholder_emails),
+        ("_ph1", _placeholder_phones),
+        ("_ph2", _placeholder_phones),
     )
+    columns = []
+    for name, test in screens:
+        values = feats[name]
+        state = known.get(name)
+        if state is None:
+            placeholder = test(values).fill_null(False).to_numpy()
+        else:
+            placeholder = state == _PLACEHOLDER
+            untested = np.flatnonzero((state == _UNTESTED) & values.is_not_null().to_numpy())
+            if len(untested):
+                placeholder[untested] = test(values.gather(untested)).fill_null(False).to_numpy()
+        columns.append(pl.when(pl.Series(placeholder)).then(None).otherwise(values).alias(name))
+    return feats.with_columns(columns)
 
 
 def _screen_keys(records: _Records, other: _Records | None) -> _Records:
@@ -512,38 +599,53 @@ def _screen_keys(records: _Records, other: _Records | None) -> _Records:
     the work; the rest are screened for placeholders, which costs regular expressions per
     value. The pairs are the ones screening every record would give.
     """
-    rows = records.rows
 
-    def screen(names: tuple[str, ...], test: Callable[[pl.Series], pl.Series]) -> list[pl.Series]:
-        keys = [rows[f"_k{n}"] for n in names]
-        present = [k.is_not_null().arg_true() for k in keys]
-        mine = [k.gather(at).to_numpy() for k, at in zip(keys, present, strict=True)]
+    def screen(
+        names: tuple[str, ...], test: Callable[[pl.Series], pl.Series]
+    ) -> tuple[dict[str, _Column], dict[str, np.ndarray]]:
+        present = [_present(records.keys[n]) for n in names]
+        mine = [
+            values if valid is None else values[at]
+            for (values, valid), at in zip((records.keys[n] for n in names), present, strict=True)
+        ]
         if other is None:
-            order, starts, lengths = _runs(np.concatenate(mine))
-            shared = np.empty(len(order), dtype=bool)
-            shared[order] = np.repeat(lengths > 1, lengths)
+            order, starts, lengths = _repeats(mine[0] if len(mine) == 1 else np.concatenate(mine))
+            shared = np.zeros(len(order), dtype=bool)
+            shared[order[_ranges(starts, lengths)]] = True
             split = np.split(shared, np.cumsum([len(m) for m in mine])[:-1])
         else:
-            theirs = [other.rows[f"_k{n}"].drop_nulls().to_numpy() for n in names]
+            theirs = [other.keys[n][0][_present(other.keys[n])] for n in names]
             mask = _bucket_mask(max(sum(len(k) for k in mine), sum(len(k) for k in theirs)))
             seen = _seen(theirs, mask)
             split = [seen[_buckets(m, mask)] for m in mine]
-        screened = []
-        for name, key, at, chosen in zip(names, keys, present, split, strict=True):
-            at = at.filter(pl.Series(chosen))
-            keep = np.zeros(rows.height, dtype=bool)
-            keep[at.to_numpy()] = True
-            keep[at.filter(test(rows[name].gather(at))).to_numpy()] = False
-            screened.append(pl.select(pl.when(pl.Series(keep)).then(key)).to_series())
-        return [s.alias(k.name) for s, k in zip(screened, keys, strict=True)]
+        keys: dict[str, _Column] = {}
+        states: dict[str, np.ndarray] = {}
+        for name, at, chosen in zip(names, present, split, strict=True):
+            at = at[chosen]
+            placeholder = test(records.own[name].gather(at)).fill_null(False).to_numpy()
+            valid = np.zeros(records.height, dtype=bool)
+            valid[at[~placeholder]] = True
+            keys[name] = (records.keys[name][0], valid)
+            # (kept for comparison, which screens the records it reads: these need not be)
+            states[name] = np.full(records.height, _UNTESTED, dtype=np.int8)
+            states[name][at] = np.where(placeholder, _PLACEHOLDER, _REAL)
+        return keys, states
 
-    emails, phones = _parallel(
+    (emails, email_states), (phones, phone_states) = _parallel(
         [
             partial(screen, ("_em",), _placeholder_emails),
             partial(screen, ("_ph1", "_ph2"), _placeholder_phones),
         ]
     )
-    return _Records(rows.with_columns(*emails, *phones), records.values)
+    keys = records.keys | emails | phones
+    states = email_states | phone_states
+    return _Records(records.rid, records.own, keys, records.index, records.values, states)
+
+
+def _present(column: _Column) -> np.ndarray:
+    """The rows where a key part is present."""
+    values, valid = column
+    return np.arange(len(values)) if valid is None else np.flatnonzero(valid)
 
 
 # --------------------------------------------------------------------------------------
@@ -580,17 +682,17 @@ _Pairs = tuple[np.ndarray, np.ndarray]
 def _within(pos: np.ndarray, keys: np.ndarray, cap: int) -> tuple[np.ndarray, ...]:
     """Records sharing a key, pairwise: positions `a`, `b` (each pair once, in either order)
     from blocks of at most `cap` pairs, and the positions in the bigger blocks."""
-    order, starts, lengths = _runs(keys)
-    pos = pos[order]
+    order, starts, lengths = _repeats(keys)
     pairs = lengths * (lengths - 1) // 2
-    small = (pairs > 0) & (pairs <= cap)
-    big = pairs > cap
+    small = pairs <= cap
+    big = ~small
     s, n = starts[small], lengths[small]
-    member = _ranges(s, n)
-    after = np.repeat(s + n, n) - member - 1  # the members that follow each member
-    first = np.repeat(member, after)
+    # the members of the small blocks one after the other, and their positions (read once)
+    members = pos[order[_ranges(s, n)]]
+    after = np.repeat(np.cumsum(n), n) - np.arange(len(members)) - 1  # members following
+    first = np.repeat(np.arange(len(members)), after)
     second = first + 1 + _offsets(after)
-    return pos[first], pos[second], pos[_ranges(starts[big], lengths[big])]
+    return members[first], members[second], pos[order[_ranges(starts[big], lengths[big])]]
 
 
 def _across(
@@ -630,13 +732,14 @@ def _across(
     )
 
 
-_Column = tuple[np.ndarray, np.ndarray | None]  # values (0 where missing), where present
+# Records (their indices, None for all, in order) and the list-valued key parts they take
+_Segment = tuple[np.ndarray | None, dict[str, _Column]]
 
 
 class _Keys:
-    """One side's block-key parts (the `_k_*` hashes of `_features`) as NumPy columns, one
-    row per record, with the list-valued parts exploded on demand (`_ph`: each phone of a
-    record; `_fkey`: its first name and each other nickname group the name is in).
+    """One side's block-key parts (`_Records.keys`) as NumPy columns, one row per record,
+    with the list-valued parts exploded on demand (`_ph`: each phone of a record; `_fkey`:
+    its first name and each other nickname group the name is in).
 
     A hash collision can only add a candidate pair, which scoring then rejects: it never
     makes a match.
@@ -654,16 +757,11 @@ class _Keys:
         self.first_name = first_name  # each record's row in the first-name table
         # per row of that table: how many other groups, where they start in the groups
         self.groups = groups
-        self._variants: dict[tuple[bool, bool], tuple[np.ndarray | None, dict[str, _Column]]] = {}
-        self._columns: dict[tuple[bool, bool, str], _Column] = {}
+        self._variants: dict[tuple[bool, bool], list[_Segment]] = {}
 
     @classmethod
     def of(cls, records: _Records) -> _Keys:
-        parts: dict[str, _Column] = {}
-        for name in (*_KEY_PARTS, "_ph1", "_ph2"):
-            col = records.rows[f"_k{name}"]
-            valid = col.is_not_null().to_numpy() if col.null_count() else None
-            parts[name] = (col.fill_null(0).to_numpy(), valid)
+        parts = {name: records.keys[name] for name in (*_KEY_PARTS, "_ph1", "_ph2")}
         # each first name's nickname groups other than the name itself (Bob: Robert)
         names = records.values["_i_fn"].select(_hashed(pl.col("_fn")).alias("_fn"))
         other = (
@@ -674,8 +772,12 @@ class _Keys:
         )
         counts = np.bincount(other["_j"].to_numpy(), minlength=names.height)
         groups = (counts, np.cumsum(counts) - counts, other["_fkey"].to_numpy())
-        first_name = records.rows["_i_fn"].to_numpy()
-        return cls(np.arange(records.rows.height), parts, first_name, groups)
+        return cls(np.arange(records.height), parts, records.index["_i_fn"], groups)
+
+    def screened(self, records: _Records) -> _Keys:
+        """These keys with the email and phone parts of `records` (`_screen_keys`)."""
+        parts = {name: records.keys[name] for name in ("_em", "_ph1", "_ph2")}
+        return _Keys(self.pos, self.parts | parts, self.first_name, self.groups)
 
     def subset(self, positions: np.ndarray) -> _Keys:
         """The records at feature rows `positions`."""
@@ -688,71 +790,107 @@ class _Keys:
         }
         return _Keys(self.pos[keep], parts, self.first_name[keep], self.groups)
 
-    def _variant(
-        self, phones: bool, first_names: bool
-    ) -> tuple[np.ndarray | None, dict[str, _Column]]:
-        """The records repeated once per phone and/or first-name group (their indices, None
-        when each record once) and the `_ph` and/or `_fkey` of each repeat."""
+    def _variant(self, phones: bool, first_names: bool) -> list[_Segment]:
+        """The records repeated once per phone and/or first-name group, in segments: the
+        records of each (their indices, None for every record once, in order) and the `_ph`
+        and/or `_fkey` of each repeat. Every record once is read where it is, not copied: a
+        segment of a million rows costs nothing until keyed."""
         if (phones, first_names) in self._variants:
             return self._variants[phones, first_names]
-        at: np.ndarray | None = None
-        extra: dict[str, _Column] = {}
+        segments: list[_Segment] = [(None, {})]
         if phones:
             (ph1, valid1), (ph2, valid2) = self.parts["_ph1"], self.parts["_ph2"]
             has1 = np.ones(len(ph1), dtype=bool) if valid1 is None else valid1
             has2 = np.ones(len(ph2), dtype=bool) if valid2 is None else valid2
             first, second = np.flatnonzero(has1), np.flatnonzero(has2 & ~(has1 & (ph1 == ph2)))
             at = np.concatenate([first, second])
-            extra["_ph"] = (np.concatenate([ph1[first], ph2[second]]), None)
+            segments = [(at, {"_ph": (np.concatenate([ph1[first], ph2[second]]), None)})]
         if first_names:
-            rows = np.arange(len(self.pos)) if at is None else at
             fn, valid = self.parts["_fn"]
-            named = np.flatnonzero(valid[rows]) if valid is not None else np.arange(len(rows))
             counts, starts, keys = self.groups
-            table_rows = self.first_name[rows[named]]
-            repeats = counts[table_rows]
-            again = np.repeat(named, repeats)
-            chosen = np.concatenate([named, again])
-            at = rows[chosen]
-            extra = {name: (values[chosen], None) for name, (values, _) in extra.items()}
-            others = keys[np.repeat(starts[table_rows], repeats) + _offsets(repeats)]
-            extra["_fkey"] = (np.concatenate([fn[rows[named]], others]), None)
-        self._variants[phones, first_names] = (at, extra)
-        return at, extra
-
-    def _column(self, phones: bool, first_names: bool, name: str) -> _Column:
-        if (phones, first_names, name) not in self._columns:
-            at, extra = self._variant(phones, first_names)
-            if name in extra:
-                column = extra[name]
-            elif name == "_pos":
-                column = (self.pos if at is None else self.pos[at], None)
-            else:
-                values, valid = self.parts[name]
-                if at is not None:
-                    values, valid = values[at], None if valid is None else valid[at]
-                column = (values, valid)
-            self._columns[phones, first_names, name] = column
-        return self._columns[phones, first_names, name]
+            named_segments: list[_Segment] = []
+            for rows, extra in segments:
+                # the record with its own first name (missing: no key), then once per other
+                # nickname group of the name
+                own = fn if rows is None else fn[rows]
+                own_valid = valid if rows is None or valid is None else valid[rows]
+                named_segments.append((rows, extra | {"_fkey": (own, own_valid)}))
+                table_rows = self.first_name if rows is None else self.first_name[rows]
+                repeats = counts[table_rows]
+                if own_valid is not None:
+                    repeats[~own_valid] = 0
+                named = np.flatnonzero(repeats)  # the ones whose name is in other groups
+                repeats, table_rows = repeats[named], table_rows[named]
+                again = np.repeat(named, repeats)
+                others = keys[np.repeat(starts[table_rows], repeats) + _offsets(repeats)]
+                named_segments.append(
+                    (
+                        again if rows is None else rows[again],
+                        {name: (values[again], None) for name, (values, _) in extra.items()}
+                        | {"_fkey": (others, None)},
+                    )
+                )
+            segments = named_segments
+        self._variants[phones, first_names] = segments
+        return segments
 
     def prepare(self, blocks: Sequence[_Block]) -> None:
         """Build what `keyed` reads for `blocks` (so that threads only read it)."""
         for block in blocks:
-            variant = ("_ph" in block.keys, "_fkey" in block.keys)
-            for name in (*block.keys, "_pos"):
-                self._column(*variant, name)
+            self._variant("_ph" in block.keys, "_fkey" in block.keys)
 
     def keyed(self, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Feature rows and keys (a mix of the values of `keys`) of the records and their
         repeats (`_ph`, `_fkey`) with none of the values missing."""
-        variant = ("_ph" in keys, "_fkey" in keys)
-        parts = [self._column(*variant, k) for k in keys]
-        pos, key = self._column(*variant, "_pos")[0], _combine([values for values, _ in parts])
-        masks = [valid for _, valid in parts if valid is not None]
-        if not masks:
+        segments = [
+            self._parts(rows, extra, keys)
+            for rows, extra in self._variant("_ph" in keys, "_fkey" in keys)
+        ]
+        if len(segments) == 1:
+            pos, values, valid = segments[0]
+            if valid is None:
+                return pos, _combine(values)
+            if np.count_nonzero(valid) * 4 < len(valid):
+                # few records have every part (an email, a phone): mix only theirs
+                at = np.flatnonzero(valid)
+                return pos[at], _combine([v[at] for v in values])
+            return pos[valid], _combine(values)[valid]
+        # the segments mixed into one array (not mixed apart, then copied together)
+        sizes = [len(pos) for pos, _, _ in segments]
+        key = np.empty(sum(sizes), dtype=np.uint64)
+        start = 0
+        for (_, values, _), size in zip(segments, sizes, strict=True):
+            _combine(values, out=key[start : start + size])
+            start += size
+        pos = np.concatenate([pos for pos, _, _ in segments])
+        if all(valid is None for _, _, valid in segments):
             return pos, key
-        valid = masks[0] if len(masks) == 1 else np.logical_and.reduce(masks)
+        valid = np.concatenate(
+            [np.ones(len(p), dtype=bool) if v is None else v for p, _, v in segments]
+        )
         return pos[valid], key[valid]
+
+    def _parts(
+        self, rows: np.ndarray | None, extra: dict[str, _Column], keys: tuple[str, ...]
+    ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray | None]:
+        """The feature rows of a segment's records, the values of `keys` there, and where
+        they all are present (None: everywhere)."""
+
+        def part(name: str) -> _Column:
+            if name in extra:
+                return extra[name]
+            values, valid = self.parts[name]
+            if rows is None:
+                return values, valid
+            return values[rows], None if valid is None else valid[rows]
+
+        parts = [part(k) for k in keys]
+        pos = self.pos if rows is None else self.pos[rows]
+        masks = [valid for _, valid in parts if valid is not None]
+        valid = None
+        if masks:
+            valid = masks[0] if len(masks) == 1 else np.logical_and.reduce(masks)
+        return pos, [values for values, _ in parts], valid
 
 
 @cache
@@ -783,30 +921,58 @@ def _block_pairs(left: _Keys, right: _Keys | None, block: _Block, cap: int) -> l
     return out
 
 
-def _candidates(left: _Records, right: _Records | None, cap: int) -> pl.DataFrame:
-    """Every pair some block makes, once: record ids `_l`, `_r`, feature rows `_lp`, `_rp`.
+def _candidates(
+    left: _Records, right: _Records | None, cap: int
+) -> tuple[_Records, pl.DataFrame]:
+    """`left` with its email and phone keys screened (`_screen_keys`), and every pair some
+    block makes, once: record ids `_l`, `_r`, feature rows `_lp`, `_rp`.
 
-    Within the file (`right` None) `_l` is the earlier record id of the two.
+    Within the file (`right` None) `_l` is the earlier record id of the two. The blocks that
+    read no email or phone are made while those are screened (regular expressions): both
+    cores stay busy.
     """
     lkeys = _Keys.of(left)
     rkeys = None if right is None else _Keys.of(right)
-    for keys in (lkeys, rkeys):
-        if keys is not None:
-            keys.prepare(_BLOCKS)
-    found = _parallel([partial(_block_pairs, lkeys, rkeys, block, cap) for block in _BLOCKS])
-    parts = [p for block_parts in found for p in block_parts]
-    a = np.concatenate([p[0] for p in parts]).astype(np.uint64)
-    b = np.concatenate([p[1] for p in parts]).astype(np.uint64)
-    lrid = left.rows["_rid"].to_numpy()
-    rrid = lrid if right is None else right.rows["_rid"].to_numpy()
+    early = [b for b in _BLOCKS if "_em" not in b.keys and "_ph" not in b.keys]
+    late = [b for b in _BLOCKS if b not in early]
+    lkeys.prepare(early)
+    if rkeys is not None:
+        rkeys.prepare(_BLOCKS)
+
+    def codes(lkeys: _Keys, block: _Block) -> np.ndarray:
+        """The block's pairs as one number each: left row << 32 | right row (within the
+        file, a pair either way round is one pair: the lower row first)."""
+        found = _block_pairs(lkeys, rkeys, block, cap)
+        a = np.concatenate([p[0] for p in found], dtype=np.uint64, casting="unsafe")
+        b = np.concatenate([p[1] for p in found], dtype=np.uint64, casting="unsafe")
+        if right is None:
+            a, b = np.minimum(a, b), np.maximum(a, b)
+            apart = a != b
+            a, b = a[apart], b[apart]
+        a <<= np.uint64(32)
+        a |= b
+        return a
+
+    # (the screening runs its two steps on threads of its own, alongside these)
+    left, *found = _parallel(
+        [partial(_screen_keys, left, right), *(partial(codes, lkeys, b) for b in early)]
+    )
+    lkeys = lkeys.screened(left)
+    lkeys.prepare(late)
+    found += _parallel([partial(codes, lkeys, block) for block in late])
+    both = _unique(np.concatenate(found))
+    lrid = left.rid
+    rrid = lrid if right is None else right.rid
     if right is None:
+        # the earlier record id first (turned after the duplicates are gone: fewer to look up)
+        a, b = both >> np.uint64(32), both & np.uint64(0xFFFFFFFF)
         later = lrid[a] > lrid[b]
-        a, b = np.where(later, b, a), np.where(later, a, b)
-        a, b = a[a != b], b[a != b]
-    both = _unique((a << np.uint64(32)) | b)
+        if later.any():
+            a, b = np.where(later, b, a), np.where(later, a, b)
+            both = np.sort((a << np.uint64(32)) | b)
     lp = (both >> np.uint64(32)).astype(np.uint32)
     rp = (both & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    return pl.DataFrame(
+    return left, pl.DataFrame(
         {"_l": lrid[lp], "_r": rrid[rp], "_lp": lp, "_rp": rp},
         schema={"_l": pl.UInt32, "_r": pl.UInt32, "_lp": pl.UInt32, "_rp": pl.UInt32},
     )
@@ -869,27 +1035,98 @@ def _name_level(side: str, *, first: bool) -> pl.Expr:
 _LEVEL_SIM: Final = {"exact": 1.0, "nickname": 0.95, "part": 0.9, "initial": 0.85}
 
 
-def _per_pair(df: pl.DataFrame, a: str, b: str) -> tuple[pl.Series, pl.DataFrame]:
-    """The distinct pairs of values of columns `a` and `b` in `df` (both present), and per
-    row of `df` the row of its pair among them (null when a value is missing). Pairs are
-    told apart by a 64-bit hash, as in `_per_value`."""
-    at = df.select(pl.col(a).is_not_null() & pl.col(b).is_not_null()).to_series().arg_true()
-    key = _combine([df[c].gather(at).hash(_SEED).to_numpy() for c in (a, b)])
-    inverse, first = _distinct(key)
-    index = pl.Series(np.full(df.height, -1, dtype=np.int64)).scatter(at, inverse)
-    index = pl.select(pl.when(index >= 0).then(index)).to_series()
-    return index, df.select(a, b)[at.gather(first)]
+def _pair_numbers(ia: np.ndarray, ib: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs of (`ia`, `ib`), rows of two tables (the second of `nb` rows):
+    for each pair the number of its distinct pair, and one position of each."""
+    key = ia.astype(np.uint64) * np.uint64(nb) + ib.astype(np.uint64)
+    key *= _MIX  # (one-to-one, and spreads the bits: `_sort` tells keys apart by high bits)
+    return _distinct(key)
 
 
-def _name_agreement(pairs: pl.DataFrame, side: str, *, first: bool) -> pl.DataFrame:
-    """Add `_{side}l` (level) and `_{side}sim` per pair, computed once per distinct pair of
-    names; both null when either name is missing."""
+@dataclass(frozen=True)
+class _Both:
+    """The two records of each pair: feature rows `a` of `left`, `b` of `right` (`within`:
+    the same records, the file's)."""
+
+    left: _Records
+    right: _Records
+    a: np.ndarray
+    b: np.ndarray
+    within: bool
+
+    def take(self, at: np.ndarray) -> _Both:
+        """The pairs numbered `at`."""
+        return _Both(self.left, self.right, self.a[at], self.b[at], self.within)
+
+    def same(self, name_a: str, name_b: str) -> np.ndarray:
+        """Per pair, whether the left record's own column `name_a` and the right record's
+        `name_b` hold one value, present and not screened out (`_screen_keys`).
+
+        The 64-bit keys tell where they may (a value two records share is among the
+        screened keys); the strings decide there, so a hash collision never counts.
+        """
+        (ha, va), (hb, vb) = self.left.keys[name_a], self.right.keys[name_b]
+        same = ha[self.a] == hb[self.b]
+        if va is not None:
+            same &= va[self.a]
+        if vb is not None:
+            same &= vb[self.b]
+        at = np.flatnonzero(same)
+        if len(at):
+            sa = self.left.own[name_a].gather(self.a[at])
+            sb = self.right.own[name_b].gather(self.b[at])
+            same[at] = (sa == sb).fill_null(False).to_numpy()
+        return same
+
+    def values(self, table: str, columns: Sequence[str]) -> tuple[np.ndarray, pl.DataFrame]:
+        """The distinct pairs of the two records' values of `table` (rows of `_per_value`
+        tables): per pair the number of its distinct pair, and per distinct pair `columns`
+        of both values (`*_a`, `*_b`). What is worked out for a pair of names, companies
+        or domains is worked out once: a million pairs hold a few thousand such pairs."""
+        ia, ib = self.left.index[table][self.a], self.right.index[table][self.b]
+        inverse, first = _pair_numbers(ia, ib, self.right.values[table].height)
+        a = self.left.values[table].select(columns)[ia[first]]
+        b = self.right.values[table].select(columns)[ib[first]]
+        return inverse, pl.concat(
+            [a.rename({c: f"{c}_a" for c in columns}), b.rename({c: f"{c}_b" for c in columns})],
+            how="horizontal",
+        )
+
+    def own(self) -> pl.DataFrame:
+        """The own columns (`_OWN`) of both records of each pair (`*_a`, `*_b`), the
+        leads' screened (`_screened`). Each record's are gathered and screened once,
+        however many pairs it is in."""
+
+        def table(records: _Records, at: np.ndarray, *, screen: bool) -> pl.DataFrame:
+            # record rows are below `records.height`: told apart by a table of them, no sort
+            chosen = np.zeros(records.height, dtype=bool)
+            chosen[at] = True
+            rows = np.flatnonzero(chosen)
+            number = np.empty(records.height, dtype=np.intp)
+            number[rows] = np.arange(len(rows))
+            own = records.own[rows]
+            if screen:
+                own = _screened(own, {n: s[rows] for n, s in records.screened.items()})
+            return own[number[at]]
+
+        if self.within:
+            both = table(self.left, np.concatenate([self.a, self.b]), screen=True)
+            a, b = both.head(len(self.a)), both.tail(len(self.b))
+        else:
+            a = table(self.left, self.a, screen=True)
+            b = table(self.right, self.b, screen=False)
+        return pl.concat(
+            [a.rename({c: f"{c}_a" for c in _OWN}), b.rename({c: f"{c}_b" for c in _OWN})],
+            how="horizontal",
+        )
+
+
+def _name_agreement(both: _Both, side: str, *, first: bool) -> pl.DataFrame:
+    """How the two records' first (`side` "fn") or last ("ln") names agree: `_{side}l`
+    (the level) and `_{side}sim` per pair, worked out once per distinct pair of names;
+    both null when either name is missing."""
+    inverse, names = both.values(f"_i_{side}", [f"_{side}s", f"_{side}"])
     a, b = f"_{side}s_a", f"_{side}s_b"
-    index, names = _per_pair(pairs, a, b)
-    names = names.with_columns(
-        pl.col(a).str.replace_all(" ", "", literal=True).alias(f"_{side}_a"),
-        pl.col(b).str.replace_all(" ", "", literal=True).alias(f"_{side}_b"),
-    )
     sa, sb = names[f"_{side}_a"], names[f"_{side}_b"]
     names = names.with_columns(
         pl.Series("_jw", _cpdist(sa, sb, JaroWinkler.normalized_similarity), dtype=pl.Float64),
@@ -901,63 +1138,45 @@ def _name_agreement(pairs: pl.DataFrame, side: str, *, first: bool) -> pl.DataFr
             _nickname_pairs(names), on=["_fn_a", "_fn_b"], how="left", maintain_order="left"
         )
         names = names.with_columns(pl.col("_nick").fill_null(False))
-    names = names.with_columns(_name_level(side, first=first).alias(f"_{side}l"))
+    present = pl.col(a).is_not_null() & pl.col(b).is_not_null()
     names = names.with_columns(
-        pl.col(f"_{side}l")
-        .replace_strict(_LEVEL_SIM, default=None, return_dtype=pl.Float64)
-        .fill_null(pl.col("_jw"))
-        .alias(f"_{side}sim")
+        pl.when(present).then(_name_level(side, first=first)).alias(f"_{side}l")
     )
-    return pairs.with_columns(names[f"_{side}l"].gather(index), names[f"_{side}sim"].gather(index))
-
-
-def _value_pairs(pairs: pl.DataFrame, a: str, b: str, name: str, scorer: object) -> pl.DataFrame:
-    """Add `name`: `scorer` of columns `a` and `b`, computed once per distinct pair of values
-    (null when either is missing)."""
-    index, values = _per_pair(pairs, a, b)
-    score = pl.Series(name, _cpdist(values[a], values[b], scorer), dtype=pl.Float64) / 100.0
-    return pairs.with_columns(score.gather(index))
-
-
-# What the first look at a pair reads: names, emails, phones. The rest is gathered only for
-# the pairs some rung of the ladder can accept.
-_FIRST_LOOK: Final = ("_em", "_ph1", "_ph2", "_fns", "_fn", "_lns", "_ln")
-
-
-class _Sides:
-    """The compared columns of both records of each candidate pair: `*_a` of the left one,
-    `*_b` of the right one, the leads' screened (`_screened`). Each record's columns are
-    gathered and screened once, however many pairs it is in."""
-
-    def __init__(self, pairs: pl.DataFrame, left: _Records, right: _Records | None) -> None:
-        lp, rp = pairs["_lp"].to_numpy(), pairs["_rp"].to_numpy()
-        if right is None:
-            both, index = self._table(left, np.concatenate([lp, rp]), screen=True)
-            self.a, self.a_index = both, index.head(len(lp))
-            self.b, self.b_index = both, index.tail(len(rp))
-        else:
-            self.a, self.a_index = self._table(left, lp, screen=True)
-            self.b, self.b_index = self._table(right, rp, screen=False)
-
-    @staticmethod
-    def _table(
-        records: _Records, at: np.ndarray, *, screen: bool
-    ) -> tuple[pl.DataFrame, pl.Series]:
-        inverse, first = _distinct(at.astype(np.uint64))
-        compared = records.compared(pl.Series(at[first]))
-        return (_screened(compared) if screen else compared), pl.Series(inverse)
-
-    def columns(self, names: Sequence[str], pairs: pl.Series | None = None) -> pl.DataFrame:
-        """Columns `names` of both records of every pair, or of the pairs numbered `pairs`."""
-        a = self.a_index if pairs is None else self.a_index.gather(pairs)
-        b = self.b_index if pairs is None else self.b_index.gather(pairs)
-        return pl.concat(
-            [
-                self.a.select(names)[a].rename({c: f"{c}_a" for c in names}),
-                self.b.select(names)[b].rename({c: f"{c}_b" for c in names}),
-            ],
-            how="horizontal",
+    names = names.select(
+        f"_{side}l",
+        pl.when(present)
+        .then(
+            pl.col(f"_{side}l")
+            .replace_strict(_LEVEL_SIM, default=None, return_dtype=pl.Float64)
+            .fill_null(pl.col("_jw"))
         )
+        .alias(f"_{side}sim"),
+    )
+    return names[inverse]
+
+
+def _swapped(both: _Both) -> np.ndarray:
+    """Per pair, whether the first and last names are written the other way round on one
+    side (common with East Asian names). The hashes of the folded names (the name block
+    keys) tell where they may be; the names decide there."""
+    (fa, fva), (la, lva) = both.left.keys["_fn"], both.left.keys["_ln"]
+    (fb, fvb), (lb, lvb) = both.right.keys["_fn"], both.right.keys["_ln"]
+    may = (fa[both.a] == lb[both.b]) & (la[both.a] == fb[both.b])
+    for valid, rows in ((fva, both.a), (lva, both.a), (fvb, both.b), (lvb, both.b)):
+        if valid is not None:
+            may &= valid[rows]
+    at = np.flatnonzero(may)
+    if len(at):
+
+        def name(records: _Records, side: str, rows: np.ndarray) -> pl.Series:
+            index = records.index[f"_i_{side}"][rows]
+            return records.values[f"_i_{side}"][f"_{side}"].gather(index)
+
+        fn_a, ln_a = name(both.left, "fn", both.a[at]), name(both.left, "ln", both.a[at])
+        fn_b, ln_b = name(both.right, "fn", both.b[at]), name(both.right, "ln", both.b[at])
+        swap = (fn_a == ln_b) & (ln_a == fn_b) & (fn_a != ln_a)
+        may[at] = swap.fill_null(False).to_numpy()
+    return may
 
 
 def _possible() -> pl.Expr:
@@ -1007,61 +1226,97 @@ def _same_words(df: pl.DataFrame) -> pl.Series:
 
 
 def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.DataFrame:
-    """Per pair, each field's agreement (columns `*_a` from `left`, `*_b` from `right`;
-    `right=None` pairs the records of `left`).
+    """Per pair, each field's agreement: the columns the rule ladder (`_score`) reads
+    (`right=None` pairs the records of `left`).
 
-    Pairs no rung of the ladder can accept are dropped once the names, emails and phones
-    are compared: the company, city and email words are compared for the rest only.
+    The first look (names, emails, phones) reads the NumPy keys and the distinct pairs of
+    names; the pairs no rung of the ladder can accept are then dropped, and the records'
+    own columns, companies, domains, cities and email words are compared for the rest only.
     """
-    sides = _Sides(pairs, left, right)
-    df = pl.concat(
-        [pairs.select("_l", "_r"), sides.columns(_FIRST_LOOK)], how="horizontal"
-    ).with_row_index("_pair")
-    df = _name_agreement(df, "fn", first=True)
-    df = _name_agreement(df, "ln", first=False)
-    phones_a = [pl.col("_ph1_a"), pl.col("_ph2_a")]
-    phones_b = [pl.col("_ph1_b"), pl.col("_ph2_b")]
-    shared_phone = pl.any_horizontal(
-        [(a == b).fill_null(False) for a in phones_a for b in phones_b]
+    both = _Both(
+        left,
+        left if right is None else right,
+        pairs["_lp"].to_numpy().astype(np.intp),
+        pairs["_rp"].to_numpy().astype(np.intp),
+        within=right is None,
     )
-    has_phones = pl.any_horizontal([p.is_not_null() for p in phones_a]) & pl.any_horizontal(
-        [p.is_not_null() for p in phones_b]
+    # (independent steps, on both cores: Polars, NumPy and RapidFuzz let go of the GIL)
+    first_names, last_names, first_look = _parallel(
+        [
+            partial(_name_agreement, both, "fn", first=True),
+            partial(_name_agreement, both, "ln", first=False),
+            partial(_first_look, both),
+        ]
     )
-    df = df.with_columns(
-        (pl.col("_em_a") == pl.col("_em_b")).fill_null(False).alias("_e_eq"),
-        shared_phone.alias("_p_eq"),
-        (has_phones & ~shared_phone).alias("_p_ne"),
-        # first and last names written the other way round (common with East Asian names)
-        (
-            (pl.col("_fn_a") == pl.col("_ln_b"))
-            & (pl.col("_ln_a") == pl.col("_fn_b"))
-            & (pl.col("_fn_a") != pl.col("_ln_a"))
-        )
-        .fill_null(False)
-        .alias("_swap"),
+    df = pl.concat([pairs.select("_l", "_r"), first_names, last_names, first_look], how="horizontal")
+    kept = np.flatnonzero(df.select(_possible()).to_series().fill_null(False).to_numpy())
+    both = both.take(kept)
+    own, organizations = _parallel([both.own, partial(_organizations, both)])
+    df = pl.concat([df[kept], own, organizations], how="horizontal")
+    cities, words = _parallel([partial(_same_cities, df), partial(_same_words, df)])
+    has_a = pl.col("_ph1_a").is_not_null() | pl.col("_ph2_a").is_not_null()
+    has_b = pl.col("_ph1_b").is_not_null() | pl.col("_ph2_b").is_not_null()
+    return pl.concat([df, cities], how="horizontal").select(
+        "_l", "_r", "_fnl", "_fnsim", "_lnl", "_lnsim", "_e_eq", "_p_eq", "_swap",
+        (has_a & has_b & ~pl.col("_p_eq")).alias("_p_ne"),
+        "_ck_eq", "_dom_eq", "_droot_eq",
+        words,
+        "_city_eq",
+        (pl.col("_cty_a") == pl.col("_cty_b")).alias("_cty_eq"),
+        pl.when("_ck_eq").then(1.0).otherwise(pl.col("_co_r")).alias("_cos"),
     )
-    df = df.filter(_possible())
-    rest = [c for c in _COMPARED if c not in _FIRST_LOOK]
-    df = pl.concat([df, sides.columns(rest, df["_pair"])], how="horizontal")
-    df = _value_pairs(df, "_co_a", "_co_b", "_co_r", fuzz.ratio)
-    cities = pl.concat([df["_city0_a"], df["_city0_b"]])
-    inverse, folded = _per_value(cities, *_fold_steps("_city"))
-    city = folded["_city"].gather(inverse)
-    df = df.with_columns(
-        city.head(df.height).alias("_city_a"), city.tail(df.height).alias("_city_b")
+
+
+def _first_look(both: _Both) -> pl.DataFrame:
+    """`_e_eq` (the same email), `_p_eq` (a phone in common) and `_swap` per pair."""
+    phones = ("_ph1", "_ph2")
+    return pl.DataFrame(
+        {
+            "_e_eq": both.same("_em", "_em"),
+            "_p_eq": np.logical_or.reduce([both.same(a, b) for a in phones for b in phones]),
+            # first and last names written the other way round (common with East Asian names)
+            "_swap": _swapped(both),
+        }
     )
-    # "Frankfurt" and "Frankfurt am Main" are one city: all words of one inside the other
-    df = _value_pairs(df, "_city_a", "_city_b", "_city_r", fuzz.token_set_ratio)
-    ck_eq = (pl.col("_ck_a") == pl.col("_ck_b")).fill_null(False)
-    return df.with_columns(
-        ck_eq.alias("_ck_eq"),
+
+
+def _organizations(both: _Both) -> pl.DataFrame:
+    """`_co_r` (company similarity, null when either is missing), `_ck_eq` (the same company
+    key), `_dom_eq` (the same corporate email domain) and `_droot_eq` (the same organization
+    name in it) per pair, each worked out once per distinct pair of values."""
+    index, co = both.values("_i_co", ["_co", "_ck"])
+    ratio = pl.Series(_cpdist(co["_co_a"], co["_co_b"], fuzz.ratio), dtype=pl.Float64) / 100.0
+    co = co.select(
+        pl.when(pl.col("_co_a").is_not_null() & pl.col("_co_b").is_not_null())
+        .then(ratio)
+        .alias("_co_r"),
+        (pl.col("_ck_a") == pl.col("_ck_b")).fill_null(False).alias("_ck_eq"),
+    )
+    index_dom, dom = both.values("_i_dom", ["_cdom", "_droot"])
+    dom = dom.select(
         (pl.col("_cdom_a") == pl.col("_cdom_b")).fill_null(False).alias("_dom_eq"),
         (pl.col("_droot_a") == pl.col("_droot_b")).fill_null(False).alias("_droot_eq"),
-        _same_words(df),
-        (pl.col("_city_r") >= 1.0).alias("_city_eq"),
-        (pl.col("_cty_a") == pl.col("_cty_b")).alias("_cty_eq"),
-        pl.when(ck_eq).then(1.0).otherwise(pl.col("_co_r")).alias("_cos"),
     )
+    return pl.concat([co[index], dom[index_dom]], how="horizontal")
+
+
+def _same_cities(df: pl.DataFrame) -> pl.DataFrame:
+    """`_city_eq` per pair: the two cities are one ("Frankfurt" and "Frankfurt am Main":
+    all words of one inside the other), folded and compared once per distinct pair; null
+    when either is missing."""
+    ids, folded = _per_value(pl.concat([df["_city0_a"], df["_city0_b"]]), *_fold_steps("_city"))
+    a, b = ids.head(df.height).to_numpy(), ids.tail(df.height).to_numpy()
+    index, first = _pair_numbers(a, b, folded.height)
+    cities = pl.DataFrame(
+        {"a": folded["_city"].gather(a[first]), "b": folded["_city"].gather(b[first])}
+    )
+    ratio = pl.Series(_cpdist(cities["a"], cities["b"], fuzz.token_set_ratio)) / 100.0
+    same = cities.select(
+        pl.when(pl.col("a").is_not_null() & pl.col("b").is_not_null())
+        .then(ratio >= 1.0)
+        .alias("_city_eq")
+    )
+    return same[index]
 
 
 # --------------------------------------------------------------------------------------
@@ -1230,7 +1485,12 @@ def _score(df: pl.DataFrame, cap: float, floor: float) -> pl.DataFrame:
         .then(pl.lit(" + other ") + against)
         .otherwise(pl.lit(""))
     )
-    df = df.with_columns((name_txt + org_txt + warn).alias("_why"))
+    # the names, organization and what speaks against: only where the email does not speak
+    # for the pair (most pairs above a threshold share it, and need no more words)
+    told = df.select(~_flag("_e_eq")).to_series().arg_true()
+    why = df[told].select((name_txt + org_txt + warn).alias("_why")).to_series()
+    unexplained = pl.repeat(None, df.height, dtype=pl.String, eager=True).alias("_why")
+    df = df.with_columns(unexplained.scatter(told, why))
     reason = (
         pl.when(_flag("_e_eq") & both_differ)
         .then(pl.lit("email exact + name differs ") + _fmt2((fs + ls) / 2))
@@ -1250,8 +1510,7 @@ def _scored_pairs(
 
     `left` and `right` are `_features`; `right=None` pairs the records of `left`.
     """
-    left = _screen_keys(left, right)
-    pairs = _candidates(left, right, settings.max_block_pairs)
+    left, pairs = _candidates(left, right, settings.max_block_pairs)
     if pairs.is_empty():
         return pl.DataFrame(
             schema={"_l": pl.UInt32, "_r": pl.UInt32, "_score": pl.Float64, "_reason": pl.String}
@@ -1325,7 +1584,7 @@ def match_existing(leads: pl.DataFrame, crm: pl.DataFrame, settings: MatchSettin
         row.alias("_r"), pl.col("_crm_id").cast(pl.String), owner.cast(pl.String).alias("_owner")
     )
     left = _features(leads, pl.col("_idx"))
-    right = _features(crm, row)
+    right = _features(crm, row, read_often=False)
     scored = _scored_pairs(left, right, settings, settings.review)
     if scored.is_empty():
         return pl.DataFrame(schema=schema)

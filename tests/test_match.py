@@ -498,7 +498,85 @@ def test_sorting_keys_groups_equal_keys_even_when_they_differ_only_in_low_bits()
         assert sorted(int(run[0]) for run in runs) == sorted(set(keys.tolist()))
 
 
-def _brute_force(pairs_of: dict[int, list[int]], cap: int, sizes: dict[int, int]) -> set[Any]:
+@pytest.mark.parametrize("spread", [4, 1 << 20])
+def test_repeated_and_distinct_keys_match_their_runs(spread: int) -> None:
+    from leadkit.match import _distinct, _repeats, _runs
+
+    # few keys, many of them alike in all but the low bits (where positions go), held by
+    # many records (most keys repeat) or by few (most keys are held once)
+    rng = np.random.default_rng(11)
+    for n in [0, 1, 2, 7, 60, 300, 5000]:
+        keys = (rng.integers(0, spread, n).astype(np.uint64) << np.uint64(40)) | rng.integers(
+            0, 8, n
+        ).astype(np.uint64)
+        members: dict[int, list[int]] = {}
+        for i, k in enumerate(keys.tolist()):
+            members.setdefault(k, []).append(i)
+        order, starts, lengths = _repeats(keys)
+        got = sorted(sorted(order[s : s + k].tolist()) for s, k in zip(starts, lengths, strict=True))
+        assert got == sorted(m for m in members.values() if len(m) > 1)
+        assert len(_runs(keys)[1]) == len(members)
+        inverse, first = _distinct(keys)
+        assert len(first) == len(members)
+        assert (keys[first][inverse] == keys).all()
+
+
+def test_pair_numbers_tell_distinct_pairs_apart() -> None:
+    from leadkit.match import _pair_numbers
+
+    rng = np.random.default_rng(2)
+    a, b = rng.integers(0, 30, 2000), rng.integers(0, 1000, 2000)
+    inverse, first = _pair_numbers(a, b, 1000)
+    assert len(first) == len(set(zip(a.tolist(), b.tolist(), strict=True)))
+    assert (a[first][inverse] == a).all() and (b[first][inverse] == b).all()
+
+
+def test_a_hash_collision_never_makes_two_values_the_same() -> None:
+    from dataclasses import replace
+
+    from leadkit.match import _Both, _Column, _features, _swapped
+
+    # every key part of both records collides: only the values can tell them apart
+    keys: dict[str, _Column] = {}
+
+    def collided(frame: pl.DataFrame) -> _Both:
+        records = _features(frame, pl.col("_idx"))
+        keys.update({name: (np.zeros(2, dtype=np.uint64), None) for name in records.keys})
+        records = replace(records, keys=keys)
+        return _Both(records, records, np.array([0]), np.array([1]), within=True)
+
+    frame = leads(
+        person(email="ann@acme.com", first_name="Ann", last_name="Lee"),
+        person(email="bob@acme.com", first_name="Lee", last_name="Ann"),
+    )
+    both = collided(frame)
+    assert not both.same("_em", "_em")[0]
+    assert both.same("_ph1", "_ph1")[0]  # the same phone, really
+    assert _swapped(both)[0]  # Ann Lee / Lee Ann, really
+    other = frame.with_columns(pl.Series("first_name", ["Ann", "Bob"]))  # Ann Lee / Bob Ann
+    assert not _swapped(collided(other))[0]
+
+
+@pytest.mark.parametrize(
+    ("phone", "number"),
+    [
+        ("+14155550123 x204", "+14155550123"),
+        ("+14155550123", "+14155550123"),
+        ("+1 555 0100 000", "+1"),  # kept as given (a problem code): cut all the same
+        (None, None),
+        ("", ""),
+    ],
+)
+def test_extensions_are_cut_off(phone: str | None, number: str | None) -> None:
+    from leadkit.match import _without_extension
+
+    phones = pl.Series([phone, "+4930123456"], dtype=pl.String)
+    assert _without_extension(phones).to_list() == [number, "+4930123456"]
+
+
+def _brute_force(
+    pairs_of: dict[int, list[tuple[int, int]]], cap: int, sizes: dict[int, int]
+) -> set[Any]:
     return {p for key, ps in pairs_of.items() if 0 < sizes[key] <= cap for p in ps}
 
 
