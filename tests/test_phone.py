@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,7 +16,12 @@ from hypothesis import strategies as st
 
 from leadkit.normalizers._base import Normalized
 from leadkit.normalizers.phone import (
+    _MAIN_FAST_RE,
+    _PLAIN_RE,
+    FLOAT_RE,
+    _lengths,
     _normalize_column,
+    _rules,
     normalize_phone,
     phone_type,
     phone_types,
@@ -75,6 +82,19 @@ CASES: list[tuple[str, str | None, str | None, str | None]] = [
     ("+44 20 7946 0123", "US", "+442079460123", None),
     ("0044 20 7946 0123", "US", "+442079460123", None),  # 00 where the prefix is 011
     ("011 44 20 7946 0123", "US", "+442079460123", None),
+    # country codes shared by several regions: the number is read in the region that claims
+    # it (one with leading digits, else the first where it is valid)
+    ("+1 268 464 1234", None, "+12684641234", None),  # Antigua: leading digits 268
+    ("(268) 464-1234", "US", "+12684641234", None),
+    ("+1 876 555 1234", None, "+18765551234", None),  # Jamaica
+    ("+44 7624 123456", None, "+447624123456", None),  # Isle of Man: leading digits 7624
+    ("07624 123456", "GB", "+447624123456", None),
+    ("+7 495 123-45-67", None, "+74951234567", None),  # Russia: leading digits 3, 4, 8, 9
+    ("+7 701 123 4567", None, "+77011234567", None),  # Kazakhstan: leading digit 7
+    ("+61 8 9162 1234", None, "+61891621234", None),  # Cocos Islands: valid there, not in AU
+    ("+590 590 27 1234", None, "+590590271234", None),  # Saint Barthélemy, after Guadeloupe
+    ("+358 18 12345", None, "+3581812345", None),  # Åland: leading digits 18
+    ("+212 5288 12345", None, "+212528812345", None),  # Morocco
     # labels and spreadsheet numbers
     ("p:+447911123456", None, "+447911123456", None),  # Meta lead ads
     ("tel:+14155550123", None, "+14155550123", None),
@@ -82,6 +102,9 @@ CASES: list[tuple[str, str | None, str | None, str | None]] = [
     ("4155550123.0", "US", "+14155550123", None),
     ("4.155550123E+9", "US", "+14155550123", None),  # every digit still there
     ("4.15555E+9", "US", "4.15555E+9", "phone_not_a_number"),  # digits lost
+    ("4155550123.00", "US", "+14155550123", None),
+    ("415.555.0120", "US", "+14155550120", None),  # ends in 0, not a spreadsheet number
+    ("+1.415.555.0120", None, "+14155550120", None),
     # extensions, every form
     ("(415) 555-0123 x204", "US", "+14155550123 x204", None),
     ("(415) 555-0123 x 204", "US", "+14155550123 x204", None),
@@ -154,6 +177,11 @@ def test_standardize_phone_empty() -> None:
         ("+448001234567", "toll_free"),
         ("+18005550199", "toll_free"),
         ("+819012345678", "mobile"),
+        ("+12684641234", "mobile"),  # Antigua, in +1
+        ("+16045550142", "fixed_line_or_mobile"),  # Canada, in +1
+        ("+447624123456", "mobile"),  # Isle of Man, in +44
+        ("+74951234567", "fixed_line"),  # Russia, in +7
+        ("+77011234567", "mobile"),  # Kazakhstan, in +7
         ("+14155550123 x204", "fixed_line_or_mobile"),
         ("+1 555", None),
         ("junk", None),
@@ -283,6 +311,67 @@ def test_phone_types_equals_phone_type(partner_phones: pl.DataFrame) -> None:
     assert phone_types(values).to_list() == [
         phone_type(v) if v is not None else None for v in values.to_list()
     ]
+
+
+# --- the fast path's building blocks --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "lengths"),
+    [
+        ("[2-9]\\d{9}", {10}),
+        ("3\\d{6}|[2-9]\\d{9}", {7, 10}),
+        ("1(?:[0-79]\\d{7}(?:\\d(?:\\d{2})?)?|8[0-24-9]\\d{7})", {9, 10, 12}),
+        ("(?:1[0-3]|2)\\d{3,4}", {4, 5, 6}),
+        ("0?8\\d{2}", {3, 4}),
+        ("(183[12])|0", {1, 4}),
+        ("\\d{20}", set()),  # longer than any national number
+        ("\\d+", None),  # not the kind of pattern phonenumbers writes: not known
+        ("[^0]\\d", None),
+        ("(?P<x>1)", None),
+        ("(12", None),
+    ],
+)
+def test_pattern_lengths(pattern: str, lengths: set[int] | None) -> None:
+    assert _lengths(pattern) == (None if lengths is None else frozenset(lengths))
+
+
+def test_valid_is_having_a_type() -> None:
+    """`valid` joins the type patterns into one regular expression, leaving out the length
+    tests the patterns make needless: it must say what `kind` says, in every region."""
+    rnd = random.Random(7)
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        rules = _rules(region)
+        assert rules is not None
+        seeds = [
+            phonenumbers.national_significant_number(ex)
+            for t in phonenumbers.PhoneNumberType.values()
+            if (ex := phonenumbers.example_number_for_type(region, t)) is not None
+        ] or ["1"]
+        numbers = [
+            seed[: rnd.randrange(len(seed) + 1)] + "".join(
+                str(rnd.randrange(10)) for _ in range(rnd.randrange(0, 14))
+            )
+            for seed in seeds for _ in range(40)
+        ]
+        nsn = pl.col("nsn")
+        out = pl.DataFrame({"nsn": numbers}).select(
+            rules.valid(nsn).alias("valid"), rules.kind(nsn).is_not_null().alias("typed")
+        )
+        assert out["valid"].to_list() == out["typed"].to_list(), region
+
+
+def test_plain_re() -> None:
+    """_PLAIN_RE is _MAIN_FAST_RE without the text ending in "." and zeros (so never a
+    spreadsheet number, which FLOAT_RE must read), for every short text of these characters."""
+    texts = {"".join(t) for n in range(7) for t in itertools.product("0 1.+(-", repeat=n)}
+    for text in sorted(texts):
+        plain = bool(re.match(_PLAIN_RE, text))
+        assert plain == (bool(re.match(_MAIN_FAST_RE, text)) and not re.search(r"\.0+$", text))
+        assert not (plain and re.match(FLOAT_RE, text))
+    series = pl.Series(sorted(texts))  # and the Rust engine reads it the same way
+    expected = [bool(re.match(_PLAIN_RE, t)) for t in series]
+    assert series.str.contains(_PLAIN_RE).to_list() == expected
 
 
 # --- properties ---------------------------------------------------------------------------

@@ -30,20 +30,22 @@ fast path takes the plain forms (digits with spaces, dots, dashes, slashes, brac
 optional leading ``+``, full-width digits, ``p:`` prefixes and extensions) and replays
 phonenumbers' own parsing steps with phonenumbers' own metadata (national number
 patterns, possible lengths, national and international prefixes, leading digits) as
-Polars regular expressions, per region and per country calling code. It only ever says
-"valid, and this is the E.164 form" or "a national number with no region"; anything else,
-and anything it cannot replay exactly (transformed national prefixes, non-geographic
-codes...), goes to the library. Tests hold it to the library's exact result on large
-generated samples: the nine countries of the benchmark data, every region phonenumbers
-knows, and Hypothesis-generated input.
+Polars regular expressions, in a few lazy queries (one per region, one per country calling
+code) that Polars runs side by side. It only ever says "valid, and this is the E.164 form"
+or "a national number with no region"; anything else, and anything it cannot replay
+exactly (transformed national prefixes, non-geographic codes, numbers that a region with
+leading digits claims in a shared code...), goes to the library. Tests hold it to the
+library's exact result on large generated samples: the nine countries of the benchmark
+data, every region phonenumbers knows, and Hypothesis-generated input.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import phonenumbers
@@ -206,10 +208,27 @@ def phone_type(e164: str) -> str | None:
 
 
 # --- the fast path: phonenumbers' parsing replayed as Polars expressions ------------------
+#
+# Four steps. Each is one lazy query, or one per region / per country code collected
+# together (`_collect_all`), so that Polars runs them side by side on every core; a few
+# big queries cost far less than many small eager operations, whose fixed cost dominates
+# small files. Row order is not kept: every row carries its `_id`.
+#   1. `_prepare`: the plain forms -> `digits`, `plus`, `ext`; the other rows are left out.
+#   2. `_national` (per region): the rows written without "+" -> `cc` and `nsn` (the
+#      national significant number), or `intl` (the digits after the region's
+#      international prefix).
+#   3. `_international` (per country code): the rows written with "+" or an international
+#      prefix -> `nsn`.
+#   4. `_first_region` (in the queries of steps 2 and 3): is the number valid in the first
+#      region of its code? The few numbers that another region of a shared code may claim
+#      (+1 outside the US, +44 in Jersey...) go through `_other_regions` afterwards.
 
 _FULLWIDTH_FROM = [chr(0xFF10 + i) for i in range(10)] + ["＋", "－", "（", "）", "．", "／", "\u3000"]
 _FULLWIDTH_TO = [str(i) for i in range(10)] + ["+", "-", "(", ")", ".", "/", " "]
 _MAIN_FAST_RE = r"^\+?[0-9 ().\-/]+$"
+# _MAIN_FAST_RE, and not ending in "." and zeros as a spreadsheet's 4155550123.0 does (such
+# rows take the long way, where FLOAT_RE reads them): both tests in one pass.
+_PLAIN_RE = r"^\+?(?:[0-9 ().\-/]*[1-9 ().\-/]|(?:[0-9 ().\-/]*[1-9 ()\-/])?0+)$"
 _MAX_INPUT = 250  # phonenumbers' _MAX_INPUT_STRING_LENGTH
 _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN, _MAX_LENGTH_FOR_NSN
 _NON_GEO = "001"
@@ -218,6 +237,18 @@ _OTHER_TYPES = (
     ("voip", "voip"), ("personal_number", "personal_number"), ("pager", "pager"), ("uan", "uan"),
     ("voicemail", "voicemail"),
 )
+_NO_TEXT = pl.lit(None, dtype=pl.String)
+
+# A query is written as steps, each the expressions of one `with_columns`. The steps for a
+# region or a country code are built once and kept (functools.cache): building Polars
+# expressions costs more than running them on a small file.
+_Step = tuple[pl.Expr, ...]
+
+
+def _run(frame: pl.LazyFrame, steps: Iterable[_Step]) -> pl.LazyFrame:
+    for step in steps:
+        frame = frame.with_columns(step)
+    return frame
 
 
 def _rx(pattern: str, *, full: bool) -> str:
@@ -228,10 +259,85 @@ def _rx(pattern: str, *, full: bool) -> str:
     return f"^(?:{body})$" if full else f"^(?:{body})"
 
 
+def _after_prefix(x: pl.Expr, pattern: str) -> pl.Expr:
+    """The text after what phonenumbers pattern `pattern` matches at the start of `x` (as
+    re.match finds it); null where it matches nothing."""
+    if re.fullmatch("[0-9]+", pattern):  # plain digits (``0``, ``011``) need no regex
+        return pl.when(x.str.starts_with(pattern)).then(x.str.slice(len(pattern)))
+    # With "(.*)$" after it, the pattern still takes the same branch (leftmost-first, and
+    # any branch can be followed by the rest): one pass.
+    groups = re.compile(pattern).groups
+    return x.str.extract(f"{_rx(pattern, full=False)}(.*)$", groups + 1)
+
+
+# The pieces of a phonenumbers pattern, for `_lengths`.
+_TOKEN = re.compile(
+    r"(?P<atom>[0-9]|\\d|\[[0-9-]+\])|(?P<open>\(\?:|\()|(?P<close>\))|(?P<bar>\|)"
+    r"|(?P<repeat>\?|\{(?P<least>[0-9]+)(?:,(?P<most>[0-9]+))?\})|(?P<other>.)"
+)
+
+
+def _lengths(pattern: str) -> frozenset[int] | None:
+    """The lengths, up to _MAX_NSN, of the strings a phonenumbers pattern can match.
+
+    Such patterns are made of digits, ``\\d``, ``[...]`` classes of digits, groups, ``|``,
+    ``?``, ``{n}`` and ``{n,m}``; for anything else the answer is None (not known).
+    """
+
+    def then(a: set[int], b: set[int]) -> set[int]:
+        """The lengths of a string of a length in `a` followed by one of a length in `b`."""
+        return {x + y for x in a for y in b if x + y <= _MAX_NSN}
+
+    outer: list[tuple[set[int], set[int]]] = []  # the enclosing groups, as below
+    alts: set[int] = set()  # this group's alternatives so far,
+    seq = {0}  # the one being read,
+    last: set[int] | None = None  # and its last atom or group, which a quantifier repeats
+    for m in _TOKEN.finditer(pattern):
+        if m["repeat"]:
+            if last is None:
+                return None
+            least = int(m["least"] or 0)
+            most = 1 if m["repeat"] == "?" else int(m["most"] or least)
+            repeated, times = set(), {0}
+            for k in range(most + 1):
+                if k >= least:
+                    repeated |= times
+                times = then(times, last)
+            seq, last = then(seq, repeated), None
+            continue
+        if last is not None:
+            seq, last = then(seq, last), None
+        if m["atom"]:
+            last = {1}
+        elif m["open"]:
+            outer.append((alts, seq))
+            alts, seq = set(), {0}
+        elif m["close"] and outer:
+            group = alts | seq
+            alts, seq = outer.pop()
+            last = group
+        elif m["bar"]:
+            alts, seq = alts | seq, {0}
+        else:
+            return None
+    if last is not None:
+        seq = then(seq, last)
+    return None if outer else frozenset(alts | seq)
+
+
 @dataclass(frozen=True)
 class _Desc:
     pattern: str | None  # anchored for a full match
     lengths: tuple[int, ...]
+    source: str | None = None  # the pattern as phonenumbers writes it
+
+    @cached_property
+    def lengths_implied(self) -> bool:
+        """The pattern matches no length outside `lengths`: the length test can be left
+        out, and the pattern joined with others into one regular expression. (Worked out
+        when first asked: it is not free, and many regions never need it.)"""
+        found = _lengths(self.source) if self.source else None
+        return not self.lengths or (found is not None and found <= set(self.lengths))
 
     def matches(self, nsn: pl.Expr, length: pl.Expr) -> pl.Expr:
         if self.pattern is None:
@@ -243,7 +349,8 @@ class _Desc:
 def _desc(d: Any) -> _Desc:
     if d is None or not d.national_number_pattern:
         return _Desc(None, ())
-    return _Desc(_rx(d.national_number_pattern, full=True), tuple(d.possible_length or ()))
+    pattern = d.national_number_pattern
+    return _Desc(_rx(pattern, full=True), tuple(d.possible_length or ()), pattern)
 
 
 @dataclass(frozen=True)
@@ -258,8 +365,7 @@ class _Rules:
     fixed: _Desc
     mobile: _Desc
     same_fixed_mobile: bool
-    national_prefix: str | None  # anchored at the start
-    prefix_groups: int
+    national_prefix: str | None  # phonenumbers' patterns, as written
     has_transform: bool
     idd: str | None
     leading_digits: str | None
@@ -271,7 +377,7 @@ class _Rules:
     def kind(self, nsn: pl.Expr) -> pl.Expr:
         """phonenumbers' _number_type_helper: a type name, null for UNKNOWN."""
         n = nsn.str.len_bytes()
-        expr: Any = pl.when(~self.general.matches(nsn, n)).then(pl.lit(None, dtype=pl.String))
+        expr: Any = pl.when(~self.general.matches(nsn, n)).then(_NO_TEXT)
         for name, desc in self.others:
             if desc.pattern is not None:
                 expr = expr.when(desc.matches(nsn, n)).then(pl.lit(name))
@@ -285,41 +391,53 @@ class _Rules:
                 .when(fixed).then(pl.lit("fixed_line"))
                 .when(mobile).then(pl.lit("mobile"))
             )
-        return expr.otherwise(pl.lit(None, dtype=pl.String))
+        return expr.otherwise(_NO_TEXT)
 
-    def strip_national_prefix(
-        self, frame: pl.DataFrame, src: str, dst: str, *, check_length: bool
-    ) -> pl.DataFrame:
+    @property
+    def types(self) -> list[_Desc]:
+        """The descriptions `kind` finds a type in (mobile only when it is not fixed line's)."""
+        found = [desc for _, desc in self.others] + [self.fixed]
+        if not self.same_fixed_mobile:
+            found.append(self.mobile)
+        return [desc for desc in found if desc.pattern is not None]
+
+    def valid(self, nsn: pl.Expr) -> pl.Expr:
+        """`kind(nsn).is_not_null()`, for less: the general description matches, and the
+        description of some type. The types whose lengths need no test are joined into one
+        regular expression (that is all of them in phonenumbers' metadata), so that is two
+        regular expressions where `kind` evaluates up to eleven."""
+        n = nsn.str.len_bytes()
+        joined = [d.pattern for d in self.types if d.lengths_implied]
+        any_type = [d.matches(nsn, n) for d in self.types if not d.lengths_implied]
+        if joined:
+            any_type.append(nsn.str.contains("|".join(f"(?:{p})" for p in joined)))
+        if not any_type:
+            return pl.lit(False)
+        return self.general.matches(nsn, n) & pl.any_horizontal(any_type)
+
+    def strip_national_prefix(self, src: str, dst: str, *, check_length: bool) -> list[_Step]:
         """phonenumbers' _maybe_strip_national_prefix_carrier_code on column `src`.
 
-        Adds `dst` (the number) and ORs into `unsure` the rows it cannot replay. With
-        `check_length`, the stripped number is kept only when its length passes
-        `length_ok`, as parse() does after the country code is known. Intermediate
-        results are materialized: nested expression trees would be evaluated again at
-        every use.
+        Steps adding `dst` (the number) and `{dst}_unsure` (the rows it cannot replay).
+        With `check_length`, the stripped number is kept only when its length passes
+        `length_ok`, as parse() does after the country code is known.
         """
         x = pl.col(src)
         if self.national_prefix is None:
-            return frame.with_columns(x.alias(dst))
-        # Only the rows the prefix pattern matches can change: work on those alone.
-        hit = x.str.contains(self.national_prefix)
-        frame = frame.with_columns(hit.alias("_hit"))
-        missed = frame.filter(~pl.col("_hit")).with_columns(x.alias(dst))
-        found = frame.filter(pl.col("_hit")).with_columns(
-            x.str.replace(self.national_prefix, "").alias("_stripped")
-        )
-        stripped = pl.col("_stripped")
-        take = ~(self.gd(x) & ~self.gd(stripped))  # viable before, not after: keep as is
+            return [(x.alias(dst), pl.lit(False).alias(f"{dst}_unsure"))]
+        rest = pl.col("_stripped")
+        take = rest.is_not_null() & ~(self.gd(x) & ~self.gd(rest))  # viable before, not after: keep
         if check_length:
-            take = take & self.length_ok(stripped)
-        unsure = pl.col("unsure")
-        if self.has_transform and self.prefix_groups:
+            take = take & self.length_ok(rest)
+        unsure = pl.lit(False)
+        if self.has_transform and (groups := re.compile(self.national_prefix).groups):
             # The library transforms the number when the last group took part: not replayed.
-            unsure = unsure | x.str.extract(self.national_prefix, self.prefix_groups).is_not_null()
-        found = found.with_columns(
-            pl.when(take).then(stripped).otherwise(x).alias(dst), unsure.alias("unsure")
-        ).drop("_stripped")
-        return pl.concat([missed, found]).drop("_hit")
+            prefix = _rx(self.national_prefix, full=False)
+            unsure = x.str.extract(prefix, groups).is_not_null()
+        return [
+            (_after_prefix(x, self.national_prefix).alias("_stripped"),),
+            (pl.when(take).then(rest).otherwise(x).alias(dst), unsure.alias(f"{dst}_unsure")),
+        ]
 
     def length_ok(self, x: pl.Expr) -> pl.Expr:
         """_test_number_length(x) not in (TOO_SHORT, IS_POSSIBLE_LOCAL_ONLY, INVALID_LENGTH)."""
@@ -346,25 +464,21 @@ def _rules(region: str) -> _Rules | None:
     if m is None or m.general_desc is None:
         return None
     npfp = m.national_prefix_for_parsing or None
-    general = _desc(m.general_desc)
+    idd = m.international_prefix or None
     return _Rules(
         region=region,
         cc=int(m.country_code or 0),
-        general=general,
+        general=_desc(m.general_desc),
         local_lengths=tuple(m.general_desc.possible_length_local_only or ()),
         others=tuple((name, _desc(getattr(m, attr))) for name, attr in _OTHER_TYPES),
         fixed=_desc(m.fixed_line),
         mobile=_desc(m.mobile),
         same_fixed_mobile=bool(m.same_mobile_and_fixed_line_pattern),
-        national_prefix=_rx(npfp, full=False) if npfp else None,
-        prefix_groups=re.compile(npfp).groups if npfp else 0,
+        national_prefix=npfp,
         has_transform=bool(m.national_prefix_transform_rule),
-        idd=_rx(m.international_prefix, full=False) if m.international_prefix else None,
+        idd=idd,
         leading_digits=_rx(m.leading_digits, full=False) if m.leading_digits else None,
     )
-
-
-_COUNTRY_CODES = {str(cc) for cc in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
 
 
 def _main_region(cc: int) -> str | None:
@@ -372,143 +486,244 @@ def _main_region(cc: int) -> str | None:
     return None if region in (_NON_GEO, phonenumbers.UNKNOWN_REGION) else region
 
 
-def _country_code(digits: pl.Expr) -> pl.Expr:
-    """The country calling code the digits start with (codes are prefix-free), or null."""
-    expr: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
-    codes = pl.Series(sorted(_COUNTRY_CODES), dtype=pl.String).implode()
-    for n in (1, 2, 3):
-        head = digits.str.slice(0, n)
-        expr = expr.when(head.is_in(codes) & (digits.str.len_bytes() >= n)).then(head)
-    return expr.otherwise(None)
+# The country calling code digits start with: phonenumbers tries 1, 2, then 3 digits, so
+# the shorter codes come first (leftmost-first alternation takes the first that matches).
+_CC_RE = "^({})".format(
+    "|".join(sorted(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE), key=lambda c: (len(c), c)))
+)
+_SUPPORTED = pl.Series(sorted(phonenumbers.SUPPORTED_REGIONS), dtype=pl.String)
 
 
-def _kind_for_cc(part: pl.DataFrame, cc: int) -> pl.DataFrame:
-    """Add `kind` (null: invalid) to rows holding `nsn` of country code `cc`.
+def _first_region(cc: int, *, kind: bool = False) -> list[_Step]:
+    """Steps for rows holding `nsn` and `unsure` of country code `cc`, as the code's first
+    region sees them.
 
-    Replays region_code_for_number over the code's regions in order (a region with
-    leading digits claims the numbers that start with them; one without claims the
-    numbers valid in it), then the type in the region found.
+    They add `valid` (the number is valid: region_code_for_number gives the first region,
+    and the number has a type there), `later` (that region does not claim the number,
+    another region of the code may: see `_other_regions`) and, with `kind`, the type's
+    name. Rows that are unsure or too long are neither valid nor later.
     """
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ())
     nsn = pl.col("nsn")
-    if len(regions) == 1:
-        rules = _rules(regions[0])
+    sure = ~pl.col("unsure") & (nsn.str.len_bytes() <= _MAX_NSN)
+    rules = _rules(regions[0]) if regions else None
+    if rules is None:
+        found = _NO_TEXT if kind else pl.lit(False)
+    else:  # the type's name costs more than the answer to "has it a type?"
+        found = rules.kind(nsn) if kind else rules.valid(nsn)
+    typed = pl.col("kind").is_not_null() if kind else pl.col("valid")
+    # In a code of several regions, one with leading digits claims the numbers starting
+    # with them, one without them the numbers valid in it.
+    if len(regions) <= 1:
+        claimed = pl.lit(True)
+    elif rules is not None and rules.leading_digits is not None:
+        claimed = nsn.str.contains(rules.leading_digits)
+    else:
+        claimed = typed
+    steps = [
+        (found.alias("kind" if kind else "valid"),),
+        ((sure & claimed & typed).alias("valid"), (sure & ~claimed).alias("later")),
+    ]
+    return [*steps, (pl.when("valid").then("kind").alias("kind"),)] if kind else steps
+
+
+@cache
+def _other_regions(cc: int, *, kind: bool = False) -> tuple[_Step, ...]:
+    """Steps for rows of code `cc` that the code's first region does not claim (`later` in
+    `_first_region`): they add `valid` and, with `kind`, the type's name.
+
+    region_code_for_number goes on through the code's other regions in order: a region
+    with leading digits claims the numbers that start with them, one without them the
+    numbers valid in it. The numbers claimed by a region with leading digits (+1 268 in
+    Antigua, +44 7624 on the Isle of Man...) are few: they are left to the library, which
+    keeps this to one regular expression per run of such regions.
+    """
+    nsn, open_, typed = pl.col("nsn"), pl.col("_open"), pl.col("_typed")
+    steps: list[_Step] = [
+        (pl.lit(True).alias("_open"), pl.lit(False).alias("valid"),
+         *([_NO_TEXT.alias("kind")] if kind else []))
+    ]
+    run: list[str] = []  # the leading digits of the regions since the last one without
+    for name in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ())[1:]:
+        rules = _rules(name)
         if rules is None:
-            return part.with_columns(pl.lit(None, dtype=pl.String).alias("kind"))
-        return part.with_columns(rules.kind(nsn).alias("kind"))
-    done: list[pl.DataFrame] = []
-    remaining = part
-    for region in regions:
-        rules = _rules(region)
-        if rules is None or remaining.height == 0:
             continue
         if rules.leading_digits is not None:
-            claimed = nsn.str.contains(rules.leading_digits)
-            done.append(remaining.filter(claimed).with_columns(rules.kind(nsn).alias("kind")))
-            remaining = remaining.filter(~claimed)
-        else:
-            typed = remaining.with_columns(rules.kind(nsn).alias("kind"))
-            done.append(typed.filter(pl.col("kind").is_not_null()))
-            remaining = typed.filter(pl.col("kind").is_null()).drop("kind")
-    done.append(remaining.with_columns(pl.lit(None, dtype=pl.String).alias("kind")))
-    return pl.concat(done)
-
-
-def _international(part: pl.DataFrame) -> pl.DataFrame:
-    """Rows with `digits` after a "+" (or an international prefix) -> `cc`, `nsn`, `unsure`."""
-    d = pl.col("digits")
-    part = part.with_columns(_country_code(d).alias("cc"), pl.lit(False).alias("unsure"))
-    ok = pl.col("cc").is_not_null() & (d.str.len_bytes() > _MIN_NSN)
-    out = [part.filter(~ok).with_columns(pl.lit(None, dtype=pl.String).alias("nsn"),
-                                         pl.lit(True).alias("unsure"))]
-    for (cc,), group in part.filter(ok).partition_by("cc", as_dict=True).items():
-        region = _main_region(int(str(cc)))
-        rules = _rules(region) if region else None
-        group = group.with_columns(d.str.slice(len(str(cc))).alias("_rest"))
-        if rules is None:  # a non-geographic code: not replayed
-            out.append(group.with_columns(pl.col("_rest").alias("nsn"), pl.lit(True).alias("unsure")))
+            run.append(rules.leading_digits)
             continue
-        group = group.with_columns(
-            (pl.col("unsure") | (pl.col("_rest").str.len_bytes() < _MIN_NSN)).alias("unsure")
-        )
-        out.append(rules.strip_national_prefix(group, "_rest", "nsn", check_length=True))
-    return pl.concat(out, how="diagonal_relaxed").drop("_rest", strict=False)
+        if run:
+            steps.append((open_ & ~nsn.str.contains("|".join(run)),))
+            run = []
+        if kind:
+            steps += [
+                (rules.kind(nsn).alias("_kind"),),
+                ((open_ & pl.col("_kind").is_not_null()).alias("_typed"),),
+                (pl.when(typed).then("_kind").otherwise("kind").alias("kind"),),
+            ]
+        else:
+            steps.append(((open_ & rules.valid(nsn)).alias("_typed"),))
+        steps.append(((pl.col("valid") | typed).alias("valid"), open_ & ~typed))
+    return tuple(steps)
 
 
-def _national(part: pl.DataFrame, region: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows of one region without a "+": (national rows -> cc, nsn, unsure; rows whose
-    digits start with the region's international prefix -> digits after it)."""
-    rules = _rules(region)
+def _run_other_regions(frame: pl.LazyFrame, cc: str, *, kind: bool = False) -> pl.LazyFrame:
+    steps = _other_regions(int(cc), kind=kind)
+    return _run(frame, steps).drop("_open", "_typed", "_kind", strict=False)
+
+
+def _collect_all(queries: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    """The queries of a step, run side by side. With the in-memory engine: for many small
+    queries it starts faster than the streaming one, and runs them in parallel as well."""
+    return pl.collect_all(queries, engine="in-memory")
+
+
+def _by_code(
+    rows: pl.DataFrame, query: Callable[[pl.LazyFrame, str], pl.LazyFrame]
+) -> pl.DataFrame | None:
+    """`query` over the rows of each country code (`cc`), the queries collected together;
+    None when there are no rows."""
+    groups = rows.rechunk().partition_by("cc", as_dict=True)
+    queries = [query(group.lazy(), str(cc)) for (cc,), group in groups.items()]
+    if not queries:
+        return None
+    return pl.concat(_collect_all(queries), how="vertical_relaxed", rechunk=True)
+
+
+def _international(cc: str) -> list[_Step]:
+    """Steps for rows whose `digits` (after a "+" or an international prefix) start with
+    country code `cc`: `nsn`, `unsure`."""
+    region = _main_region(int(cc))
+    rules = _rules(region) if region else None
+    rest = pl.col("_rest")
+    steps: list[_Step] = [(pl.col("digits").str.slice(len(cc)).alias("_rest"),)]
+    if rules is None:  # a non-geographic code: not replayed
+        return [*steps, (rest.alias("nsn"), pl.lit(True).alias("unsure"))]
+    steps += rules.strip_national_prefix("_rest", "nsn", check_length=True)
+    return [*steps, ((pl.col("nsn_unsure") | (rest.str.len_bytes() < _MIN_NSN)).alias("unsure"),)]
+
+
+@cache
+def _reading(cc: str, *, kind: bool) -> tuple[_Step, ...]:
+    """`_international` then `_first_region` for code `cc`, and the value unless `kind`."""
+    steps = _international(cc) + _first_region(int(cc), kind=kind)
+    return tuple(steps if kind else [*steps, (_e164(),)])
+
+
+def _with_cc(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows with `digits` after a "+" or an international prefix: adds `cc`, the country
+    code they start with; rows with none, or too few digits, are left out."""
     d = pl.col("digits")
-    if rules is None:  # not reached: regions are checked before
-        return part.with_columns(
-            pl.lit(None, dtype=pl.String).alias("cc"), pl.lit(None, dtype=pl.String).alias("nsn"),
-            pl.lit(True).alias("unsure"),
-        ), part.clear()
-    intl = part.clear()
-    if rules.idd is not None:
-        part = part.with_columns(
-            d.str.contains(rules.idd).alias("_idd"), d.str.replace(rules.idd, "").alias("_after")
+    return rows.with_columns(d.str.extract(_CC_RE, 1).alias("cc")).filter(
+        pl.col("cc").is_not_null() & (d.str.len_bytes() > _MIN_NSN)
+    )
+
+
+def _read_international(rows: pl.DataFrame, *, kind: bool = False) -> pl.DataFrame:
+    """Rows from `_with_cc` (and `ext`, unless `kind`) -> `nsn`, `valid`, `later`, and the
+    `value` of valid numbers or, with `kind`, their type."""
+
+    def query(part: pl.LazyFrame, cc: str) -> pl.LazyFrame:
+        read = _run(part, _reading(cc, kind=kind))
+        return read.drop("_rest", "_stripped", "nsn_unsure", strict=False)
+
+    read = _by_code(rows, query)
+    if read is None:  # no rows: the columns still
+        return rows.with_columns(
+            _NO_TEXT.alias("nsn"), pl.lit(True).alias("unsure"), pl.lit(False).alias("valid"),
+            pl.lit(False).alias("later"), _NO_TEXT.alias("kind" if kind else "value"),
         )
+    return read
+
+
+def _national(part: pl.LazyFrame, rules: _Rules) -> pl.LazyFrame:
+    """Rows of one region without a "+" -> `intl` (the digits after the region's
+    international prefix; null when there is none) and, for the others, `cc`, `nsn`,
+    `unsure`, and as `_first_region` sees them, `valid`, `later` and the `value` (see
+    `_e164`)."""
+    return _run(part, _national_steps(rules.region)).select(list(_NATIONAL))
+
+
+@cache
+def _national_steps(region: str) -> tuple[_Step, ...]:
+    """The steps of `_national` for `region` (which has metadata)."""
+    rules = _rules(region)
+    assert rules is not None
+    d = pl.col("digits")
+    steps: list[_Step] = []
+    if rules.idd is not None:
+        after = pl.col("intl")
         # The prefix counts only when the next digit is not 0 (country codes never are).
-        by_idd = pl.col("_idd") & ~pl.col("_after").str.starts_with("0")
-        intl = part.filter(by_idd).with_columns(pl.col("_after").alias("digits")).drop("_idd", "_after")
-        part = part.filter(~by_idd).drop("_idd", "_after")
+        steps += [
+            (_after_prefix(d, rules.idd).alias("intl"),),
+            (pl.when(~after.str.starts_with("0")).then(after).alias("intl"),),
+        ]
+    else:
+        steps.append((_NO_TEXT.alias("intl"),))
     ccs = str(rules.cc)
     # Digits starting with the region's own country code (1 415 555 0123 in the US):
     # phonenumbers takes the code off when that makes the number fit the region's
     # pattern, or when the whole is too long.
-    part = part.with_columns(
-        pl.lit(ccs).alias("cc"), pl.lit(False).alias("unsure"),
-        d.str.starts_with(ccs).alias("_own_cc"), d.str.slice(len(ccs)).alias("_after_cc"),
-    )
-    part = rules.strip_national_prefix(part, "_after_cc", "_pot", check_length=False)
-    pot = pl.col("_pot")
-    extract = pl.col("_own_cc") & ((~rules.gd(d) & rules.gd(pot)) | rules.too_long(d))
-    part = part.with_columns(
-        extract.alias("_extract"),
-        # what stripping the code could not replay matters only where the code is there
-        (pl.col("_own_cc") & pl.col("unsure")).alias("unsure"),
-    ).with_columns(pl.when(pl.col("_extract")).then(pot).otherwise(d).alias("_nat"))
-    part = part.with_columns(
-        (pl.col("unsure") | (pl.col("_nat").str.len_bytes() < _MIN_NSN)).alias("unsure")
-    )
+    own_cc = d.str.starts_with(ccs)
+    steps.append((
+        # (elsewhere "": regular expressions are cheap on empty text)
+        pl.lit(ccs).alias("cc"), own_cc.alias("_own_cc"),
+        pl.when(own_cc).then(d.str.slice(len(ccs))).otherwise(pl.lit("")).alias("_after_cc"),
+    ))
+    steps += rules.strip_national_prefix("_after_cc", "_pot", check_length=False)
+    pot, extract = pl.col("_pot"), pl.col("_extract")
+    extracted = (~rules.gd(d) & rules.gd(pot)) | rules.too_long(d)
+    steps += [
+        (
+            (pl.col("_own_cc") & extracted).alias("_extract"),
+            # what stripping the code could not replay matters only where the code is there
+            (pl.col("_own_cc") & pl.col("_pot_unsure")).alias("unsure"),
+        ),
+        (pl.when(extract).then(pot).otherwise(d).alias("_nat"),),
+    ]
     main_region = _main_region(rules.cc)
-    main = _rules(main_region) if main_region and main_region != region else None
+    main = _rules(main_region) if main_region and main_region != rules.region else None
     if main is None:
-        part = rules.strip_national_prefix(part, "_nat", "nsn", check_length=True)
+        steps += rules.strip_national_prefix("_nat", "nsn", check_length=True)
     else:  # once the code is taken off, parse() uses the code's main region's metadata
-        own = rules.strip_national_prefix(
-            part.filter(~pl.col("_extract")), "_nat", "nsn", check_length=True
-        )
-        other = main.strip_national_prefix(
-            part.filter(pl.col("_extract")), "_nat", "nsn", check_length=True
-        )
-        part = pl.concat([own, other])
-    national = part.drop("_own_cc", "_after_cc", "_pot", "_extract", "_nat")
-    return national, intl
+        steps += rules.strip_national_prefix("_nat", "_own", check_length=True)
+        steps += main.strip_national_prefix("_nat", "_main", check_length=True)
+        steps.append((
+            pl.when(extract).then(pl.col("_main")).otherwise(pl.col("_own")).alias("nsn"),
+            pl.when(extract).then(pl.col("_main_unsure")).otherwise(pl.col("_own_unsure"))
+            .alias("nsn_unsure"),
+        ))
+    unsure = (
+        pl.col("unsure") | (pl.col("_nat").str.len_bytes() < _MIN_NSN) | pl.col("nsn_unsure")
+        # (the rows after an international prefix are not read as national numbers)
+        | pl.col("intl").is_not_null()
+    )
+    steps.append((unsure.alias("unsure"),))
+    return tuple(steps + _first_region(rules.cc) + [(_e164(),)])
 
 
-def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    """`_clean` replayed for the rows whose number part is plain: adds `t0` (the text,
-    trimmed), `main`, `ext`; drops the other rows.
+def _prepare(rows: pl.LazyFrame, regions: pl.Expr) -> pl.LazyFrame:
+    """`_clean` replayed for the rows whose number part is plain. `rows`: `_id`, `raw`,
+    `region` (as given, read by `regions`: see `_regions`); returns `_id`, `region`,
+    `digits`, `plus`, `ext`, and where there is no region, `t0` (the text, trimmed) and
+    `main` (the number part).
 
-    Most rows are already plain (``(415) 555-0123``): they take two cheap passes. Labels,
-    extensions and spreadsheet numbers are handled on the few rows that have them.
+    Most rows are already plain (``(415) 555-0123``): they take a few cheap passes. Wide
+    characters, labels, extensions and spreadsheet numbers are handled on the few rows
+    that have them.
     """
-    raw = pl.col("raw")
-    ascii_ = frame.filter(raw.str.len_bytes() == raw.str.len_chars()).with_columns(
-        raw.str.strip_chars().alias("t")
+    raw, region, t = pl.col("raw"), pl.col("region"), pl.col("t")
+    text = rows.filter(raw.is_not_null()).with_columns(regions, raw.str.strip_chars().alias("t"))
+    text = text.with_columns(t.str.contains(_PLAIN_RE).alias("_plain"))
+    simple = text.filter("_plain").with_columns(
+        pl.when(region.is_null()).then(t).alias("t0"), t.alias("main"), _NO_TEXT.alias("ext")
     )
-    wide = frame.filter(raw.str.len_bytes() != raw.str.len_chars()).with_columns(
-        raw.str.replace_many(_FULLWIDTH_FROM, _FULLWIDTH_TO).str.strip_chars().alias("t")
-    )
-    frame = pl.concat([ascii_, wide]).with_columns(pl.col("t").alias("t0"))
-    t = pl.col("t")
-    plain = t.str.contains(_MAIN_FAST_RE) & ~t.str.contains(FLOAT_RE)
-    simple = frame.filter(plain).with_columns(t.alias("main"), pl.lit(None, dtype=pl.String).alias("ext"))
-    other = frame.filter(~plain).with_columns(
-        t.str.replace(PREFIX_RE, "").str.replace(FLOAT_RE, "${1}").alias("t")
+    # The others: full-width characters (trimming first is the same: the only one that
+    # becomes a space, U+3000, is trimmed as one), labels, spreadsheet numbers, extensions.
+    other = text.filter(~pl.col("_plain")).with_columns(
+        t.str.replace_many(_FULLWIDTH_FROM, _FULLWIDTH_TO).str.strip_chars()
+    ).with_columns(
+        pl.when(region.is_null()).then(t).alias("t0"),
+        t.str.replace(PREFIX_RE, "").str.replace(FLOAT_RE, "${1}"),
     )
     ext = t.str.extract(EXT_RE, 1)
     other = other.with_columns(ext.alias("ext")).with_columns(
@@ -516,62 +731,98 @@ def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
         .str.strip_chars().alias("main")
     )
     other = other.filter(pl.col("main").str.contains(_MAIN_FAST_RE))
+    main = pl.col("main")
+    # Only the characters of _MAIN_FAST_RE are left: dropping these keeps the digits.
+    punctuation = [" ", "(", ")", ".", "-", "/", "+"]
     return (
         pl.concat([simple, other], how="diagonal")
-        .filter(pl.col("main").str.len_bytes() <= _MAX_INPUT)
-        .drop("t")
+        .with_columns(
+            main.str.replace_many(punctuation, [""] * len(punctuation)).alias("digits"),
+            main.str.starts_with("+").alias("plus"),
+            pl.when(region.is_null()).then(main).alias("main"),
+            main.str.len_bytes().alias("_length"),
+        )
+        .filter((pl.col("_length") <= _MAX_INPUT) & (pl.col("digits").str.len_bytes() >= 3))
+        .select("_id", "region", "digits", "plus", "ext", "t0", "main")
     )
 
 
-def _fast_path(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame`: `_id`, `raw`, `region` (normalized, or null). Returns `_id`, `value`, `code`
-    for the rows the fast path settles exactly as `normalize_phone` would: valid numbers,
-    and national numbers with no region. The other rows are left to `normalize_phone`."""
-    frame = _prepare(frame)
-    # Only the characters of _MAIN_FAST_RE are left: dropping these keeps the digits.
-    punctuation = [" ", "(", ")", ".", "-", "/", "+"]
-    frame = frame.with_columns(
-        pl.col("main").str.replace_many(punctuation, [""] * len(punctuation)).alias("digits"),
-        pl.col("main").str.starts_with("+").alias("plus"),
-    ).filter(pl.col("digits").str.len_bytes() >= 3)
-    region = pl.col("region")
-    plus = frame.filter(pl.col("plus"))
-    no_region = frame.filter(~pl.col("plus") & region.is_null())
+def _e164() -> pl.Expr:
+    """The value of a valid number: E.164 from `cc` and `nsn`, and `` x`` `ext`. (Built
+    for every row of a query and kept for the valid ones: cheaper than a condition.)"""
+    return pl.concat_str(
+        pl.lit("+"), pl.col("cc"), pl.col("nsn"), pl.lit(" x") + pl.col("ext"), ignore_nulls=True
+    ).alias("value")
+
+
+def _fast_path(rows: pl.DataFrame, regions: pl.Expr) -> pl.DataFrame:
+    """`rows`: `_id`, `raw`, `region` (as given, read by `regions`). Returns `_id`, `value`,
+    `code` for the rows the fast path settles exactly as `normalize_phone` would: valid
+    numbers, and national numbers with no region. The other rows are left to
+    `normalize_phone`."""
+    # 1. The plain forms. (Frames are put in one chunk before they are used again: eager
+    # operations over many chunks cost much more, and joining them is cheap.)
+    prepared = _prepare(rows.lazy(), regions).collect().rechunk()
+    source = prepared.lazy()
+    plus, region, digits = pl.col("plus"), pl.col("region"), pl.col("digits")
+    no_region = source.filter(~plus & region.is_null())
+    # No region: a number starting with 00 is international (no national number does).
     starts_00 = pl.col("main").str.contains(r"^[( ]*00")
-    zz = no_region.filter(starts_00).with_columns(pl.col("digits").str.slice(2))
     # A national number and no region: phonenumbers cannot read it. The value is the
     # cleaned text: NFKC and whitespace collapsing are the identity on printable ASCII,
     # apart from runs of spaces.
     t0 = pl.col("t0")
-    no_region = no_region.filter(~starts_00 & t0.str.contains(r"^[\x20-\x7e]*$")).select(
+    no_region_read = no_region.filter(~starts_00 & t0.str.contains(r"^[\x20-\x7e]*$")).select(
         "_id", t0.str.replace_all(" {2,}", " ").alias("value"),
         pl.lit("phone_no_region").alias("code"),
     )
-    national_in = frame.filter(~pl.col("plus") & region.is_not_null())
-    nationals: list[pl.DataFrame] = []
-    intl_parts = [plus, zz]
-    for (r,), group in national_in.partition_by("region", as_dict=True).items():
-        nat, intl = _national(group, str(r))
-        nationals.append(nat)
-        intl_parts.append(intl)
-    parts = [_international(pl.concat(intl_parts, how="diagonal_relaxed")), *nationals]
-    decided = pl.concat(parts, how="diagonal_relaxed").filter(
-        ~pl.col("unsure") & pl.col("cc").is_not_null()
-        & (pl.col("nsn").str.len_bytes() <= _MAX_NSN)
-    )
-    kinds = [
-        _kind_for_cc(group, int(str(cc)))
-        for (cc,), group in decided.partition_by("cc", as_dict=True).items()
+    with_plus = pl.concat([
+        source.filter(plus).select("_id", "ext", "digits"),
+        no_region.filter(starts_00).select("_id", "ext", digits.str.slice(2)),
+    ])
+    # 2. The rows written without "+": one query per region.
+    queries = [
+        _national(source.filter(~plus & (region == r)), rules)
+        for r in prepared["region"].drop_nulls().unique()
+        if (rules := _rules(r))  # every supported region has metadata
     ]
-    if not kinds:
-        return no_region
-    valid = pl.concat(kinds, how="diagonal_relaxed").filter(pl.col("kind").is_not_null())
-    e164 = pl.lit("+") + pl.col("cc") + pl.col("nsn")
-    ext = pl.col("ext")
-    value = pl.when(ext.is_not_null()).then(e164 + pl.lit(" x") + ext).otherwise(e164)
-    return pl.concat(
-        [valid.select("_id", value.alias("value"), pl.lit(None, dtype=pl.String).alias("code")),
-         no_region]
+    unreadable, written_intl, *by_region = _collect_all(
+        [no_region_read, _with_cc(with_plus), *queries]
+    )
+    national = pl.concat(by_region, rechunk=True) if by_region else pl.DataFrame(schema=_NATIONAL)
+    # 3. The rows written with "+" or an international prefix: one query per country code.
+    after_idd = national.select("_id", "ext", pl.col("intl").alias("digits")).filter(
+        digits.is_not_null()
+    )
+    after_idd = _with_cc(after_idd.lazy()).collect()
+    read = _read_international(pl.concat([written_intl, after_idd]))
+    found = [part.filter("valid").select("_id", "value") for part in (national, read)]
+    # 4. The numbers the first region of their code did not claim: the other regions' turn.
+    later = pl.concat([
+        part.select("_id", "ext", "cc", "nsn", "later").filter("later") for part in (national, read)
+    ])
+    if (other := _by_code(later, lambda part, cc: _run_other_regions(part, cc))) is not None:
+        found.append(other.filter("valid").select("_id", _e164()))
+    return pl.concat([pl.concat(found).with_columns(_NO_TEXT.alias("code")), unreadable])
+
+
+_NATIONAL = {
+    "_id": pl.UInt32, "ext": pl.String, "intl": pl.String, "cc": pl.String, "nsn": pl.String,
+    "unsure": pl.Boolean, "valid": pl.Boolean, "later": pl.Boolean, "value": pl.String,
+}
+_REGION = pl.Enum(sorted(phonenumbers.SUPPORTED_REGIONS))
+
+
+def _regions(region: pl.Series) -> pl.Expr:
+    """`region` read as phonenumbers knows regions (trimmed, upper case), else null, as an
+    enum (cheap to compare). Worked out once per distinct value: there are a handful."""
+    given = region.drop_nulls().unique()
+    reg = given.str.strip_chars().str.to_uppercase()
+    known = given.to_frame("given").with_columns(reg.alias("region")).filter(
+        pl.col("region").is_in(_SUPPORTED.implode())
+    )
+    return pl.col("region").replace_strict(
+        known["given"], known["region"], default=None, return_dtype=_REGION
     )
 
 
@@ -589,14 +840,17 @@ def _normalize_column(
     """
     frame = pl.DataFrame(
         {"raw": col, "region": region}, schema={"raw": pl.String, "region": pl.String}
+    ).with_row_index("_id")
+    regions = _regions(frame["region"])
+    settled = (
+        _fast_path(frame, regions) if fast
+        else pl.DataFrame(schema={"_id": pl.UInt32, "value": pl.String, "code": pl.String})
     )
-    reg = pl.col("region").str.strip_chars().str.to_uppercase()
-    supported = pl.Series(sorted(phonenumbers.SUPPORTED_REGIONS), dtype=pl.String).implode()
-    frame = frame.with_columns(pl.when(reg.is_in(supported)).then(reg).alias("region"))
-    rows = frame.with_row_index("_id").filter(pl.col("raw").is_not_null())
-    empty = pl.DataFrame(schema={"_id": pl.UInt32, "value": pl.String, "code": pl.String})
-    settled = _fast_path(rows) if fast else empty
-    rest = rows.join(settled.select("_id"), on="_id", how="anti")
+    # Where each row's result is in `found` (null: an empty row, or not yet settled).
+    position = pl.repeat(None, frame.height, dtype=pl.UInt32, eager=True)
+    position.scatter(settled["_id"], _positions(0, settled.height))
+    rest = frame.filter(pl.col("raw").is_not_null() & position.is_null())
+    rest = rest.with_columns(regions.cast(pl.String))
     pairs = rest.select("raw", "region").unique()
     results = [
         normalize_phone(raw, reg_)
@@ -607,14 +861,14 @@ def _normalize_column(
         pl.Series("code", [r.code for r in results], dtype=pl.String),
     )
     rest = rest.join(lookup, on=["raw", "region"], how="left", nulls_equal=True)
-    done = pl.concat([settled, rest.select("_id", "value", "code")])
-    ids = done["_id"]
-    value = pl.Series("value", [None] * frame.height, dtype=pl.String)
-    code = pl.Series("code", [None] * frame.height, dtype=pl.String)
-    if done.height:
-        value.scatter(ids, done["value"])
-        code.scatter(ids, done["code"])
-    return pl.DataFrame([value, code]), pairs.height
+    position.scatter(rest["_id"], _positions(settled.height, rest.height))
+    found = pl.concat([settled.select("value", "code"), rest.select("value", "code")], rechunk=True)
+    return found.select(pl.all().gather(position)), pairs.height
+
+
+def _positions(start: int, n: int) -> pl.Series:
+    """`n` row positions from `start`."""
+    return pl.int_range(start, start + n, dtype=pl.UInt32, eager=True)
 
 
 def standardize_phone(col: pl.Series, region: pl.Series, name: str = "phone") -> pl.DataFrame:
@@ -630,28 +884,31 @@ def standardize_phone(col: pl.Series, region: pl.Series, name: str = "phone") ->
 
 def phone_types(values: pl.Series) -> pl.Series:
     """`phone_type` of every value of a clean phone column (null stays null), in order."""
-    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
-    uniq = frame.filter(pl.col("v").is_not_null()).unique().with_row_index("_id")
-    e164 = uniq.with_columns(
-        pl.col("v").str.replace(r" x[0-9]+$", "").alias("main")
-    ).filter(pl.col("main").str.contains(r"^\+[1-9][0-9]{1,16}$")).with_columns(
-        pl.col("main").str.slice(1).alias("digits")
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String}).with_row_index("_id")
+    main = pl.col("main")
+    e164 = frame.lazy().with_columns(pl.col("v").str.replace(r" x[0-9]+$", "").alias("main"))
+    e164 = e164.filter(main.str.contains(r"^\+[1-9][0-9]{1,16}$"))
+    read = _read_international(
+        _with_cc(e164.with_columns(main.str.slice(1).alias("digits"))).collect(), kind=True
+    ).filter(
+        # A clean number's digits after the code are its national significant number.
+        pl.lit("+") + pl.col("cc") + pl.col("nsn") == main
     )
-    inter = _international(e164).filter(~pl.col("unsure") & pl.col("cc").is_not_null())
-    # A clean number's digits after the code are its national significant number.
-    inter = inter.filter(pl.lit("+") + pl.col("cc") + pl.col("nsn") == pl.col("main"))
-    kinds = [
-        _kind_for_cc(group, int(str(cc)))
-        for (cc,), group in inter.partition_by("cc", as_dict=True).items()
-    ]
-    fast = (
-        pl.concat(kinds, how="diagonal_relaxed").filter(pl.col("kind").is_not_null())
-        .select("_id", "kind")
-        if kinds else pl.DataFrame(schema={"_id": pl.UInt32, "kind": pl.String})
+    found = [read.filter("valid").select("_id", "kind")]
+    later = read.filter("later").drop("kind")
+    other = _by_code(later, lambda part, cc: _run_other_regions(part, cc, kind=True))
+    if other is not None:
+        found.append(other.filter("valid").select("_id", "kind"))
+    fast = pl.concat(found, rechunk=True)
+    # The others go to `phone_type`, once per distinct value.
+    position = pl.repeat(None, frame.height, dtype=pl.UInt32, eager=True)
+    position.scatter(fast["_id"], _positions(0, fast.height))
+    rest = frame.filter(pl.col("v").is_not_null() & position.is_null())
+    distinct = rest.select("v").unique()
+    distinct = distinct.with_columns(
+        pl.Series("kind", [phone_type(v) for v in distinct["v"].to_list()], dtype=pl.String)
     )
-    rest = uniq.join(fast, on="_id", how="anti")
-    slow = rest.select("_id").with_columns(
-        pl.Series("kind", [phone_type(v) for v in rest["v"].to_list()], dtype=pl.String)
-    )
-    lookup = uniq.join(pl.concat([fast, slow]), on="_id").select("v", "kind")
-    return frame.join(lookup, on="v", how="left", maintain_order="left")["kind"].rename("phone_type")
+    rest = rest.join(distinct, on="v", how="left")
+    position.scatter(rest["_id"], _positions(fast.height, rest.height))
+    kinds = pl.concat([fast["kind"], rest["kind"]], rechunk=True)
+    return kinds.gather(position).rename("phone_type")
