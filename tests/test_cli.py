@@ -120,3 +120,41 @@ def test_help_starts_without_the_heavy_libraries() -> None:
     code = "import sys, leadkit.cli; print(sorted(m for m in ('polars', 'phonenumbers', 'rapidfuzz', 'rich') if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+# --- the console entry point ends at once, losing nothing ----------------------------------
+ENTRY = "import sys; import leadkit.normalizers._base as b; b.PARALLEL_MIN = int(sys.argv.pop(1)); " \
+        "from leadkit.cli import main; sys.argv[0] = 'leadkit'; main()"
+
+
+@pytest.mark.parametrize(
+    ("case", "parallel_min", "extra", "code"),
+    [
+        ("ends at once, report on stdout intact", 20_000, ["--json", "-q"], 0),
+        ("summary on stderr intact", 20_000, [], 0),
+        ("limit crossed keeps exit code 1", 20_000, ["--json", "-q", "LIMIT"], 1),
+        # a run that started the worker process takes the normal shutdown: no leaked semaphores
+        ("worker started: normal shutdown", 1, ["--json", "-q"], 0),
+    ],
+)
+def test_console_entry_point_exit(tmp_path: Path, case: str, parallel_min: int, extra: list[str],
+                                  code: int) -> None:
+    mapping = ZOOM_MAP
+    if "LIMIT" in extra:
+        extra = [e for e in extra if e != "LIMIT"]
+        mapping = tmp_path / "strict.yaml"
+        mapping.write_text(ZOOM_MAP.read_text() + "limits:\n  max_reject_rate: 0.01\n")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", ENTRY, str(parallel_min), "normalize", str(ZOOM), "-m", str(mapping),
+         "-o", str(out), *extra],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == code, (case, proc.stderr)
+    report = json.loads((out / "zoom_webinar_attendees.report.json").read_text())
+    if "--json" in extra:
+        assert json.loads(proc.stdout) == report, case
+        assert proc.stderr == "", (case, proc.stderr)
+    else:
+        assert "import" in proc.stderr and "rejects" in proc.stderr, case
+    assert not list(out.glob(".*.tmp")), case

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, app, fail
+from leadkit.cli import DebugOpt, app, end_at_once, fail
 
 
 @app.command()
@@ -76,6 +76,7 @@ def normalize(
         typer.echo(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False))
     if not quiet:
         render.summary(results, out)
+    end_at_once()  # every output is written (atomically) and every line shown
     raise typer.Exit(1 if any(r.limit_exceeded for r in results) else 0)
 
 

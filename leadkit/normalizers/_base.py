@@ -144,6 +144,11 @@ def _make_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def workers_started() -> bool:
+    """Whether a worker process was started (its queues want a proper shutdown)."""
+    return _pool is not None
+
+
 def settle_rest(
     settled: pl.DataFrame,
     rest: pl.DataFrame,
