@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from leadkit.errors import LeadkitError, MappingError
-from leadkit.mapping import LoadedMapping, Mapping, located_errors
+from leadkit.mapping import LoadedMapping, Mapping, located_errors, yaml_data, yaml_nodes
 from leadkit.read import InputHints, header_key, read_table
 from leadkit.targets import BUILTIN, Target, load_target
 
@@ -192,8 +192,8 @@ def _check(
     result = CheckResult(source)
     out = result.problems
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml_nodes(text)
+        data = yaml_data(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -207,26 +207,46 @@ def load_mapping(path: str | Path) -> LoadedMapping:
 
 
 def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
-    data, root = _load_yaml(text, source)
+    data = _load_yaml(text, source)
     if not isinstance(data, dict):
         raise MappingError([f"{source}:1: a mapping is a YAML dictionary with 'columns:' (got {type(data).__name__})"])
     try:
         return Mapping.model_validate(data)
     except ValidationError as e:
-        raise MappingError(list(located_errors(e, root, source, Mapping))) from None
+        raise MappingError(list(located_errors(e, yaml_nodes(text), source, Mapping))) from None
 
 
-def _load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+# libyaml's parser where PyYAML was built with it: ten times faster than the pure-Python
+# one. A document it refuses is parsed again by the pure-Python one, whose messages say
+# what was found ("expected ',' or ']', but got '<stream end>'").
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def yaml_data(text: str) -> Any:
+    """The YAML document's data (safe types only)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def yaml_nodes(text: str) -> yaml.Node | None:
+    """The YAML document's node tree, with the line and column of every node."""
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml_data(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         raise MappingError([f"{where}: malformed YAML: {e.problem or e}"]) from None
     except yaml.YAMLError as e:
         raise MappingError([f"{source}: malformed YAML: {e}"]) from None
-    return data, root
 
 
 def located_errors(

@@ -87,3 +87,33 @@ def test_missing_mapping_file_is_one_line(tmp_path: Path) -> None:
 )
 def test_did_you_mean_inside_nested_settings(text: str, expected: str) -> None:
     assert problems(text) == [expected]
+
+
+# --- the fast YAML loader reads every bundled file as the pure-Python one does ---------------
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "mappings").glob("*.yaml"))
+    + sorted((ROOT / "leadkit" / "targets").glob("*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_yaml_loaders_agree(path: Path) -> None:
+    import yaml
+
+    from leadkit.mapping import yaml_data, yaml_nodes
+
+    text = path.read_text(encoding="utf-8")
+    assert yaml_data(text) == yaml.safe_load(text)
+
+    def marks(node: yaml.Node | None) -> list[tuple[str, int, int]]:
+        if node is None:
+            return []
+        found = [(node.tag, node.start_mark.line, node.start_mark.column)]
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                found += marks(key) + marks(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                found += marks(item)
+        return found
+
+    assert marks(yaml_nodes(text)) == marks(yaml.compose(text, Loader=yaml.SafeLoader))

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadkit.errors import MappingError
-from leadkit.mapping import CanonicalField, located_errors
+from leadkit.mapping import CanonicalField, located_errors, yaml_data, yaml_nodes
 
 _HERE = Path(__file__).parent
 
@@ -76,11 +76,10 @@ def builtin_targets() -> list[Target]:
 def _read(path: Path) -> Target:
     text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml_data(text)
     except yaml.YAMLError as e:
         raise MappingError([f"{path}: malformed YAML: {e}"]) from None
     try:
         return Target.model_validate(data)
     except ValidationError as e:
-        raise MappingError(list(located_errors(e, root, str(path), Target))) from None
+        raise MappingError(list(located_errors(e, yaml_nodes(text), str(path), Target))) from None
