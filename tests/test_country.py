@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -272,3 +274,22 @@ def test_standardize_country_and_state_match_the_per_value_functions_on_generate
             tuple(normalize_state(v, c)) if v is not None else (None, None)
             for v, c in zip(states, ctx, strict=True)
         ]
+
+
+# --- state tables kept in the cache folder -----------------------------------------------
+def test_state_tables_are_read_back_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadkit.normalizers import country
+
+    monkeypatch.setenv("LEADKIT_CACHE_DIR", str(tmp_path))
+    country._state_tables.cache_clear()
+    built = country._state_tables()
+    assert [p.name.startswith("state-names-") for p in tmp_path.iterdir()] == [True]
+    assert built["US"]["newyork"] == "NY" and built["DE"]["bayern"] == "BY"
+
+    def no_build() -> None:
+        raise AssertionError("built again: the cache was not read")
+
+    monkeypatch.setattr(country, "_build_state_tables", no_build)
+    country._state_tables.cache_clear()
+    assert country._state_tables() == built
+    country._state_tables.cache_clear()  # the next test builds from its own folder

@@ -42,7 +42,7 @@ import pycountry
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from leadkit.cache import cached_json
+from leadkit.cache import cache_dir, cached_json, code_fingerprint, prune
 from leadkit.normalizers._base import Normalized, settle_nulls, settle_rest
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
@@ -363,28 +363,44 @@ def country_name(iso2: str) -> str | None:
 
 
 # --- states -------------------------------------------------------------------------
-@cache
 def _state_table(country: str) -> dict[str, str]:
-    table: dict[str, str] = {}
+    """Key -> subdivision code of one of `STATE_COUNTRIES`."""
+    return _state_tables()[country]
+
+
+@cache
+def _state_tables() -> dict[str, dict[str, str]]:
+    """Every state table. Loading pycountry's subdivisions costs ~0.1 s, more than a
+    100k-row file's states take to read, so the tables are kept in leadkit's cache folder,
+    per pycountry version and leadkit code (the spellings and aliases are leadkit's)."""
+    tag = f"{version('pycountry')}-{code_fingerprint()[:16]}"
+    tables: dict[str, dict[str, str]] = cached_json(f"state-names-{tag}.json", _build_state_tables)
+    return tables
+
+
+def _build_state_tables() -> dict[str, dict[str, str]]:
+    prune(cache_dir(), "state-names-*.json", keep=2)  # tables of older versions
     english = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["en"],
                                   fallback=True)
-    subdivisions = pycountry.subdivisions.get(country_code=country) or []
-    for sub in subdivisions:
-        if getattr(sub, "parent_code", None):
-            continue
-        code = sub.code.split("-", 1)[1]
-        table[_key(code)] = code
-        table[_key(sub.code)] = code
-        for name in (sub.name, english.gettext(sub.name)):
-            for spelling in _spellings(name):
-                table.setdefault(_key(spelling), code)
-                table.setdefault(_key(spelling, german=True), code)
-    for alias, code in _STATE_ALIASES.get(country, {}).items():
-        table[_key(alias)] = code
-        table.setdefault(_key(alias, german=True), code)
-    for key, code in list(table.items()):  # "N. Y." and "NY", "New York" and "NewYork"
-        table.setdefault(key.replace(" ", ""), code)
-    return table
+    tables: dict[str, dict[str, str]] = {}
+    for country in sorted(STATE_COUNTRIES):
+        table = tables[country] = {}
+        for sub in pycountry.subdivisions.get(country_code=country) or []:
+            if getattr(sub, "parent_code", None):
+                continue
+            code = sub.code.split("-", 1)[1]
+            table[_key(code)] = code
+            table[_key(sub.code)] = code
+            for name in (sub.name, english.gettext(sub.name)):
+                for spelling in _spellings(name):
+                    table.setdefault(_key(spelling), code)
+                    table.setdefault(_key(spelling, german=True), code)
+        for alias, code in _STATE_ALIASES.get(country, {}).items():
+            table[_key(alias)] = code
+            table.setdefault(_key(alias, german=True), code)
+        for key, code in list(table.items()):  # "N. Y." and "NY", "New York" and "NewYork"
+            table.setdefault(key.replace(" ", ""), code)
+    return tables
 
 
 def normalize_state(raw: str, country: str | None) -> Normalized:
