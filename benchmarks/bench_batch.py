@@ -55,6 +55,8 @@ def main() -> int:
     ap.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_batch.json")
     args = ap.parse_args()
+    # leadkit's modules compiled, as an installed leadkit has them (see run.py)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "leadkit")], check=True)
 
     load_before = os.getloadavg()[0]
     work = args.work or Path(tempfile.mkdtemp(prefix="leadkit-bench-batch-"))
