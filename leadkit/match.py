@@ -60,6 +60,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from leadkit.nicknames import groups_frame
+from leadkit.normalizers.text import split_once
 
 __all__ = ["MatchSettings", "find_duplicates", "match_existing"]
 
@@ -332,7 +333,7 @@ def _email_word_steps(out: str, source: str = "v") -> list[pl.Expr]:
     (null when it has none). Steps for `_per_value`, each read once."""
     w = pl.col(out)
     return [
-        pl.col(source).str.slice(0, pl.col(source).str.find("@", literal=True)).alias(out),
+        split_once(pl.col(source), "@")[0].fill_null(pl.col(source)).alias(out),
         w.str.replace(r"\+.*$", "").alias(out),
         w.str.replace_all(r"[^a-z]+", " ").str.strip_chars(" ").alias(out),
         pl.when(w.str.len_bytes() > 0).then(w).alias(out),

@@ -195,7 +195,7 @@ def _strip_forms_frame(todo: pl.DataFrame) -> pl.DataFrame:
     front = pl.any_horizontal(*(key.str.starts_with(w + " ") for w in _FRONT_WORDS))
     end = key.str.find(_END)  # null when nothing is dropped at the end
     drop_front = key.str.slice(key.str.find(" ", literal=True) + 1)
-    drop_end = key.str.head(pl.col("end").cast(pl.Int64) - key.str.len_bytes())  # all but that
+    drop_end = key.str.replace(_END, "")  # all but what `end` found
     done = [todo.clear()]
     while todo.height:
         todo = todo.with_columns(front.alias("front"), end.alias("end"))

@@ -48,6 +48,7 @@ import polars as pl
 from disposable_email_domains import blocklist as _DISPOSABLE
 
 from leadkit.normalizers._base import Normalized, apply_all
+from leadkit.normalizers.text import split_once
 
 __all__ = [
     "FAST_EMAIL_RE",
@@ -455,12 +456,8 @@ _LABEL_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 def _split_at(email: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(local part, domain) around the first "@". Slicing is faster than capture groups;
-    it slices bytes, as `str.find` counts them (`str.slice` counts characters: wrong after
-    a non-ASCII local part), and the split at an ASCII "@" leaves valid UTF-8."""
-    at = email.str.find("@", literal=True)
-    data = email.cast(pl.Binary)
-    return data.bin.head(at).cast(pl.String), data.bin.slice(at + 1).cast(pl.String)
+    """(local part, domain) around the first "@". Cutting is faster than capture groups."""
+    return split_once(email, "@")
 
 
 def _fast_invalid(key: pl.Expr) -> pl.Expr:

@@ -59,3 +59,19 @@ def formula_like_expr(expr: pl.Expr) -> pl.Expr:
 def neutralize_expr(expr: pl.Expr) -> pl.Expr:
     """`neutralize` over a String column."""
     return pl.when(formula_like_expr(expr)).then(pl.lit("'") + expr).otherwise(expr)
+
+
+# Polars' `str.find` counted bytes before 2.2 and counts characters since, while `str.head`
+# and `str.slice` count characters in both: a cut at a found separator must be made in
+# the unit `str.find` counts, or a value with a non-ASCII character before it is cut wrong.
+FIND_COUNTS_BYTES = pl.Series(["\u00e9@"]).str.find("@", literal=True).item() == 2
+
+
+def split_once(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
+    """(the text before the first `sep`, the text after it), both null where there is no
+    `sep`. `sep` is literal ASCII, so a cut at it leaves valid UTF-8 on either side."""
+    at = expr.str.find(sep, literal=True)
+    if FIND_COUNTS_BYTES:
+        data = expr.cast(pl.Binary)
+        return data.bin.head(at).cast(pl.String), data.bin.slice(at + len(sep)).cast(pl.String)
+    return expr.str.head(at), expr.str.slice(at + len(sep))
