@@ -455,15 +455,10 @@ _DOT_ATOM_RE = r"^[a-z0-9_%+=!#$&*/?^{|}~-]+(?:\.[a-z0-9_%+=!#$&*/?^{|}~-]+)*$"
 _LABEL_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
-def _split_at(email: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(local part, domain) around the first "@". Cutting is faster than capture groups."""
-    return split_once(email, "@")
-
-
 def _fast_invalid(key: pl.Expr) -> pl.Expr:
     """An invalid code that needs no library, or null (ask the library)."""
     n_at = key.str.count_matches("@", literal=True)
-    local, domain = _split_at(key)
+    local, domain = split_once(key, "@")
     no_tld = (
         domain.str.contains(_LABEL_RE)
         & (domain.str.len_bytes() <= 63)
@@ -651,7 +646,7 @@ def _suggestions(out: pl.DataFrame, table: pl.DataFrame) -> pl.Series:
     d = pl.col("email_domain")
     rows = out.select(pl.arg_where(d.is_in(typos["email_domain"].implode()))).to_series()
     if rows.len():
-        local, _ = _split_at(pl.col("email"))
+        local, _ = split_once(pl.col("email"), "@")
         fixed = d.replace_strict(typos["email_domain"], typos["_suggested"], return_dtype=pl.String)
         suggestion.scatter(rows, out[rows].select(local + pl.lit("@") + fixed).to_series())
     return suggestion
@@ -671,7 +666,7 @@ def standardize_email(col: pl.Series) -> pl.DataFrame:
     out = _normalize_column(col)
     email = pl.col("email")
     valid = email.is_not_null() & pl.col("email__code").is_null()
-    _, domain = _split_at(email)  # a valid address has exactly one "@"
+    _, domain = split_once(email, "@")  # a valid address has exactly one "@"
     out = out.with_columns(
         pl.when(valid).then(domain).alias("email_domain"),
         pl.when(valid).then(email.str.contains(_ROLE_RE)).alias("email_role"),
