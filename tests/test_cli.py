@@ -128,20 +128,19 @@ ENTRY = "import sys; import leadkit.normalizers._base as b; b.PARALLEL_MIN = int
 
 
 @pytest.mark.parametrize(
-    ("case", "parallel_min", "extra", "code"),
+    ("case", "parallel_min", "strict", "extra", "code"),
     [
-        ("ends at once, report on stdout intact", 20_000, ["--json", "-q"], 0),
-        ("summary on stderr intact", 20_000, [], 0),
-        ("limit crossed keeps exit code 1", 20_000, ["--json", "-q", "LIMIT"], 1),
+        ("ends at once, report on stdout intact", 20_000, False, ["--json", "-q"], 0),
+        ("summary on stderr intact", 20_000, False, [], 0),
+        ("limit crossed keeps exit code 1", 20_000, True, ["--json", "-q"], 1),
         # a run that started the worker process takes the normal shutdown: no leaked semaphores
-        ("worker started: normal shutdown", 1, ["--json", "-q"], 0),
+        ("worker started: normal shutdown", 1, False, ["--json", "-q"], 0),
     ],
 )
-def test_console_entry_point_exit(tmp_path: Path, case: str, parallel_min: int, extra: list[str],
-                                  code: int) -> None:
+def test_console_entry_point_exit(tmp_path: Path, case: str, parallel_min: int, strict: bool,
+                                  extra: list[str], code: int) -> None:
     mapping = ZOOM_MAP
-    if "LIMIT" in extra:
-        extra = [e for e in extra if e != "LIMIT"]
+    if strict:
         mapping = tmp_path / "strict.yaml"
         mapping.write_text(ZOOM_MAP.read_text() + "limits:\n  max_reject_rate: 0.01\n")
     out = tmp_path / "out"

@@ -189,23 +189,23 @@ def _fold_expr(name: pl.Expr, *, accents: bool, slashes: bool) -> pl.Expr:
 def _strip_forms_frame(todo: pl.DataFrame) -> pl.DataFrame:
     """`_strip_forms` over the `_fold_expr` names in column `k`, one step of its loop per
     round, until no name changes: a step drops the front word, or what `_END` finds at
-    the end. What a step drops is ASCII, so its length in bytes is its length in
-    characters. Rows come back in no particular order."""
+    the end. A front word is ASCII, so the first space's offset is the same whether
+    `str.find` counts bytes or characters. Rows come back in no particular order."""
     key = pl.col("k")
     front = pl.any_horizontal(*(key.str.starts_with(w + " ") for w in _FRONT_WORDS))
-    end = key.str.find(_END)  # null when nothing is dropped at the end
+    end = key.str.contains(_END)
     drop_front = key.str.slice(key.str.find(" ", literal=True) + 1)
-    drop_end = key.str.replace(_END, "")  # all but what `end` found
+    drop_end = key.str.replace(_END, "")
     done = [todo.clear()]
     while todo.height:
         todo = todo.with_columns(front.alias("front"), end.alias("end"))
-        changes = pl.col("front") | pl.col("end").is_not_null()
+        changes = pl.col("front") | pl.col("end")
         done.append(todo.filter(~changes).select("i", "k"))
         # front words are rare: each kind of step on its own rows only
         todo = pl.concat(
             [
                 todo.filter("front").select("i", drop_front.alias("k")),
-                todo.filter(~pl.col("front") & pl.col("end").is_not_null()).select("i", drop_end.alias("k")),
+                todo.filter(~pl.col("front") & pl.col("end")).select("i", drop_end.alias("k")),
             ]
         )
     return pl.concat(done)

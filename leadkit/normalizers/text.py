@@ -64,7 +64,7 @@ def neutralize_expr(expr: pl.Expr) -> pl.Expr:
 # Polars' `str.find` counted bytes before 2.2 and counts characters since, while `str.head`
 # and `str.slice` count characters in both: a cut at a found separator must be made in
 # the unit `str.find` counts, or a value with a non-ASCII character before it is cut wrong.
-FIND_COUNTS_BYTES = pl.Series(["\u00e9@"]).str.find("@", literal=True).item() == 2
+_FIND_COUNTS_BYTES = pl.Series(["\u00e9@"]).str.find("@", literal=True).item() == 2
 
 
 def split_once(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
@@ -72,7 +72,7 @@ def split_once(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
     `sep`. `sep` is literal ASCII, so a cut at it leaves valid UTF-8 on either side. (Cheaper
     than a regular expression with capture groups.)"""
     at = expr.str.find(sep, literal=True)
-    if FIND_COUNTS_BYTES:
+    if _FIND_COUNTS_BYTES:
         data = expr.cast(pl.Binary)
         return data.bin.head(at).cast(pl.String), data.bin.slice(at + len(sep)).cast(pl.String)
     return expr.str.head(at), expr.str.slice(at + len(sep))
