@@ -45,7 +45,9 @@ BUDGET_RSS = 2 * 1024**3
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--files", type=int, default=20)
     ap.add_argument("--rows", type=int, default=5000, help="rows per file")
     ap.add_argument("--existing", type=int, default=100_000, help="CRM export records")
@@ -53,7 +55,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2, help="leadkit run --workers")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed)")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_batch.json")
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_batch.json"
+    )
     args = ap.parse_args()
     # leadkit's modules compiled, as an installed leadkit has them (see run.py)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "leadkit")], check=True)
@@ -62,10 +66,16 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="leadkit-bench-batch-"))
     try:
         data = generate(work / "data", args.files, args.rows, args.existing, args.seed)
-        runs = [one_run(work / f"run{i}", data, args.files, args.workers) for i in range(args.repeat)]
+        runs = [
+            one_run(work / f"run{i}", data, args.files, args.workers) for i in range(args.repeat)
+        ]
         caches = sorted((work / "run0" / "out" / ".leadkit" / "crm").glob("*.parquet"))
-        warm = [one_run(work / f"warm{i}", data, args.files, args.workers, caches[0] if caches else None)
-                for i in range(args.repeat)]
+        warm = [
+            one_run(
+                work / f"warm{i}", data, args.files, args.workers, caches[0] if caches else None
+            )
+            for i in range(args.repeat)
+        ]
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -82,7 +92,7 @@ def main() -> int:
         "crm_records": args.existing,
         "repeat": args.repeat,
         "command": f"leadkit run INBOX --mappings MAPS -e crm_export.csv --out OUT --settle 0 --json -q "
-                   f"--workers {args.workers}",
+        f"--workers {args.workers}",
         "median_wall_seconds": round(wall, 2),
         "median_wall_seconds_warm_crm_cache": round(warm_wall, 2),
         "max_peak_rss_mib": round(rss / 1024**2, 1),
@@ -107,8 +117,19 @@ def generate(folder: Path, files: int, rows: int, existing: int, seed: int) -> P
     folder.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     subprocess.run(
-        [sys.executable, str(MAKE_LEADS), "--rows", str(files * rows), "--existing", str(existing),
-         "--seed", str(seed), "--out", str(folder), "--quiet"],
+        [
+            sys.executable,
+            str(MAKE_LEADS),
+            "--rows",
+            str(files * rows),
+            "--existing",
+            str(existing),
+            "--seed",
+            str(seed),
+            "--out",
+            str(folder),
+            "--quiet",
+        ],
         check=True,
     )
     inbox = folder / "inbox"
@@ -117,7 +138,9 @@ def generate(folder: Path, files: int, rows: int, existing: int, seed: int) -> P
         reader = csv.reader(fh)
         header = next(reader)
         for i in range(files):
-            with (inbox / f"partner-{i + 1:02d}.csv").open("w", newline="", encoding="utf-8") as out:
+            with (inbox / f"partner-{i + 1:02d}.csv").open(
+                "w", newline="", encoding="utf-8"
+            ) as out:
                 w = csv.writer(out, lineterminator="\r\n")
                 w.writerow(header)
                 for _ in range(rows):
@@ -127,12 +150,17 @@ def generate(folder: Path, files: int, rows: int, existing: int, seed: int) -> P
     (maps / "partner.yaml").write_text(
         'name: partner\nmatch: "partner-*.csv"\n' + (folder / "mapping.yaml").read_text()
     )
-    print(f"generated {files} x {rows:,} rows and a {existing:,}-record CRM export "
-          f"in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    print(
+        f"generated {files} x {rows:,} rows and a {existing:,}-record CRM export "
+        f"in {time.perf_counter() - t:.1f}s",
+        file=sys.stderr,
+    )
     return folder
 
 
-def one_run(folder: Path, data: Path, files: int, workers: int, cache: Path | None = None) -> dict[str, Any]:
+def one_run(
+    folder: Path, data: Path, files: int, workers: int, cache: Path | None = None
+) -> dict[str, Any]:
     """One `leadkit run` on a fresh copy of the inbox; with `cache`, the output folder starts
     with the standardized CRM export a previous run left (the steady state under cron)."""
     shutil.rmtree(folder, ignore_errors=True)
@@ -142,9 +170,23 @@ def one_run(folder: Path, data: Path, files: int, workers: int, cache: Path | No
     if cache is not None:
         (out / ".leadkit" / "crm").mkdir(parents=True, exist_ok=True)
         shutil.copy2(cache, out / ".leadkit" / "crm" / cache.name)
-    cmd = [str(LEADKIT), "run", str(inbox), "--mappings", str(data / "mappings"),
-           "-e", str(data / "crm_export.csv"), "--out", str(out), "--settle", "0", "--json", "-q",
-           "--workers", str(workers)]
+    cmd = [
+        str(LEADKIT),
+        "run",
+        str(inbox),
+        "--mappings",
+        str(data / "mappings"),
+        "-e",
+        str(data / "crm_export.csv"),
+        "--out",
+        str(out),
+        "--settle",
+        "0",
+        "--json",
+        "-q",
+        "--workers",
+        str(workers),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -168,7 +210,9 @@ def one_run(folder: Path, data: Path, files: int, workers: int, cache: Path | No
     ]
     return {
         "wall_seconds": round(wall, 2),
-        "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
+        "cpu_seconds": round(
+            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2
+        ),
         # ru_maxrss: the largest single process among the children so far (KiB on Linux)
         "peak_rss_bytes": after.ru_maxrss * 1024,
         # the run and its workers together, sampled every 50 ms
@@ -177,10 +221,17 @@ def one_run(folder: Path, data: Path, files: int, workers: int, cache: Path | No
         "crm_cache": "warm" if cache is not None else "cold",
         "files_processed": len(done),
         "rows": sum(int(e["rows"]) for e in ledger),
-        "per_file_seconds": {"median": round(statistics.median(to_ready), 3), "max": round(max(to_ready), 3)},
+        "per_file_seconds": {
+            "median": round(statistics.median(to_ready), 3),
+            "max": round(max(to_ready), 3),
+        },
         "last_ready_after_start_seconds": round(
-            (max(datetime.fromisoformat(e["ready"]) for e in ledger)
-             - min(datetime.fromisoformat(e["started"]) for e in ledger)).total_seconds(), 2),
+            (
+                max(datetime.fromisoformat(e["ready"]) for e in ledger)
+                - min(datetime.fromisoformat(e["started"]) for e in ledger)
+            ).total_seconds(),
+            2,
+        ),
         "exit_code": proc.returncode,
     }
 
@@ -223,19 +274,27 @@ def machine() -> dict[str, object]:
 
 
 def show(f: dict[str, Any]) -> None:
-    print(f"leadkit run: {f['files']} files x {f['rows_per_file']:,} rows, "
-          f"{f['crm_records']:,}-record CRM export, {f['repeat']} run(s)")
-    print(f"{'run':>4} {'CRM':>5} {'wall s':>7} {'cpu s':>6} {'RSS MiB':>8} {'all procs MiB':>14} "
-          f"{'file median s':>14} {'file max s':>11}")
+    print(
+        f"leadkit run: {f['files']} files x {f['rows_per_file']:,} rows, "
+        f"{f['crm_records']:,}-record CRM export, {f['repeat']} run(s)"
+    )
+    print(
+        f"{'run':>4} {'CRM':>5} {'wall s':>7} {'cpu s':>6} {'RSS MiB':>8} {'all procs MiB':>14} "
+        f"{'file median s':>14} {'file max s':>11}"
+    )
     for i, r in enumerate(f["runs"], 1):
         per = r["per_file_seconds"]
-        print(f"{i:>4} {r['crm_cache']:>5} {r['wall_seconds']:>7.2f} {r['cpu_seconds']:>6.2f} "
-              f"{r['peak_rss_bytes'] / 1024**2:>8.0f} {r['peak_tree_rss_bytes'] / 1024**2:>14.0f} "
-              f"{per['median']:>14.3f} {per['max']:>11.3f}")
+        print(
+            f"{i:>4} {r['crm_cache']:>5} {r['wall_seconds']:>7.2f} {r['cpu_seconds']:>6.2f} "
+            f"{r['peak_rss_bytes'] / 1024**2:>8.0f} {r['peak_tree_rss_bytes'] / 1024**2:>14.0f} "
+            f"{per['median']:>14.3f} {per['max']:>11.3f}"
+        )
     verdict = "within" if f["within_budget"] else "OVER"
-    print(f"median wall {f['median_wall_seconds']} s cold, {f['median_wall_seconds_warm_crm_cache']} s "
-          f"with the CRM cache (budget {BUDGET_SECONDS:g} s); peak RSS {f['max_peak_rss_mib']} MiB "
-          f"(budget {BUDGET_RSS // 1024**2} MiB): {verdict} budget")
+    print(
+        f"median wall {f['median_wall_seconds']} s cold, {f['median_wall_seconds_warm_crm_cache']} s "
+        f"with the CRM cache (budget {BUDGET_SECONDS:g} s); peak RSS {f['max_peak_rss_mib']} MiB "
+        f"(budget {BUDGET_RSS // 1024**2} MiB): {verdict} budget"
+    )
 
 
 if __name__ == "__main__":

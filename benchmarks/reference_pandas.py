@@ -18,11 +18,33 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 COUNTRIES = {
-    "us": "US", "usa": "US", "united states": "US", "united states of america": "US", "u.s.": "US",
-    "america": "US", "uk": "GB", "united kingdom": "GB", "great britain": "GB", "england": "GB",
-    "gb": "GB", "de": "DE", "germany": "DE", "deutschland": "DE", "fr": "FR", "france": "FR",
-    "in": "IN", "india": "IN", "au": "AU", "australia": "AU", "br": "BR", "brazil": "BR",
-    "brasil": "BR", "jp": "JP", "japan": "JP", "ca": "CA", "canada": "CA",
+    "us": "US",
+    "usa": "US",
+    "united states": "US",
+    "united states of america": "US",
+    "u.s.": "US",
+    "america": "US",
+    "uk": "GB",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "gb": "GB",
+    "de": "DE",
+    "germany": "DE",
+    "deutschland": "DE",
+    "fr": "FR",
+    "france": "FR",
+    "in": "IN",
+    "india": "IN",
+    "au": "AU",
+    "australia": "AU",
+    "br": "BR",
+    "brazil": "BR",
+    "brasil": "BR",
+    "jp": "JP",
+    "japan": "JP",
+    "ca": "CA",
+    "canada": "CA",
 }
 
 

@@ -115,7 +115,16 @@ class FileResult:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": "file", "file": self.file, "status": self.status}
-        for key in ("reason", "message", "sha256", "mapping", "rows", "counts", "seconds", "command"):
+        for key in (
+            "reason",
+            "message",
+            "sha256",
+            "mapping",
+            "rows",
+            "counts",
+            "seconds",
+            "command",
+        ):
             value = getattr(self, key)
             if value not in (None, ""):
                 d[key] = value
@@ -138,8 +147,12 @@ class MappingProblem:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "mapping", "mapping_file": str(self.path), "status": "error",
-                "message": self.message}
+        return {
+            "kind": "mapping",
+            "mapping_file": str(self.path),
+            "status": "error",
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -243,8 +256,13 @@ class PipelineProcessor:
             raise RunStopped(f"CRM export: {_one_line(e)}") from None
         self._crm_seconds = time.perf_counter() - t
         if self.log:
-            self.log(Event("note", f"CRM export(s) ready: {self._crm.height:,} records in "
-                                   f"{self._crm_seconds:.1f}s"))
+            self.log(
+                Event(
+                    "note",
+                    f"CRM export(s) ready: {self._crm.height:,} records in "
+                    f"{self._crm_seconds:.1f}s",
+                )
+            )
         return self._crm
 
     def __call__(self, path: Path, mapping: LoadedMapping, out_dir: Path) -> dict[str, Any]:
@@ -255,8 +273,9 @@ class PipelineProcessor:
         key = (str(mapping.path), mapping.sha256)
         if key not in self._jobs:
             self._jobs[key] = Job(mapping)
-        result = normalize_file(path, self._jobs[key], out_dir, crm=crm,
-                                options=self.options or Options())
+        result = normalize_file(
+            path, self._jobs[key], out_dir, crm=crm, options=self.options or Options()
+        )
         report = result.report
         if crm is not None:
             report["timings"]["existing"] = round(self._crm_seconds, 3)
@@ -298,7 +317,7 @@ def run_inbox(
     archive_dir = Path(archive) if archive is not None else out_dir / ARCHIVE_DIR
     if archive_dir.resolve() == inbox.resolve():
         raise InputError(f"{archive_dir}: the archive cannot be the inbox itself")
-    for p in (existing or ()):
+    for p in existing or ():
         if not Path(p).is_file():
             raise InputError(f"{p}: CRM export not found")
     try:
@@ -315,8 +334,9 @@ def run_inbox(
         settle=settle_seconds,
         stale=lock_stale_seconds,
         processor=processor
-        or PipelineProcessor([Path(p) for p in existing], options=options, log=emit,
-                             cache_dir=out_dir / STATE_DIR),
+        or PipelineProcessor(
+            [Path(p) for p in existing], options=options, log=emit, cache_dir=out_dir / STATE_DIR
+        ),
         emit=emit,
         workers=max(1, workers),
     )
@@ -399,9 +419,16 @@ class _Run:
         for cand in self._scan():
             age = time.time() - cand.changed_at
             if age < self.settle:
-                self._done(result, FileResult(
-                    cand.name, "waiting", "settling", f"changed {max(0.0, age):.0f}s ago; waits "
-                    f"until it has not changed for {self.settle:g}s"))
+                self._done(
+                    result,
+                    FileResult(
+                        cand.name,
+                        "waiting",
+                        "settling",
+                        f"changed {max(0.0, age):.0f}s ago; waits "
+                        f"until it has not changed for {self.settle:g}s",
+                    ),
+                )
                 continue
             route = self._route(cand)
             if route.mapping is not None:
@@ -436,21 +463,31 @@ class _Run:
 
     def _load_mappings(self, result: BatchResult) -> None:
         files = sorted(
-            p for p in self.mappings_dir.iterdir()
+            p
+            for p in self.mappings_dir.iterdir()
             if p.suffix.lower() in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
         )
         for path in files:
             try:
                 self.mappings.append(load_mapping(path))
             except MappingError as e:
-                problem = MappingProblem(path, str(e).splitlines()[0] if str(e) else "invalid mapping")
+                problem = MappingProblem(
+                    path, str(e).splitlines()[0] if str(e) else "invalid mapping"
+                )
                 more = len(e.problems) - 1
                 if more > 0:
-                    problem = MappingProblem(path, f"{problem.message} (and {more} more problem(s))")
+                    problem = MappingProblem(
+                        path, f"{problem.message} (and {more} more problem(s))"
+                    )
                 self.broken.append((problem, _raw_globs(path)))
                 result.mapping_problems.append(problem)
-                self.emit(Event("mapping", f"mapping {path.name} does not load: {problem.message}",
-                                mapping=problem))
+                self.emit(
+                    Event(
+                        "mapping",
+                        f"mapping {path.name} does not load: {problem.message}",
+                        mapping=problem,
+                    )
+                )
 
     def _route(self, cand: _Candidate) -> _Route:
         name = cand.name
@@ -459,23 +496,35 @@ class _Run:
             return _Route(mapping=fits[0])
         broken = [p for p, globs in self.broken if _fits(name, globs)]
         if broken and not fits:
-            return _Route(result=FileResult(
-                name, "needs-mapping", "mapping-error",
-                f"its mapping {broken[0].path.name} does not load: fix it, the file waits",
-            ))
+            return _Route(
+                result=FileResult(
+                    name,
+                    "needs-mapping",
+                    "mapping-error",
+                    f"its mapping {broken[0].path.name} does not load: fix it, the file waits",
+                )
+            )
         if fits:
             names = ", ".join(f"{m.name} ({m.path.name if m.path else '?'})" for m in fits)
-            return _Route(result=FileResult(
-                name, "needs-mapping", "ambiguous",
-                f"{len(fits)} mappings match this name: {names}; narrow their match: globs",
-            ))
+            return _Route(
+                result=FileResult(
+                    name,
+                    "needs-mapping",
+                    "ambiguous",
+                    f"{len(fits)} mappings match this name: {names}; narrow their match: globs",
+                )
+            )
         target = self.mappings_dir / f"{_slug(cand.path.stem)}.yaml"
         cmd = f"leadkit mapping init {shlex.quote(str(cand.path))} -o {shlex.quote(str(target))}"
-        return _Route(result=FileResult(
-            name, "needs-mapping", "unmatched",
-            "no mapping's match: glob fits this name; draft one (and give it a match: glob)",
-            command=cmd,
-        ))
+        return _Route(
+            result=FileResult(
+                name,
+                "needs-mapping",
+                "unmatched",
+                "no mapping's match: glob fits this name; draft one (and give it a match: glob)",
+                command=cmd,
+            )
+        )
 
     # -- inbox --
 
@@ -508,9 +557,11 @@ class _Run:
             return self._fail(cand, None, mapping, _now(), "unreadable", msg, msg)
         lock = FileLock(self.locks / f"{sha}.lock", stale_seconds=self.stale, on_break=self._note)
         if not lock.acquire():
-            who = ("this run is processing the same content under another name"
-                   if any(w.sha == sha for w in self.inflight.values())
-                   else "another run is processing this content")
+            who = (
+                "this run is processing the same content under another name"
+                if any(w.sha == sha for w in self.inflight.values())
+                else "another run is processing this content"
+            )
             return FileResult(name, "waiting", "locked", who, sha256=sha, mapping=mapping.name)
         work = None
         try:
@@ -519,8 +570,9 @@ class _Run:
             if st is None:
                 return None
             if _changed(st, cand.stat):
-                return FileResult(name, "waiting", "changed", "changed while it was being looked "
-                                  "at", sha256=sha)
+                return FileResult(
+                    name, "waiting", "changed", "changed while it was being looked at", sha256=sha
+                )
             self.ledger.refresh()
             done = self.ledger.processed(sha)
             if done is not None:
@@ -541,7 +593,8 @@ class _Run:
         if self.pool is None:
             try:
                 outcome: dict[str, Any] | Exception = self.processor(
-                    work.cand.path, work.mapping, work.stage)
+                    work.cand.path, work.mapping, work.stage
+                )
             except Exception as e:  # noqa: BLE001 - judged in _finish
                 outcome = e
             yield self._finish(work, outcome)
@@ -553,8 +606,11 @@ class _Run:
     def _harvest(self, *, everything: bool) -> Iterator[FileResult | None]:
         while self.inflight:
             full = len(self.inflight) > self.pool_size
-            ready, _ = wait(self.inflight, timeout=None if (everything or full) else 0,
-                            return_when=FIRST_COMPLETED)
+            ready, _ = wait(
+                self.inflight,
+                timeout=None if (everything or full) else 0,
+                return_when=FIRST_COMPLETED,
+            )
             if not ready:
                 return
             for future in ready:
@@ -572,7 +628,13 @@ class _Run:
 
     def _complete(self, work: _Work, outcome: dict[str, Any] | Exception) -> FileResult | None:
         """Judge the outcome; publish, record, archive. The order is what makes it safe."""
-        cand, mapping, sha, name, path = work.cand, work.mapping, work.sha, work.cand.name, work.cand.path
+        cand, mapping, sha, name, path = (
+            work.cand,
+            work.mapping,
+            work.sha,
+            work.cand.name,
+            work.cand.path,
+        )
         if isinstance(outcome, RunStopped | OSError):
             raise outcome  # the run's problem (CRM export, disk), not the file's: it stays
         if isinstance(outcome, Exception):
@@ -580,8 +642,9 @@ class _Run:
             if st is None:
                 return None
             if _changed(st, cand.stat):  # half-written when read: wait for the rest
-                return FileResult(name, "waiting", "changed", "changed while it was being "
-                                  "processed", sha256=sha)
+                return FileResult(
+                    name, "waiting", "changed", "changed while it was being processed", sha256=sha
+                )
             if isinstance(outcome, LeadkitError):
                 code = "mapping-error" if isinstance(outcome, MappingError) else "unreadable"
                 line = _one_line(outcome)
@@ -590,20 +653,28 @@ class _Run:
                     short = short.removeprefix(prefix)
                 return self._fail(cand, sha, mapping, work.started, code, short, line)
             kind = getattr(outcome, "kind", type(outcome).__name__)
-            return self._fail(cand, sha, mapping, work.started, "internal-error",
-                              f"internal error ({kind}); see the .error.txt",
-                              f"internal error: {kind}: {_one_line(outcome)}")
+            return self._fail(
+                cand,
+                sha,
+                mapping,
+                work.started,
+                "internal-error",
+                f"internal error ({kind}); see the .error.txt",
+                f"internal error: {kind}: {_one_line(outcome)}",
+            )
         report = outcome
         _checkpoint("staged")
         st2 = _stat(path)
         if st2 is None:
             return None
         if _changed(st2, cand.stat):
-            return FileResult(name, "waiting", "changed", "changed while it was being processed",
-                              sha256=sha)
+            return FileResult(
+                name, "waiting", "changed", "changed while it was being processed", sha256=sha
+            )
         if not work.lock.held():
-            return FileResult(name, "waiting", "locked", "another run took this content over",
-                              sha256=sha)
+            return FileResult(
+                name, "waiting", "locked", "another run took this content over", sha256=sha
+            )
         final = self.out_dir / f"{_safe_stem(path.stem)}-{sha[:SHORT]}"
         _publish(work.stage, final, self.staging / f"{sha}.old.{secrets.token_hex(4)}")
         ready = _now()
@@ -633,15 +704,28 @@ class _Run:
             "leadkit_version": __version__,
         }
         if not self._record(entry):
-            return FileResult(name, "skipped", "already-processed",
-                              "another run recorded this content first", sha256=sha)
+            return FileResult(
+                name,
+                "skipped",
+                "already-processed",
+                "another run recorded this content first",
+                sha256=sha,
+            )
         _checkpoint("recorded")
         moved = self._move_out(path, st2, self.archive_dir)
         _checkpoint("archived")
         return FileResult(
-            name, "processed", None, f"{mapping.name} -> {final.name}/",
-            sha256=sha, mapping=mapping.name, outputs=final, moved_to=moved,
-            rows=report.get("rows"), counts=counts, limit_exceeded=bool(limits.get("exceeded")),
+            name,
+            "processed",
+            None,
+            f"{mapping.name} -> {final.name}/",
+            sha256=sha,
+            mapping=mapping.name,
+            outputs=final,
+            moved_to=moved,
+            rows=report.get("rows"),
+            counts=counts,
+            limit_exceeded=bool(limits.get("exceeded")),
             seconds=round(time.perf_counter() - work.clock, 3),
         )
 
@@ -682,15 +766,25 @@ class _Run:
         first = done.get("file")
         same = "" if first == cand.name else f" as {first}"
         return FileResult(
-            cand.name, "skipped", "already-processed",
+            cand.name,
+            "skipped",
+            "already-processed",
             f"this content was processed{same} on {str(done.get('ready', '?'))[:19]}",
-            sha256=sha, mapping=done.get("mapping"),
-            outputs=self.out_dir / str(done.get("outputs")), moved_to=moved,
+            sha256=sha,
+            mapping=done.get("mapping"),
+            outputs=self.out_dir / str(done.get("outputs")),
+            moved_to=moved,
         )
 
     def _fail(
-        self, cand: _Candidate, sha: str | None, mapping: LoadedMapping, started: str,
-        code: str, message: str, detail: str,
+        self,
+        cand: _Candidate,
+        sha: str | None,
+        mapping: LoadedMapping,
+        started: str,
+        code: str,
+        message: str,
+        detail: str,
     ) -> FileResult:
         """To failed/ with the one-line error beside it; the error file first, so a file never
         leaves the inbox without its reason."""
@@ -703,24 +797,39 @@ class _Run:
         except FileNotFoundError:
             moved = None
         entry = {
-            "ledger": VERSION, "status": FAILED, "sha256": sha, "file": cand.name,
-            "mapping": mapping.name, "mapping_file": mapping.path.name if mapping.path else None,
-            "mapping_sha256": mapping.sha256, "arrived": _iso(cand.changed_at),
-            "started": started, "failed": _now(), "error": code, "message": message,
-            "moved_to": f"{FAILED_DIR}/{name}", "host": _HOST, "pid": os.getpid(),
+            "ledger": VERSION,
+            "status": FAILED,
+            "sha256": sha,
+            "file": cand.name,
+            "mapping": mapping.name,
+            "mapping_file": mapping.path.name if mapping.path else None,
+            "mapping_sha256": mapping.sha256,
+            "arrived": _iso(cand.changed_at),
+            "started": started,
+            "failed": _now(),
+            "error": code,
+            "message": message,
+            "moved_to": f"{FAILED_DIR}/{name}",
+            "host": _HOST,
+            "pid": os.getpid(),
             "leadkit_version": __version__,
         }
         with self._ledger_lock():
             self.ledger.append(entry)
-        return FileResult(cand.name, "failed", code, message, sha256=sha, mapping=mapping.name,
-                          moved_to=moved)
+        return FileResult(
+            cand.name, "failed", code, message, sha256=sha, mapping=mapping.name, moved_to=moved
+        )
 
     # -- steps --
 
     @contextlib.contextmanager
     def _ledger_lock(self) -> Iterator[None]:
-        lock = FileLock(self.out_dir / STATE_DIR / "ledger.lock", stale_seconds=60,
-                        heartbeat=False, on_break=self._note)
+        lock = FileLock(
+            self.out_dir / STATE_DIR / "ledger.lock",
+            stale_seconds=60,
+            heartbeat=False,
+            on_break=self._note,
+        )
         deadline = time.monotonic() + 120
         while not lock.acquire():
             if time.monotonic() > deadline:
@@ -769,8 +878,12 @@ class _Run:
         for p in self.locks.glob("*.lock"):
             FileLock(p, stale_seconds=self.stale, on_break=self._note).break_if_stale()
         for sha in {p.name.split(".", 1)[0] for p in self.staging.iterdir()}:
-            lock = FileLock(self.locks / f"{sha}.lock", stale_seconds=self.stale, heartbeat=False,
-                            on_break=self._note)
+            lock = FileLock(
+                self.locks / f"{sha}.lock",
+                stale_seconds=self.stale,
+                heartbeat=False,
+                on_break=self._note,
+            )
             if lock.acquire():
                 try:
                     for p in self.staging.glob(f"{sha}.*"):
@@ -964,8 +1077,10 @@ class FileLock:
             st_again = _stat(self.path)
             if st_again is None:
                 return True
-            same = _read_lock(self.path) == info and (info is not None or (
-                st_again.st_ino == st.st_ino and st_again.st_mtime_ns == st.st_mtime_ns))
+            same = _read_lock(self.path) == info and (
+                info is not None
+                or (st_again.st_ino == st.st_ino and st_again.st_mtime_ns == st.st_mtime_ns)
+            )
             if same:
                 self.path.unlink()
                 if self.on_break:
@@ -981,8 +1096,12 @@ class FileLock:
             # Created but never written: its creator died in between (or is just writing).
             return "empty lock file" if age > min(self.stale_seconds, 30.0) else None
         pid = info.get("pid")
-        if (info.get("host") == _HOST and isinstance(pid, int) and pid != os.getpid()
-                and not _pid_alive(pid)):
+        if (
+            info.get("host") == _HOST
+            and isinstance(pid, int)
+            and pid != os.getpid()
+            and not _pid_alive(pid)
+        ):
             return f"its owner, process {pid} on this host, is gone"
         # A live owner touches its lock every stale_seconds/4: untouched this long means dead
         # (on another host, or a reused pid here).
@@ -1077,6 +1196,7 @@ def _move(src: Path, dst: Path) -> Path:
 
 def _free_name(folder: Path, name: str, also: str = "") -> str:
     """`name`, or `stem.YYYYmmdd-HHMMSS[-n].ext` when the folder already holds that name."""
+
     def free(n: str) -> bool:
         return not (folder / n).exists() and not (also and (folder / f"{n}{also}").exists())
 
@@ -1167,12 +1287,17 @@ def describe(r: FileResult) -> str:
     """One line about a file's result: file names, counts and codes, never a row's values."""
     if r.status == "processed":
         c = r.counts or {}
-        parts = ", ".join(f"{c[k]:,} {k}" for k in ("import", "updates", "review", "duplicates",
-                                                     "rejects") if c.get(k))
+        parts = ", ".join(
+            f"{c[k]:,} {k}"
+            for k in ("import", "updates", "review", "duplicates", "rejects")
+            if c.get(k)
+        )
         over = "; reject rate above the mapping's limit" if r.limit_exceeded else ""
         out = f"{r.outputs.name}/" if r.outputs else "?"
-        return (f"{r.file}: {r.rows or 0:,} rows ({parts or 'nothing'}) -> {out} "
-                f"[{r.mapping}, {r.seconds or 0:.1f}s]{over}")
+        return (
+            f"{r.file}: {r.rows or 0:,} rows ({parts or 'nothing'}) -> {out} "
+            f"[{r.mapping}, {r.seconds or 0:.1f}s]{over}"
+        )
     if r.status == "needs-mapping" and r.command:
         return f"{r.file}: {r.message}: {r.command}"
     where = f" -> {r.moved_to}" if r.moved_to else ""

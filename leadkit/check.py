@@ -46,41 +46,98 @@ def _c(code: str, title: str, description: str, fatal: bool = False) -> CheckCod
 
 
 _ALL: tuple[CheckCode, ...] = (
-    _c("unreadable", "File cannot be read",
-       "The mapping or sample file is missing, a directory, or unreadable.", fatal=True),
+    _c(
+        "unreadable",
+        "File cannot be read",
+        "The mapping or sample file is missing, a directory, or unreadable.",
+        fatal=True,
+    ),
     _c("yaml-syntax", "Malformed YAML", "The file is not valid YAML."),
-    _c("not-a-mapping", "Not a mapping", "The file is empty or not a YAML dictionary with 'columns:'."),
-    _c("duplicate-key", "Duplicate key",
-       "The same key twice in one YAML dictionary (YAML keeps only the last one), or two "
-       "value-map entries that differ only in case (maps are matched case-insensitively)."),
+    _c(
+        "not-a-mapping",
+        "Not a mapping",
+        "The file is empty or not a YAML dictionary with 'columns:'.",
+    ),
+    _c(
+        "duplicate-key",
+        "Duplicate key",
+        "The same key twice in one YAML dictionary (YAML keeps only the last one), or two "
+        "value-map entries that differ only in case (maps are matched case-insensitively).",
+    ),
     _c("unknown-setting", "Unknown setting", "A key the mapping spec does not have."),
-    _c("unknown-field", "Unknown canonical field", "A field name that is not one of leadkit's canonical fields."),
+    _c(
+        "unknown-field",
+        "Unknown canonical field",
+        "A field name that is not one of leadkit's canonical fields.",
+    ),
     _c("schema", "Invalid setting", "A value of the wrong type or out of range."),
-    _c("unknown-target", "Unknown target", "The target is neither a built-in target nor a target YAML file."),
-    _c("invalid-target", "Invalid target file", "The custom target file the mapping names has problems."),
-    _c("duplicate-field", "Field both mapped and constant",
-       "A field is read from a column and also given a constant."),
-    _c("duplicate-source", "Header read twice",
-       "Two fields (or custom columns) read the same source header."),
-    _c("duplicate-column", "Output column written twice",
-       "A custom column has the name of one of the target's own columns."),
-    _c("picklist-value", "Not a picklist value",
-       "A value map output or a constant that is not one of the target field's picklist values."),
+    _c(
+        "unknown-target",
+        "Unknown target",
+        "The target is neither a built-in target nor a target YAML file.",
+    ),
+    _c(
+        "invalid-target",
+        "Invalid target file",
+        "The custom target file the mapping names has problems.",
+    ),
+    _c(
+        "duplicate-field",
+        "Field both mapped and constant",
+        "A field is read from a column and also given a constant.",
+    ),
+    _c(
+        "duplicate-source",
+        "Header read twice",
+        "Two fields (or custom columns) read the same source header.",
+    ),
+    _c(
+        "duplicate-column",
+        "Output column written twice",
+        "A custom column has the name of one of the target's own columns.",
+    ),
+    _c(
+        "picklist-value",
+        "Not a picklist value",
+        "A value map output or a constant that is not one of the target field's picklist values.",
+    ),
     _c("too-long-constant", "Constant too long", "A constant longer than the target field allows."),
-    _c("too-long-value", "Value-map output too long",
-       "A value map output longer than the target field allows."),
-    _c("required-unmapped", "Required field not mapped",
-       "A field the target or the mapping requires is neither mapped nor a constant."),
-    _c("unwritten-field", "Field the target does not write",
-       "A mapped field or constant the target has no column for: it is read, then dropped."),
-    _c("unused-setting", "Setting for an unmapped field",
-       "A value map or invalid-value policy for a field the mapping does not fill."),
-    _c("unknown-country", "Unknown default country", "default_country is not an ISO 3166-1 alpha-2 code."),
-    _c("header-missing", "Header not in the sample",
-       "None of the headers a field reads is in the sample file."),
+    _c(
+        "too-long-value",
+        "Value-map output too long",
+        "A value map output longer than the target field allows.",
+    ),
+    _c(
+        "required-unmapped",
+        "Required field not mapped",
+        "A field the target or the mapping requires is neither mapped nor a constant.",
+    ),
+    _c(
+        "unwritten-field",
+        "Field the target does not write",
+        "A mapped field or constant the target has no column for: it is read, then dropped.",
+    ),
+    _c(
+        "unused-setting",
+        "Setting for an unmapped field",
+        "A value map or invalid-value policy for a field the mapping does not fill.",
+    ),
+    _c(
+        "unknown-country",
+        "Unknown default country",
+        "default_country is not an ISO 3166-1 alpha-2 code.",
+    ),
+    _c(
+        "header-missing",
+        "Header not in the sample",
+        "None of the headers a field reads is in the sample file.",
+    ),
     _c("sample-failed", "Dry run failed", "The pipeline stopped on the sample file."),
-    _c("reject-limit", "Dry run crosses the reject limit",
-       "More sample rows are rejected than the mapping's limits.max_reject_rate allows."),
+    _c(
+        "reject-limit",
+        "Dry run crosses the reject limit",
+        "More sample rows are rejected than the mapping's limits.max_reject_rate allows.",
+    ),
 )
 CHECK_CODES: dict[str, CheckCode] = {c.code: c for c in _ALL}
 
@@ -116,7 +173,9 @@ class DryRun:
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
         text = f"{self.sample}: {self.rows} rows: {counts}"
         if self.reject_reasons:
-            text += " (rejects: " + ", ".join(f"{r} {n}" for r, n in self.reject_reasons.items()) + ")"
+            text += (
+                " (rejects: " + ", ".join(f"{r} {n}" for r, n in self.reject_reasons.items()) + ")"
+            )
         return text
 
 
@@ -145,13 +204,17 @@ def mapping_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.suffix.lower() in (".yaml", ".yml") and f.is_file())
+            files += sorted(
+                f for f in p.iterdir() if f.suffix.lower() in (".yaml", ".yml") and f.is_file()
+            )
         else:
             files.append(p)
     return files
 
 
-def check_paths(paths: Iterable[str | Path], *, sample: str | Path | None = None) -> list[CheckResult]:
+def check_paths(
+    paths: Iterable[str | Path], *, sample: str | Path | None = None
+) -> list[CheckResult]:
     """Check every file given (directories: their YAML files), each with the sample if any."""
     return [check_file(p, sample=sample) for p in mapping_files(paths)]
 
@@ -167,12 +230,16 @@ def check_file(path: str | Path, *, sample: str | Path | None = None) -> CheckRe
     except IsADirectoryError:
         return CheckResult(source, [Problem(source, 1, 1, "unreadable", "is a directory")])
     except OSError as e:
-        return CheckResult(source, [Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")])
+        return CheckResult(
+            source, [Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")]
+        )
     text = raw.decode("utf-8", errors="replace")
     return _check(text, source, base_dir=path.parent, path=path, raw=raw, sample=sample)
 
 
-def check_text(text: str, source: str = "<mapping>", *, base_dir: Path | None = None) -> list[Problem]:
+def check_text(
+    text: str, source: str = "<mapping>", *, base_dir: Path | None = None
+) -> list[Problem]:
     """Every problem of a mapping given as text (no sample)."""
     return _check(text, source, base_dir=base_dir).problems
 
@@ -204,8 +271,15 @@ def _check(
         return result
     if root is None or not isinstance(data, dict):
         got = "an empty file" if data is None else type(data).__name__
-        out.append(Problem(source, 1, 1, "not-a-mapping",
-                           f"a mapping is a YAML dictionary with 'columns:' (got {got})"))
+        out.append(
+            Problem(
+                source,
+                1,
+                1,
+                "not-a-mapping",
+                f"a mapping is a YAML dictionary with 'columns:' (got {got})",
+            )
+        )
         return result
     at = _Locator(source, root)
     out += _duplicate_keys(root, source)
@@ -216,8 +290,13 @@ def _check(
 
     both = sorted(set(_dict(data.get("columns"))) & set(_dict(data.get("constants"))))
     for f in both:
-        out.append(at.key(("constants", f), "duplicate-field",
-                          f"constants.{f}: '{f}' is mapped under columns and also given a constant; keep one"))
+        out.append(
+            at.key(
+                ("constants", f),
+                "duplicate-field",
+                f"constants.{f}: '{f}' is mapped under columns and also given a constant; keep one",
+            )
+        )
         del data["constants"][f]
     columns_missing = not isinstance(data.get("columns"), dict)
     out += _schema(data, at, Mapping)
@@ -244,7 +323,9 @@ def _check(
             path=path,
             sha256=_sha256(raw if raw is not None else text.encode()),
         )
-        result.dry_run = _sample(loaded, Path(sample), at, out, dry_run=target is not None and not out)
+        result.dry_run = _sample(
+            loaded, Path(sample), at, out, dry_run=target is not None and not out
+        )
     return _sorted(result)
 
 
@@ -279,7 +360,7 @@ _LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>
 def _parse_located(text: str, source: str) -> tuple[str, int, int, str]:
     """`file:line:col: message` (line and col optional) into its parts."""
     if text.startswith(source + ":"):
-        rest = text[len(source) + 1:]
+        rest = text[len(source) + 1 :]
         m = re.match(r"^(\d+)(?::(\d+))?: (.*)$", rest, re.S)
         if m:
             return source, int(m.group(1)), int(m.group(2) or 1), m.group(3)
@@ -342,7 +423,9 @@ def _drop_marked(node: Any) -> None:
             _drop_marked(v)
 
 
-def _target(spec: Mapping, at: _Locator, base_dir: Path | None, out: list[Problem]) -> Target | None:
+def _target(
+    spec: Mapping, at: _Locator, base_dir: Path | None, out: list[Problem]
+) -> Target | None:
     name = spec.target
     if name in BUILTIN:
         return load_target(name)
@@ -356,7 +439,11 @@ def _target(spec: Mapping, at: _Locator, base_dir: Path | None, out: list[Proble
             for line in e.problems:
                 file, ln, col, message = _parse_located(line, str(path))
                 out.append(Problem(file, ln, col, "invalid-target", message))
-            out.append(at.value(("target",), "invalid-target", f"target: the target file {name} has problems"))
+            out.append(
+                at.value(
+                    ("target",), "invalid-target", f"target: the target file {name} has problems"
+                )
+            )
             return None
     if path.suffix.lower() in (".yaml", ".yml"):
         message = f"target: target file '{name}' not found"
@@ -384,14 +471,19 @@ def _sources(spec: Mapping, at: _Locator) -> Iterator[Problem]:
         if k in seen:
             first, line = seen[k]
             yield Problem(
-                problem.file, problem.line, problem.col, "duplicate-source",
+                problem.file,
+                problem.line,
+                problem.col,
+                "duplicate-source",
                 f"{dotted}: header '{header}' is already read by {first} (line {line})",
             )
         else:
             seen[k] = (dotted, problem.line)
 
 
-def _reads(where: tuple[Any, ...], dotted: str, heads: str | list[str]) -> list[tuple[tuple[Any, ...], str, str]]:
+def _reads(
+    where: tuple[Any, ...], dotted: str, heads: str | list[str]
+) -> list[tuple[tuple[Any, ...], str, str]]:
     if isinstance(heads, str):
         return [(where, dotted, heads)]
     return [((*where, i), dotted, h) for i, h in enumerate(heads)]
@@ -405,8 +497,11 @@ def _unused(spec: Mapping, at: _Locator) -> Iterator[Problem]:
         for f in getattr(spec, section):
             if f not in filled:
                 what = "a value map" if section == "values" else "an invalid-value policy"
-                yield at.key((section, f), "unused-setting",
-                             f"{section}.{f}: {what} for '{f}', which the mapping does not fill")
+                yield at.key(
+                    (section, f),
+                    "unused-setting",
+                    f"{section}.{f}: {what} for '{f}', which the mapping does not fill",
+                )
 
 
 def _filled(spec: Mapping) -> set[str]:
@@ -423,8 +518,11 @@ def _default_country(spec: Mapping, at: _Locator) -> Iterator[Problem]:
     import pycountry
 
     if pycountry.countries.get(alpha_2=code) is None:
-        yield at.value(("default_country",), "unknown-country",
-                       f"default_country: '{code}' is not an ISO 3166-1 alpha-2 country code")
+        yield at.value(
+            ("default_country",),
+            "unknown-country",
+            f"default_country: '{code}' is not an ISO 3166-1 alpha-2 country code",
+        )
 
 
 def _values(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
@@ -435,20 +533,29 @@ def _values(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
             where = ("values", f, "map", src)
             k = src.strip().casefold()
             if k in firsts:
-                yield at.key(where, "duplicate-key",
-                             f"values.{f}.map: '{src}' and '{firsts[k]}' are the same key "
-                             "(value maps are matched case-insensitively)")
+                yield at.key(
+                    where,
+                    "duplicate-key",
+                    f"values.{f}.map: '{src}' and '{firsts[k]}' are the same key "
+                    "(value maps are matched case-insensitively)",
+                )
             firsts.setdefault(k, src)
             if tf is None:
                 continue
             clean = " ".join(value.split())
             if clean and tf.picklist is not None and clean not in tf.picklist:
-                yield at.value(where, "picklist-value",
-                               f"values.{f}.map.{src}: {_not_in_picklist(clean, target, f)}")
+                yield at.value(
+                    where,
+                    "picklist-value",
+                    f"values.{f}.map.{src}: {_not_in_picklist(clean, target, f)}",
+                )
             if tf.max_length and len(clean) > tf.max_length:
-                yield at.value(where, "too-long-value",
-                               f"values.{f}.map.{src}: '{clean}' is {len(clean)} characters; "
-                               f"{target.name} {tf.column} allows {tf.max_length}")
+                yield at.value(
+                    where,
+                    "too-long-value",
+                    f"values.{f}.map.{src}: '{clean}' is {len(clean)} characters; "
+                    f"{target.name} {tf.column} allows {tf.max_length}",
+                )
 
 
 def _constants(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
@@ -458,12 +565,18 @@ def _constants(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]
             continue
         clean = " ".join(value.split())
         if clean and tf.picklist is not None and clean not in tf.picklist:
-            yield at.value(("constants", f), "picklist-value",
-                           f"constants.{f}: {_not_in_picklist(clean, target, f)}")
+            yield at.value(
+                ("constants", f),
+                "picklist-value",
+                f"constants.{f}: {_not_in_picklist(clean, target, f)}",
+            )
         if tf.max_length and len(clean) > tf.max_length:
-            yield at.value(("constants", f), "too-long-constant",
-                           f"constants.{f}: '{clean}' is {len(clean)} characters; "
-                           f"{target.name} {tf.column} allows {tf.max_length}")
+            yield at.value(
+                ("constants", f),
+                "too-long-constant",
+                f"constants.{f}: '{clean}' is {len(clean)} characters; "
+                f"{target.name} {tf.column} allows {tf.max_length}",
+            )
 
 
 def _not_in_picklist(value: str, target: Target, f: str) -> str:
@@ -478,9 +591,12 @@ def _unwritten(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]
     for section in ("columns", "constants"):
         for f in getattr(spec, section):
             if f != "full_name" and f not in target.fields:
-                yield at.key((section, f), "unwritten-field",
-                             f"{section}.{f}: target {target.name} has no column for '{f}', so it is "
-                             "read but never written; keep it as a custom column instead")
+                yield at.key(
+                    (section, f),
+                    "unwritten-field",
+                    f"{section}.{f}: target {target.name} has no column for '{f}', so it is "
+                    "read but never written; keep it as a custom column instead",
+                )
 
 
 def _custom_columns(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
@@ -490,8 +606,11 @@ def _custom_columns(spec: Mapping, target: Target, at: _Locator) -> Iterator[Pro
         f = own.get(name.strip().casefold())
         if f is not None:
             what = f if f == "the id column" else f"'{f}' (map it under columns or constants)"
-            yield at.key(("custom", name), "duplicate-column",
-                         f"custom.{name}: '{name}' is {target.name}'s own column for {what}")
+            yield at.key(
+                ("custom", name),
+                "duplicate-column",
+                f"custom.{name}: '{name}' is {target.name}'s own column for {what}",
+            )
 
 
 def _required(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
@@ -499,13 +618,19 @@ def _required(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
     for f in target.required:
         if f not in filled:
             alt = " (or columns.full_name)" if f in ("first_name", "last_name") else ""
-            yield at.key(("columns",), "required-unmapped",
-                         f"columns: target {target.name} requires '{f}' "
-                         f"({target.column(f)}); map columns.{f}{alt} or give constants.{f}")
+            yield at.key(
+                ("columns",),
+                "required-unmapped",
+                f"columns: target {target.name} requires '{f}' "
+                f"({target.column(f)}); map columns.{f}{alt} or give constants.{f}",
+            )
     for i, f in enumerate(spec.required):
         if f not in filled:
-            yield at.value(("required", i), "required-unmapped",
-                           f"required: '{f}' is required but neither mapped nor a constant")
+            yield at.value(
+                ("required", i),
+                "required-unmapped",
+                f"required: '{f}' is required but neither mapped nor a constant",
+            )
 
 
 def _sample(
@@ -516,10 +641,16 @@ def _sample(
     spec = loaded.spec
     where = str(sample)
     if not sample.is_file():
-        out.append(Problem(where, 1, 1, "unreadable", "no such file" if not sample.exists() else "not a file"))
+        out.append(
+            Problem(
+                where, 1, 1, "unreadable", "no such file" if not sample.exists() else "not a file"
+            )
+        )
         return None
     i = spec.input
-    hints = InputHints(sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding)
+    hints = InputHints(
+        sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+    )
     try:
         table = read_table(sample, expected_headers=spec.source_headers(), hints=hints)
     except LeadkitError as e:
@@ -533,7 +664,11 @@ def _sample(
         for f, h in spec.columns.items()
     ]
     reads += [
-        (("custom", n, "column"), f"custom.{n}", [c.column] if isinstance(c.column, str) else c.column)
+        (
+            ("custom", n, "column"),
+            f"custom.{n}",
+            [c.column] if isinstance(c.column, str) else c.column,
+        )
         for n, c in spec.custom.items()
         if c.column is not None
     ]
@@ -543,8 +678,14 @@ def _sample(
             missing = True
             wanted = " or ".join(f"'{h}'" for h in heads)
             hint = _header_hint(heads, have)
-            out.append(at.value(path, "header-missing", f"{dotted}: no header {wanted} in {sample.name} "
-                                f"(header row {table.info.header_row}){hint}"))
+            out.append(
+                at.value(
+                    path,
+                    "header-missing",
+                    f"{dotted}: no header {wanted} in {sample.name} "
+                    f"(header row {table.info.header_row}){hint}",
+                )
+            )
     if missing or not dry_run:
         return None
     # the whole pipeline is imported only when a dry run needs it
@@ -565,9 +706,14 @@ def _sample(
     )
     limits = report["limits"]
     if limits["exceeded"]:
-        out.append(at.value(("limits", "max_reject_rate"), "reject-limit",
-                            f"limits.max_reject_rate: {limits['reject_rate']:.0%} of {sample.name}'s rows "
-                            f"are rejected, above {limits['max_reject_rate']:.0%}"))
+        out.append(
+            at.value(
+                ("limits", "max_reject_rate"),
+                "reject-limit",
+                f"limits.max_reject_rate: {limits['reject_rate']:.0%} of {sample.name}'s rows "
+                f"are rejected, above {limits['max_reject_rate']:.0%}",
+            )
+        )
     return dry
 
 
@@ -595,9 +741,14 @@ def _duplicate_keys(node: yaml.Node, source: str, path: str = "") -> Iterator[Pr
             dotted = f"{path}.{k.value}" if path else k.value
             line = k.start_mark.line + 1
             if k.value in seen:
-                yield Problem(source, line, k.start_mark.column + 1, "duplicate-key",
-                              f"{dotted}: '{k.value}' is given twice (first on line {seen[k.value]}); "
-                              "YAML keeps only this one")
+                yield Problem(
+                    source,
+                    line,
+                    k.start_mark.column + 1,
+                    "duplicate-key",
+                    f"{dotted}: '{k.value}' is given twice (first on line {seen[k.value]}); "
+                    "YAML keeps only this one",
+                )
             else:
                 seen[k.value] = line
             yield from _duplicate_keys(v, source, dotted)
@@ -620,18 +771,28 @@ class _Locator:
         return self._at(self._find(path, key=False), code, message)
 
     def _at(self, node: yaml.Node, code: str, message: str) -> Problem:
-        return Problem(self.source, node.start_mark.line + 1, node.start_mark.column + 1, code, message)
+        return Problem(
+            self.source, node.start_mark.line + 1, node.start_mark.column + 1, code, message
+        )
 
     def _find(self, path: Sequence[Any], *, key: bool) -> yaml.Node:
         node = self.root
         for i, part in enumerate(path):
             if isinstance(node, yaml.MappingNode):
-                hits = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)]
+                hits = [
+                    (k, v)
+                    for k, v in node.value
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(part)
+                ]
                 if not hits:
                     return node
                 k, v = hits[-1]
                 node = k if key and i == len(path) - 1 else v
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and part < len(node.value)
+            ):
                 node = node.value[part]
             else:
                 return node
@@ -646,7 +807,10 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if not close:
         lowered = {c.casefold(): c for c in choices}
-        close = [lowered[m] for m in difflib.get_close_matches(word.casefold(), list(lowered), n=1, cutoff=0.6)]
+        close = [
+            lowered[m]
+            for m in difflib.get_close_matches(word.casefold(), list(lowered), n=1, cutoff=0.6)
+        ]
     return f" - did you mean '{close[0]}'?" if close else ""
 
 

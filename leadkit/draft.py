@@ -138,8 +138,7 @@ HEADER_SYNONYMS: dict[str, dict[str, str]] = {
         "de": "Firma | Firmenname | Unternehmen | Unternehmensname | Arbeitgeber",
         "fr": "Société | Societe | Entreprise | Nom de l'entreprise | Nom de la société"
         " | Raison sociale | Organisme",
-        "es": "Empresa | Nombre de la empresa | Compañía | Compania | Organización"
-        " | Razón social",
+        "es": "Empresa | Nombre de la empresa | Compañía | Compania | Organización | Razón social",
         "it": "Azienda | Società | Societa | Ragione sociale | Nome azienda | Organizzazione"
         " | Ditta",
         "pt": "Companhia | Organização | Nome da empresa",
@@ -325,12 +324,18 @@ HEADER_SYNONYMS: dict[str, dict[str, str]] = {
 }
 
 LANGUAGES = {
-    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch",
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
 }
+
+
 def _wordset(block: str) -> frozenset[str]:
     return frozenset(block.split())
-
 
 
 # Words that say nothing about the field: "Your email (required)" is "email".
@@ -358,16 +363,34 @@ _SECONDARY = _wordset(
 )
 # Each field's value kind (`leadkit.profile.KINDS`) that confirms or contradicts a header.
 FIELD_KIND: dict[str, str] = {
-    "email": "email", "phone": "phone", "mobile_phone": "phone", "country": "country",
-    "website": "url", "created_at": "date", "opt_in": "boolean", "postal_code": "postal_code",
+    "email": "email",
+    "phone": "phone",
+    "mobile_phone": "phone",
+    "country": "country",
+    "website": "url",
+    "created_at": "date",
+    "opt_in": "boolean",
+    "postal_code": "postal_code",
 }
 # Fields a column's values alone can establish, without any help from its header.
-VALUE_FIELDS: dict[str, str] = {"email": "email", "phone": "phone", "country": "country", "url": "website"}
+VALUE_FIELDS: dict[str, str] = {
+    "email": "email",
+    "phone": "phone",
+    "country": "country",
+    "url": "website",
+}
 _KIND_WORDS: dict[str, str] = {
-    "email": "emails", "phone": "phone numbers", "country": "countries", "url": "web addresses",
-    "date": "dates", "boolean": "yes/no values", "postal_code": "postal codes",
-    "name": "known given names", "company": "company names with a legal form",
-    "job_title": "job titles", "number": "numbers",
+    "email": "emails",
+    "phone": "phone numbers",
+    "country": "countries",
+    "url": "web addresses",
+    "date": "dates",
+    "boolean": "yes/no values",
+    "postal_code": "postal codes",
+    "name": "known given names",
+    "company": "company names with a legal form",
+    "job_title": "job titles",
+    "number": "numbers",
 }
 # Kinds whose values cannot be a name, a company or free text when nearly all are.
 _FOREIGN_KINDS = ("email", "phone", "date", "url", "number")
@@ -500,7 +523,9 @@ def _contained(words: list[str], compact: str) -> list[tuple[_Synonym, float]]:
         if len(syn.compact) < 3 or syn.compact not in compact or syn.compact in _WHOLE_ONLY:
             continue
         n = len(syn.words)
-        at = next((i for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == syn.words), -1)
+        at = next(
+            (i for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == syn.words), -1
+        )
         if at >= 0:
             found.append((syn, starts[at], starts[at + n]))
         elif len(syn.compact) >= 5 and compact.endswith(syn.compact):
@@ -557,9 +582,7 @@ def _candidates(col: ColumnProfile) -> list[Candidate]:
         if c.field not in out or c.confidence > out[c.field].confidence:
             out[c.field] = c
 
-    foreign = next(
-        (k for k in _FOREIGN_KINDS if col.tested >= 3 and col.share(k) >= 0.8), None
-    )
+    foreign = next((k for k in _FOREIGN_KINDS if col.tested >= 3 and col.share(k) >= 0.8), None)
     for m in header:
         if m.score < HEADER_MIN - 0.15:
             continue
@@ -572,9 +595,15 @@ def _candidates(col: ColumnProfile) -> list[Candidate]:
             offer(Candidate(m.field, m.score * 0.9, f"{said}; the column is empty", True))
         elif kind is not None:
             p = _likely(col, kind)
-            offer(Candidate(m.field, m.score * (0.5 + 0.5 * p), f"{said}; {_share_words(col, kind)}", True))
+            offer(
+                Candidate(
+                    m.field, m.score * (0.5 + 0.5 * p), f"{said}; {_share_words(col, kind)}", True
+                )
+            )
         elif foreign is not None and (foreign != "number" or m.field in _NOT_NUMBERS):
-            offer(Candidate(m.field, m.score * 0.5, f"{said}; but {_share_words(col, foreign)}", True))
+            offer(
+                Candidate(m.field, m.score * 0.5, f"{said}; but {_share_words(col, foreign)}", True)
+            )
         elif col.tested >= 3 and col.structured >= 0.6:
             but = f"but {round(col.structured * 100)}% of {col.tested} sampled values are emails, phones, dates or web addresses"
             offer(Candidate(m.field, m.score * 0.5, f"{said}; {but}", True))
@@ -589,14 +618,31 @@ def _candidates(col: ColumnProfile) -> list[Candidate]:
             hint = named.score if named is not None else 0.0
             why = _share_words(col, kind) + (f"; {named.evidence(col.name)}" if named else "")
             offer(Candidate(fld, 0.55 + 0.35 * _likely(col, kind) + 0.05 * hint, why, False))
-    if col.tested >= 3 and col.kind == "company" and foreign is None and col.share("company") >= 0.6:
-        offer(Candidate("company", 0.35 + 0.4 * col.share("company"), _share_words(col, "company"), False))
+    if (
+        col.tested >= 3
+        and col.kind == "company"
+        and foreign is None
+        and col.share("company") >= 0.6
+    ):
+        offer(
+            Candidate(
+                "company", 0.35 + 0.4 * col.share("company"), _share_words(col, "company"), False
+            )
+        )
     if col.tested >= 3 and col.kind == "name" and foreign is None:
         p = col.share("name")
         if p >= 0.6:
-            fld = "full_name" if col.multi_word >= 0.7 else "first_name" if col.multi_word <= 0.2 else ""
+            fld = (
+                "full_name"
+                if col.multi_word >= 0.7
+                else "first_name"
+                if col.multi_word <= 0.2
+                else ""
+            )
             if fld:
-                why = _share_words(col, "name").replace("are known given names", "start with a known given name")
+                why = _share_words(col, "name").replace(
+                    "are known given names", "start with a known given name"
+                )
                 if fld == "full_name":
                     why += f", {round(col.multi_word * 100)}% have two words or more"
                 offer(Candidate(fld, 0.35 + 0.4 * p, why, False))
@@ -605,7 +651,12 @@ def _candidates(col: ColumnProfile) -> list[Candidate]:
 
 def _weak_support(col: ColumnProfile, fld: str) -> tuple[float, str]:
     """How much the values back a field no normalizer validates (names, company, title)."""
-    kind = {"first_name": "name", "full_name": "name", "company": "company", "job_title": "job_title"}.get(fld)
+    kind = {
+        "first_name": "name",
+        "full_name": "name",
+        "company": "company",
+        "job_title": "job_title",
+    }.get(fld)
     if kind is None or col.tested < 3:
         return 0.5, ""
     p = col.share(kind)
@@ -774,7 +825,11 @@ def _assign(cols: list[tuple[ColumnProfile, list[Candidate]]]) -> list[ColumnDra
         real = [c for c in cands if not c.field.startswith("_")]
         top = cands[0] if cands else None
         if top is None or top.confidence < MAP_MIN:
-            hint = f"weak evidence: {real[0].field} ({real[0].confidence:.2f}, {real[0].evidence})" if real else ""
+            hint = (
+                f"weak evidence: {real[0].field} ({real[0].confidence:.2f}, {real[0].evidence})"
+                if real
+                else ""
+            )
             result[col.name] = ColumnDraft(col.name, "unmapped", None, 0.0, "", hint, cands)
             continue
         if top.field.startswith("_"):
@@ -783,11 +838,19 @@ def _assign(cols: list[tuple[ColumnProfile, list[Candidate]]]) -> list[ColumnDra
                 if top.field == OPT_OUT
                 else "a known column that is no lead field"
             )
-            result[col.name] = ColumnDraft(col.name, "unmapped", None, top.confidence, top.evidence, note, cands)
+            result[col.name] = ColumnDraft(
+                col.name, "unmapped", None, top.confidence, top.evidence, note, cands
+            )
             continue
-        if len(real) > 1 and real[1].confidence >= MAP_MIN and top.confidence - real[1].confidence < MARGIN:
+        if (
+            len(real) > 1
+            and real[1].confidence >= MAP_MIN
+            and top.confidence - real[1].confidence < MARGIN
+        ):
             note = f"could be {real[0].field} ({real[0].confidence:.2f}) or {real[1].field} ({real[1].confidence:.2f})"
-            result[col.name] = ColumnDraft(col.name, "ambiguous", None, top.confidence, top.evidence, note, cands)
+            result[col.name] = ColumnDraft(
+                col.name, "ambiguous", None, top.confidence, top.evidence, note, cands
+            )
             continue
         for c in real:
             if c.confidence >= MAP_MIN and c.confidence >= top.confidence - 0.25:
@@ -800,24 +863,34 @@ def _assign(cols: list[tuple[ColumnProfile, list[Candidate]]]) -> list[ColumnDra
             continue
         if fld not in owner:
             owner[fld] = (col.name, conf)
-            result[col.name] = ColumnDraft(col.name, "mapped", fld, conf, cand.evidence, "", cols[i][1])
+            result[col.name] = ColumnDraft(
+                col.name, "mapped", fld, conf, cand.evidence, "", cols[i][1]
+            )
             continue
         first, first_conf = owner[fld]
         is_top = cols[i][1][0].field == fld
         if is_top and first_conf - conf < TIE:
             note = f"as good as '{first}' for {fld}: both kept, the first non-empty value wins"
-            result[col.name] = ColumnDraft(col.name, "alternate", fld, conf, cand.evidence, note, cols[i][1])
+            result[col.name] = ColumnDraft(
+                col.name, "alternate", fld, conf, cand.evidence, note, cols[i][1]
+            )
     for col, cands in cols:
         if col.name in result:
             continue
         top = cands[0]
         first = owner.get(top.field, ("?", 0.0))[0]
-        note = f"also looks like {top.field}, mapped to '{first}'; add it as an alternate if it is one"
-        result[col.name] = ColumnDraft(col.name, "duplicate", top.field, top.confidence, top.evidence, note, cands)
+        note = (
+            f"also looks like {top.field}, mapped to '{first}'; add it as an alternate if it is one"
+        )
+        result[col.name] = ColumnDraft(
+            col.name, "duplicate", top.field, top.confidence, top.evidence, note, cands
+        )
     return [result[col.name] for col, _ in cols]
 
 
-def _names_pass(columns: list[ColumnDraft], profiles: dict[str, ColumnProfile]) -> list[ColumnDraft]:
+def _names_pass(
+    columns: list[ColumnDraft], profiles: dict[str, ColumnProfile]
+) -> list[ColumnDraft]:
     """First, last and full name decided together: what one name column means depends on the others."""
     by_field = {c.field: c for c in columns if c.status == "mapped" and c.field in _NAME_FIELDS}
     changes: dict[str, ColumnDraft] = {}
@@ -834,19 +907,23 @@ def _names_pass(columns: list[ColumnDraft], profiles: dict[str, ColumnProfile]) 
         if alone is not None and enough(alone) and words(alone) >= 0.5:
             share = round(words(alone) * 100)
             changes[alone.header] = replace(
-                alone, field="full_name",
+                alone,
+                field="full_name",
                 evidence=f"{alone.evidence}; but {share}% of values are two words or more, "
                 "and no other name column: a full name",
             )
     elif first is not None and last is not None:
         changes[full.header] = replace(
-            full, status="unmapped", field=None,
+            full,
+            status="unmapped",
+            field=None,
             note="a full name, not needed: first_name and last_name are mapped",
         )
     elif enough(full) and words(full) < 0.3 and (first is None) != (last is None):
         other = "last_name" if first is not None else "first_name"
         changes[full.header] = replace(
-            full, field=other,
+            full,
+            field=other,
             evidence=f"{full.evidence}; but its values are single words, beside a "
             f"{'first' if first is not None else 'last'} name column: the {other.replace('_', ' ')}",
         )
@@ -909,8 +986,14 @@ def match_profiles(
         )
     return sorted(
         out,
-        key=lambda m: (not m.complete, -(m.matched / m.total if m.total else 0), -m.total,
-                       -m.shared, not m.filename_matches, m.name),
+        key=lambda m: (
+            not m.complete,
+            -(m.matched / m.total if m.total else 0),
+            -m.total,
+            -m.shared,
+            not m.filename_matches,
+            m.name,
+        ),
     )
 
 
@@ -993,9 +1076,12 @@ def draft_mapping(
         return replace(
             draft, profile=known, profile_match=best, hints=hints, target_given=target is not None
         )
-    draft = draft_from_inspection(inspection, target=target or "generic", required=target_obj.required)
+    draft = draft_from_inspection(
+        inspection, target=target or "generic", required=target_obj.required
+    )
     near = [
-        m for m in matches
+        m
+        for m in matches
         if m.total >= MIN_PROFILE_HEADERS and len(m.missing) <= 2 and m.matched / m.total >= 0.6
     ][:2]
     return replace(draft, near_profiles=near, hints=hints, target_given=target is not None)
@@ -1017,14 +1103,20 @@ def _profile_hints(p: KnownProfile) -> InputHints | None:
     i = p.spec.input
     if i.sheet is None and i.header_row is None and i.delimiter is None and i.encoding is None:
         return None
-    return InputHints(sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding)
+    return InputHints(
+        sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+    )
 
 
 def _hints_dict(hints: InputHints | None) -> dict[str, Any]:
     if hints is None:
         return {}
-    raw = {"sheet": hints.sheet, "header_row": hints.header_row, "delimiter": hints.delimiter,
-           "encoding": hints.encoding}
+    raw = {
+        "sheet": hints.sheet,
+        "header_row": hints.header_row,
+        "delimiter": hints.delimiter,
+        "encoding": hints.encoding,
+    }
     return {k: v for k, v in raw.items() if v is not None}
 
 
@@ -1086,7 +1178,9 @@ def _render_draft(d: Draft, saved_as: str) -> str:
     hints = _hints_dict(d.hints)
     if hints:
         lines.append("input:")
-        lines += [f"  {k}: {yaml_scalar(str(v)) if isinstance(v, str) else v}" for k, v in hints.items()]
+        lines += [
+            f"  {k}: {yaml_scalar(str(v)) if isinstance(v, str) else v}" for k, v in hints.items()
+        ]
     lines.append("columns:")
     by_header = {c.header: c for c in d.columns}
     entries = []
@@ -1139,7 +1233,9 @@ def _render_profile(d: Draft, written_to: Path | None) -> str:
             target = (d.profile.path.parent / schema).resolve()
             folder = written_to.resolve().parent
             shared = Path(os.path.commonpath([target, folder]))
-            schema = str(target) if shared == Path(shared.anchor) else os.path.relpath(target, folder)
+            schema = (
+                str(target) if shared == Path(shared.anchor) else os.path.relpath(target, folder)
+            )
         modeline = f"# yaml-language-server: $schema={schema}\n"
     if d.target_given:
         text, n = re.subn(r"(?m)^target:.*$", f"target: {yaml_scalar(d.target)}", text, count=1)
@@ -1157,7 +1253,11 @@ def _render_profile(d: Draft, written_to: Path | None) -> str:
     ]
     tail = []
     if extra:
-        tail = ["", _comment("In the file, not read by this profile: " + ", ".join(repr(h) for h in extra))]
-    body = "\n".join(head) + "\n" + text.rstrip("\n") + "\n" + "\n".join(tail) + ("\n" if tail else "")
+        tail = [
+            "",
+            _comment("In the file, not read by this profile: " + ", ".join(repr(h) for h in extra)),
+        ]
+    body = (
+        "\n".join(head) + "\n" + text.rstrip("\n") + "\n" + "\n".join(tail) + ("\n" if tail else "")
+    )
     return modeline + body
-

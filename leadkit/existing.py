@@ -41,11 +41,36 @@ _EXTRA_NAMES: dict[str, tuple[str, ...]] = {
     "city": ("City",),
     "country": ("Country", "CountryCode", "Country/Region", "Country Code"),
 }
-_ID_NAMES = ("Lead ID", "Contact ID", "Record ID", "Id", "ID", "id", "Lead Id", "Marketo ID", "Marketo Id")
-_OWNER_NAMES = ("Lead Owner", "Contact owner", "Owner", "OwnerId", "Owner ID", "owner", "Lead Owner Email Address")
+_ID_NAMES = (
+    "Lead ID",
+    "Contact ID",
+    "Record ID",
+    "Id",
+    "ID",
+    "id",
+    "Lead Id",
+    "Marketo ID",
+    "Marketo Id",
+)
+_OWNER_NAMES = (
+    "Lead Owner",
+    "Contact owner",
+    "Owner",
+    "OwnerId",
+    "Owner ID",
+    "owner",
+    "Lead Owner Email Address",
+)
 # Only what matching compares is read from the export (see match._LEAD_COLUMNS).
 _MATCH_FIELDS = (
-    "email", "first_name", "last_name", "company", "phone", "mobile_phone", "city", "country",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "mobile_phone",
+    "city",
+    "country",
 )
 
 

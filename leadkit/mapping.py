@@ -21,14 +21,48 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leadkit.errors import MappingError
 
 CANONICAL_FIELDS: tuple[str, ...] = (
-    "email", "first_name", "last_name", "full_name", "company", "job_title", "phone",
-    "mobile_phone", "street", "city", "state", "postal_code", "country", "website",
-    "industry", "lead_source", "campaign", "opt_in", "notes", "created_at",
+    "email",
+    "first_name",
+    "last_name",
+    "full_name",
+    "company",
+    "job_title",
+    "phone",
+    "mobile_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "website",
+    "industry",
+    "lead_source",
+    "campaign",
+    "opt_in",
+    "notes",
+    "created_at",
 )
 CanonicalField = Literal[
-    "email", "first_name", "last_name", "full_name", "company", "job_title", "phone",
-    "mobile_phone", "street", "city", "state", "postal_code", "country", "website",
-    "industry", "lead_source", "campaign", "opt_in", "notes", "created_at",
+    "email",
+    "first_name",
+    "last_name",
+    "full_name",
+    "company",
+    "job_title",
+    "phone",
+    "mobile_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "website",
+    "industry",
+    "lead_source",
+    "campaign",
+    "opt_in",
+    "notes",
+    "created_at",
 ]
 Policy = Literal["keep", "blank", "reject"]
 Sources = str | list[str]
@@ -52,7 +86,8 @@ class ValueMap(_Spec):
 
     map: dict[str, str]
     unmapped: Policy = Field(
-        "keep", description="What to do with a value the map lacks: keep it, blank it, reject the row."
+        "keep",
+        description="What to do with a value the map lacks: keep it, blank it, reject the row.",
     )
 
 
@@ -76,8 +111,12 @@ class DatesSpec(_Spec):
 
 
 class MatchingSpec(_Spec):
-    auto: float = Field(0.9, ge=0, le=1, description="Score at or above which a match is automatic.")
-    review: float = Field(0.75, ge=0, le=1, description="Score at or above which a match is reviewed.")
+    auto: float = Field(
+        0.9, ge=0, le=1, description="Score at or above which a match is automatic."
+    )
+    review: float = Field(
+        0.75, ge=0, le=1, description="Score at or above which a match is reviewed."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingSpec:
@@ -90,7 +129,8 @@ class DuplicatesSpec(_Spec):
     """What happens to a repeat's values: by default the first occurrence is kept as is."""
 
     merge: bool = Field(
-        False, description="Fill the kept row's empty fields from its repeats (first non-empty wins)."
+        False,
+        description="Fill the kept row's empty fields from its repeats (first non-empty wins).",
     )
     sum: list[str] = Field(
         default_factory=list,
@@ -113,7 +153,9 @@ class Mapping(_Spec):
     )
     name: str | None = Field(None, description="Defaults to the mapping file's name.")
     description: str | None = None
-    match: Sources | None = Field(None, description="Filename glob(s) routed to this mapping by `run`.")
+    match: Sources | None = Field(
+        None, description="Filename glob(s) routed to this mapping by `run`."
+    )
     input: InputSpec = InputSpec()
     columns: dict[CanonicalField, Sources] = Field(
         description="Canonical field: source header, or a list (the first non-empty wins)."
@@ -209,7 +251,11 @@ def load_mapping(path: str | Path) -> LoadedMapping:
 def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
     data = _load_yaml(text, source)
     if not isinstance(data, dict):
-        raise MappingError([f"{source}:1: a mapping is a YAML dictionary with 'columns:' (got {type(data).__name__})"])
+        raise MappingError(
+            [
+                f"{source}:1: a mapping is a YAML dictionary with 'columns:' (got {type(data).__name__})"
+            ]
+        )
     try:
         return Mapping.model_validate(data)
     except ValidationError as e:
@@ -260,13 +306,21 @@ def located_errors(
     found: dict[tuple[Any, ...], tuple[int, str]] = {}
     for err in error.errors():
         union = any(isinstance(p, str) and _UNION_TAG.match(p) for p in err["loc"])
-        loc = [p for p in err["loc"] if p != "[key]" and not (isinstance(p, str) and _UNION_TAG.match(p))]
+        loc = [
+            p
+            for p in err["loc"]
+            if p != "[key]" and not (isinstance(p, str) and _UNION_TAG.match(p))
+        ]
         is_key = "[key]" in err["loc"]
         node = _node_at(root, loc, key=is_key or err["type"] == "extra_forbidden")
         line = node.start_mark.line + 1 if node else 0
         where = f"{source}:{line}:{node.start_mark.column + 1}" if node else source
         dotted = ".".join(str(p) for p in loc) or "(top)"
-        msg = "expected a header name or a list of header names" if union else _message(err, loc, model)
+        msg = (
+            "expected a header name or a list of header names"
+            if union
+            else _message(err, loc, model)
+        )
         found.setdefault((dotted, is_key), (line, f"{where}: {dotted}: {msg}"))
     for _, text in sorted(found.values(), key=lambda lt: lt[0]):
         yield text
@@ -335,7 +389,9 @@ def _node_at(root: yaml.Node | None, path: list[Any], *, key: bool) -> yaml.Node
                     break
             else:
                 return node
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
         else:
             return node

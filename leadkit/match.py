@@ -223,8 +223,17 @@ def _parallel(tasks: Sequence[Callable[[], Any]]) -> list[Any]:
 # --------------------------------------------------------------------------------------
 
 _LEAD_COLUMNS: Final = (
-    "email", "email_domain", "email_free", "first_name", "last_name", "company",
-    "company_key", "phone", "mobile_phone", "country", "city",
+    "email",
+    "email_domain",
+    "email_free",
+    "first_name",
+    "last_name",
+    "company",
+    "company_key",
+    "phone",
+    "mobile_phone",
+    "country",
+    "city",
 )
 
 # Letters NFKD does not split into a base letter and an accent.
@@ -241,15 +250,61 @@ _MOJIBAKE_RE: Final = (
 
 # What people type when they have nothing to type. Never a block key, never evidence.
 _PLACEHOLDER_NAMES: Final = (
-    "test", "tester", "testing", "unknown", "n a", "none", "null", "nil", "xx",
-    "xxx", "asdf", "abc", "no name", "noname", "anonymous", "first", "last", "firstname",
-    "lastname", "name", "user", "customer", "mr", "mrs", "ms", "dr",
+    "test",
+    "tester",
+    "testing",
+    "unknown",
+    "n a",
+    "none",
+    "null",
+    "nil",
+    "xx",
+    "xxx",
+    "asdf",
+    "abc",
+    "no name",
+    "noname",
+    "anonymous",
+    "first",
+    "last",
+    "firstname",
+    "lastname",
+    "name",
+    "user",
+    "customer",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
 )
 _PLACEHOLDER_COMPANIES: Final = (
-    "test", "unknown", "na", "n a", "n/a", "none", "null", "self", "self employed",
-    "self-employed", "selfemployed", "individual", "student", "retired", "private",
-    "freelance", "freelancer", "home", "personal", "company", "consultant", "independent",
-    "x", "xx", "xxx", "abc", "-",
+    "test",
+    "unknown",
+    "na",
+    "n a",
+    "n/a",
+    "none",
+    "null",
+    "self",
+    "self employed",
+    "self-employed",
+    "selfemployed",
+    "individual",
+    "student",
+    "retired",
+    "private",
+    "freelance",
+    "freelancer",
+    "home",
+    "personal",
+    "company",
+    "consultant",
+    "independent",
+    "x",
+    "xx",
+    "xxx",
+    "abc",
+    "-",
 )
 _PLACEHOLDER_EMAIL_LOCAL: Final = (
     r"^(?:test|tester|none|noemail|no\.?email|no-?reply|donotreply|do-?not-?reply|unknown|null"
@@ -341,7 +396,7 @@ def _email_word_steps(out: str, source: str = "v") -> list[pl.Expr]:
 
 
 def _without_extension(col: pl.Series) -> pl.Series:
-    """"+14155550123 x204" -> "+14155550123" (the contract's E.164 plus an extension).
+    """ "+14155550123 x204" -> "+14155550123" (the contract's E.164 plus an extension).
 
     Only the values with a space are cut (a search costs less than a cut of every value).
     """
@@ -394,6 +449,7 @@ _DIGIT_BITS: Final = np.bitwise_or.reduce(
 
 def _ensure_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column matching reads, typed (a missing or all-null column as nulls)."""
+
     def typed(name: str) -> pl.Expr:
         dtype = pl.Boolean if name == "email_free" else pl.String
         column = pl.col(name) if name in frame.columns else pl.lit(None)
@@ -710,9 +766,7 @@ def _across(
     lorder, lstarts, llens = _runs(lkeys)
     rorder, rstarts, rlens = _runs(rkeys)
     # the keys both sides have: each side's distinct keys together, the ones seen twice
-    order, starts, lengths = _runs(
-        np.concatenate([lkeys[lorder[lstarts]], rkeys[rorder[rstarts]]])
-    )
+    order, starts, lengths = _runs(np.concatenate([lkeys[lorder[lstarts]], rkeys[rorder[rstarts]]]))
     twice = starts[lengths == 2]
     one, other = order[twice], order[twice + 1]
     li, ri = np.minimum(one, other), np.maximum(one, other) - len(lstarts)
@@ -922,9 +976,7 @@ def _block_pairs(left: _Keys, right: _Keys | None, block: _Block, cap: int) -> l
     return out
 
 
-def _candidates(
-    left: _Records, right: _Records | None, cap: int
-) -> tuple[_Records, pl.DataFrame]:
+def _candidates(left: _Records, right: _Records | None, cap: int) -> tuple[_Records, pl.DataFrame]:
     """`left` with its email and phone keys screened (`_screen_keys`), and every pair some
     block makes, once: record ids `_l`, `_r`, feature rows `_lp`, `_rp`.
 
@@ -1249,7 +1301,9 @@ def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.
             partial(_first_look, both),
         ]
     )
-    df = pl.concat([pairs.select("_l", "_r"), first_names, last_names, first_look], how="horizontal")
+    df = pl.concat(
+        [pairs.select("_l", "_r"), first_names, last_names, first_look], how="horizontal"
+    )
     kept = np.flatnonzero(df.select(_possible()).to_series().fill_null(False).to_numpy())
     both = both.take(kept)
     own, organizations = _parallel([both.own, partial(_organizations, both)])
@@ -1258,9 +1312,19 @@ def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.
     has_a = pl.col("_ph1_a").is_not_null() | pl.col("_ph2_a").is_not_null()
     has_b = pl.col("_ph1_b").is_not_null() | pl.col("_ph2_b").is_not_null()
     return pl.concat([df, cities], how="horizontal").select(
-        "_l", "_r", "_fnl", "_fnsim", "_lnl", "_lnsim", "_e_eq", "_p_eq", "_swap",
+        "_l",
+        "_r",
+        "_fnl",
+        "_fnsim",
+        "_lnl",
+        "_lnsim",
+        "_e_eq",
+        "_p_eq",
+        "_swap",
         (has_a & has_b & ~pl.col("_p_eq")).alias("_p_ne"),
-        "_ck_eq", "_dom_eq", "_droot_eq",
+        "_ck_eq",
+        "_dom_eq",
+        "_droot_eq",
         words,
         "_city_eq",
         (pl.col("_cty_a") == pl.col("_cty_b")).alias("_cty_eq"),
@@ -1453,14 +1517,18 @@ def _score(df: pl.DataFrame, cap: float, floor: float) -> pl.DataFrame:
         (pl.col("_score") >= floor) & (pl.col("_score") > 0)
     )
 
-    name_txt = pl.when(swap).then(pl.lit("name swapped")).otherwise(
-        pl.lit("name ")
-        + _fmt2(name_s)
-        + pl.when(fl == "nickname")
-        .then(pl.lit(" (nickname)"))
-        .when(fl.is_null() | ll.is_null())
-        .then(pl.lit(" (one name missing)"))
-        .otherwise(pl.lit(""))
+    name_txt = (
+        pl.when(swap)
+        .then(pl.lit("name swapped"))
+        .otherwise(
+            pl.lit("name ")
+            + _fmt2(name_s)
+            + pl.when(fl == "nickname")
+            .then(pl.lit(" (nickname)"))
+            .when(fl.is_null() | ll.is_null())
+            .then(pl.lit(" (one name missing)"))
+            .otherwise(pl.lit(""))
+        )
     )
     org_txt = (
         pl.when(_flag("_ck_eq"))
@@ -1592,8 +1660,11 @@ def match_existing(leads: pl.DataFrame, crm: pl.DataFrame, settings: MatchSettin
     ranked = (
         scored.join(records, on="_r")
         .drop_nulls("_crm_id")
-        .sort(["_l", "_score", "_crm_id", "_reason", "_owner"],
-              descending=[False, True, False, False, False], nulls_last=True)
+        .sort(
+            ["_l", "_score", "_crm_id", "_reason", "_owner"],
+            descending=[False, True, False, False, False],
+            nulls_last=True,
+        )
         # a record id listed twice in the export is one record: its best row speaks for it
         .unique(["_l", "_crm_id"], keep="first", maintain_order=True)
         .group_by("_l", maintain_order=True)

@@ -90,11 +90,17 @@ def normalize(
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
     started = time.perf_counter()
-    crm = load_existing(existing, id_column=options.existing_id, cache=options.cache) if existing else None
+    crm = (
+        load_existing(existing, id_column=options.existing_id, cache=options.cache)
+        if existing
+        else None
+    )
     crm_seconds = time.perf_counter() - started
     results = []
     for path in inputs:
-        result = normalize_file(Path(path), job, out_dir, crm=crm, options=options, progress=progress)
+        result = normalize_file(
+            Path(path), job, out_dir, crm=crm, options=options, progress=progress
+        )
         if crm is not None:
             result.report["timings"]["existing"] = round(crm_seconds, 3)
             result.report["existing"] = {"files": [str(p) for p in existing], "records": crm.height}
@@ -131,7 +137,9 @@ def normalize_file(
     stage("validate")
     leads, matched = _route(leads, crm, job)
     if job.spec.duplicates.merge or job.spec.duplicates.sum:
-        leads = merge_repeats(leads, merge=job.spec.duplicates.merge, summed=job.spec.duplicates.sum)
+        leads = merge_repeats(
+            leads, merge=job.spec.duplicates.merge, summed=job.spec.duplicates.sum
+        )
     stage("match")
     outputs = _write(table, leads, job, out_dir, path.stem, options)
     if options.issues:
@@ -155,7 +163,11 @@ def _route(
         leads.select(pl.col("_idx").alias("_duplicate_of"), pl.col("_row").alias("_kept_row")),
         on="_duplicate_of",
         how="left",
-    ).select("_idx", pl.col("_kept_row").alias("_duplicate_of"), pl.col("_match_reason").alias("_dup_reason"))
+    ).select(
+        "_idx",
+        pl.col("_kept_row").alias("_duplicate_of"),
+        pl.col("_match_reason").alias("_dup_reason"),
+    )
     leads = leads.join(kept_of, on="_idx", how="left", maintain_order="left")
     matched = None
     if crm is not None and crm.height:
@@ -185,16 +197,23 @@ def merge_repeats(leads: pl.DataFrame, *, merge: bool, summed: Sequence[str]) ->
     repeats = leads.filter(pl.col("_outcome") == "duplicates").sort("_row")
     if not repeats.height or not (filled or summed_cols):
         return leads
-    number = {c: pl.col(c).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False)
-              for c in summed_cols}
+    number = {
+        c: pl.col(c).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False)
+        for c in summed_cols
+    }
     agg = repeats.group_by("_duplicate_of").agg(
         *[pl.col(c).drop_nulls().first().alias(f"_m:{c}") for c in filled],
         *[number[c].sum().alias(f"_s:{c}") for c in summed_cols],
     )
     kept = pl.col("_outcome") != "duplicates"
-    out = leads.join(agg, left_on="_row", right_on="_duplicate_of", how="left", maintain_order="left")
+    out = leads.join(
+        agg, left_on="_row", right_on="_duplicate_of", how="left", maintain_order="left"
+    )
     out = out.with_columns(
-        *[pl.when(kept).then(pl.coalesce(c, f"_m:{c}")).otherwise(pl.col(c)).alias(c) for c in filled],
+        *[
+            pl.when(kept).then(pl.coalesce(c, f"_m:{c}")).otherwise(pl.col(c)).alias(c)
+            for c in filled
+        ],
         *[
             pl.when(kept & pl.col(f"_s:{c}").is_not_null())
             .then(_number_text(number[c].fill_null(0) + pl.col(f"_s:{c}")))
@@ -208,7 +227,9 @@ def merge_repeats(leads: pl.DataFrame, *, merge: bool, summed: Sequence[str]) ->
 
 def _number_text(x: pl.Expr) -> pl.Expr:
     """12.0 -> '12', 12.5 -> '12.5': how a person writes a total."""
-    return pl.when(x == x.round(0)).then(x.cast(pl.Int64).cast(pl.String)).otherwise(x.cast(pl.String))
+    return (
+        pl.when(x == x.round(0)).then(x.cast(pl.Int64).cast(pl.String)).otherwise(x.cast(pl.String))
+    )
 
 
 def _write(
@@ -224,7 +245,9 @@ def _write(
     if matched:
         extras += [
             pl.col("_match_id").alias("_crm_id"),
-            pl.col("_match_id"), pl.col("_match_score"), pl.col("_match_reason"),
+            pl.col("_match_id"),
+            pl.col("_match_score"),
+            pl.col("_match_reason"),
             pl.col("_match_owner").alias("_existing_owner"),
         ]
     extras += [pl.col("_duplicate_of"), pl.col("_dup_reason")]
@@ -234,13 +257,19 @@ def _write(
 
     def view(outcome: str, before: Sequence[str] = (), after: Sequence[str] = ()) -> pl.DataFrame:
         """The rows of one outcome in the target's columns, with their extra columns."""
-        return wide.filter(pl.col("_outcome") == outcome).select(*row, *before, *columns, *flags, *after)
+        return wide.filter(pl.col("_outcome") == outcome).select(
+            *row, *before, *columns, *flags, *after
+        )
 
     why = ["_match_score", "_match_reason"] if matched else []
     # The owner is told, not written into the CRM's owner field: a report export gives
     # a rep's name where Salesforce's OwnerId wants a user id, and an upsert keeps the
     # record's owner anyway.
-    updates = view("updates", before=["_crm_id"] if matched else [], after=[*why, "_existing_owner"] if matched else [])
+    updates = view(
+        "updates",
+        before=["_crm_id"] if matched else [],
+        after=[*why, "_existing_owner"] if matched else [],
+    )
     frames = {
         "import": view("import"),
         "updates": updates.rename({"_crm_id": target.id_column}) if matched else updates,
@@ -272,8 +301,11 @@ def issue_records(raw: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
     if "email_suggestion" in leads.columns:
         parts.append(
             leads.select(
-                "_row", pl.lit("email").alias("field"), pl.lit("email_typo").alias("code"),
-                raw["email"].alias("value"), pl.col("email_suggestion").alias("detail"),
+                "_row",
+                pl.lit("email").alias("field"),
+                pl.lit("email_typo").alias("code"),
+                raw["email"].alias("value"),
+                pl.col("email_suggestion").alias("detail"),
             ).filter(pl.col("detail").is_not_null())
         )
     for flag in _FLAGS:
@@ -283,13 +315,22 @@ def issue_records(raw: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
                 .with_columns(raw["email"].alias("value"))
                 .filter(leads[flag].fill_null(False))
             )
-    schema = {"_row": pl.Int64, "field": pl.String, "code": pl.String, "value": pl.String, "detail": pl.String}
+    schema = {
+        "_row": pl.Int64,
+        "field": pl.String,
+        "code": pl.String,
+        "value": pl.String,
+        "detail": pl.String,
+    }
     if not parts:
         return pl.DataFrame(schema=schema)
     records = pl.concat(parts, how="diagonal_relaxed").sort("_row", maintain_order=True)
     titles = {c.code: c.title for c in CODES.values()}
     return records.select(
-        "_row", "field", "code", "value",
+        "_row",
+        "field",
+        "code",
+        "value",
         pl.coalesce(
             "detail" if "detail" in records.columns else pl.lit(None, dtype=pl.String),
             pl.col("code").replace_strict(titles, default=None, return_dtype=pl.String),
@@ -375,4 +416,3 @@ def _report(
         "outputs": {name: p.name for name, p in outputs.items()},
         "timings": timings,
     }
-

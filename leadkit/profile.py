@@ -61,21 +61,42 @@ EXACT_ROWS = 200_000
 # given name); a column's `kind` is the first of these, in this order, that enough of its
 # values have (`_KIND_SHARE`).
 KINDS: tuple[str, ...] = (
-    "email", "url", "phone", "date", "boolean", "country", "postal_code",
-    "company", "job_title", "name", "number", "text",
+    "email",
+    "url",
+    "phone",
+    "date",
+    "boolean",
+    "country",
+    "postal_code",
+    "company",
+    "job_title",
+    "name",
+    "number",
+    "text",
 )
 STRUCTURED = frozenset({"email", "phone", "date", "url"})
 """Kinds no name, company or free text has."""
 _KIND_SHARE: dict[str, float] = {
-    "email": 0.6, "url": 0.6, "phone": 0.6, "date": 0.6, "boolean": 0.9, "country": 0.8,
-    "postal_code": 0.8, "company": 0.25, "job_title": 0.4, "name": 0.3, "number": 0.8,
+    "email": 0.6,
+    "url": 0.6,
+    "phone": 0.6,
+    "date": 0.6,
+    "boolean": 0.9,
+    "country": 0.8,
+    "postal_code": 0.8,
+    "company": 0.25,
+    "job_title": 0.4,
+    "name": 0.3,
+    "number": 0.8,
 }
 # Regions tried for a phone number written without a country code, when the file has no
 # country column to tell.
 _FALLBACK_REGIONS: tuple[str, ...] = ("US",)
 
 # --- shapes for the kinds no normalizer validates ----------------------------------------
-_PHONE_SHAPE = re.compile(r"^\s*(?:p:)?[+(]?[\d\s().\-/\u2010-\u2015]{6,}(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?\s*$", re.I)
+_PHONE_SHAPE = re.compile(
+    r"^\s*(?:p:)?[+(]?[\d\s().\-/\u2010-\u2015]{6,}(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?\s*$", re.I
+)
 _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"^\s*[+-]?(?:\d+|\d{1,3}(?:[,.\s]\d{3})+)(?:[.,]\d+)?\s*$")
 # Postal codes: 4 to 6 digits (AT 1010, US 02134, IN 110001), digits in two groups (SE 111 22,
@@ -93,6 +114,7 @@ _PREFIX = re.compile(r"^[pz]:", re.I)
 _NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\u2019.\-])*$")
 _DATE_HINT = re.compile(r"[-/.:\s]|[^\W\d_]{3}")
 _WORDS = re.compile(r"[\W_]+")
+
 
 def _wordset(block: str) -> frozenset[str]:
     return frozenset(block.split())
@@ -208,7 +230,11 @@ def kinds_of(
         country = not has_digit and _ok(normalize_country(text))
     if country:
         kinds.add("country")
-    if _POSTAL.match(_PREFIX.sub("", text).upper()) and "phone" not in kinds and "date" not in kinds:
+    if (
+        _POSTAL.match(_PREFIX.sub("", text).upper())
+        and "phone" not in kinds
+        and "date" not in kinds
+    ):
         kinds.add("postal_code")
     if _NUMBER.match(text):
         kinds.add("number")
@@ -303,9 +329,11 @@ def profile_frame(
         ).row(0)
     head = frame.head(sample_rows)
     samples = {
-        c: [v for v in head.get_column(c).str.strip_chars().unique(maintain_order=True).to_list() if v][
-            :sample_values
-        ]
+        c: [
+            v
+            for v in head.get_column(c).str.strip_chars().unique(maintain_order=True).to_list()
+            if v
+        ][:sample_values]
         for c in names
     }
     countries = {c: _countries(values) for c, values in samples.items()}
@@ -382,7 +410,9 @@ def _countries(values: Sequence[str]) -> dict[str, str]:
     return codes
 
 
-def _regions(head: pl.DataFrame, countries: dict[str, dict[str, str]], top: int = 12) -> tuple[str, ...]:
+def _regions(
+    head: pl.DataFrame, countries: dict[str, dict[str, str]], top: int = 12
+) -> tuple[str, ...]:
     """The most common countries of the file's country column, as regions for phone parsing."""
     for name, codes in countries.items():
         if len(codes) < 2:
@@ -470,4 +500,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-

@@ -35,8 +35,12 @@ def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
             return pl.col(present[0])
         return pl.coalesce([_non_empty(pl.col(c)) for c in present])
 
-    exprs = [source(f"columns.{field}", heads).alias(field) for field, heads in mapping.columns.items()]
-    exprs += [pl.lit(value, dtype=pl.String).alias(field) for field, value in mapping.constants.items()]
+    exprs = [
+        source(f"columns.{field}", heads).alias(field) for field, heads in mapping.columns.items()
+    ]
+    exprs += [
+        pl.lit(value, dtype=pl.String).alias(field) for field, value in mapping.constants.items()
+    ]
     for name, custom in mapping.custom.items():
         expr = (
             source(f"custom.{name}", custom.column)

@@ -27,6 +27,7 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str], None] | None]:
         yield None
         return
     with err.status("reading…") as status:
+
         def done(stage: str) -> None:
             nxt = _STAGES.index(stage) + 1 if stage in _STAGES else len(_STAGES)
             status.update(f"{_STAGES[nxt]}…" if nxt < len(_STAGES) else "done")
@@ -38,7 +39,9 @@ def summary(results: Sequence[RunResult], out_dir: Path) -> None:
     for r in results:
         rep = r.report
         c = rep["counts"]
-        err.print(f"[bold]{r.input.name}[/] → {out_dir}/  ({rep['rows']:,} rows in {rep['timings']['total']:.2f}s)")
+        err.print(
+            f"[bold]{r.input.name}[/] → {out_dir}/  ({rep['rows']:,} rows in {rep['timings']['total']:.2f}s)"
+        )
         t = Table(show_header=False, box=None, pad_edge=False)
         t.add_column(justify="right")
         t.add_column()
@@ -66,13 +69,21 @@ def targets(items: Sequence[Target], full: bool) -> None:
         out.print(t)
         return
     for tg in items:
-        t = Table("field", "column", "max length", title=f"{tg.name}: {tg.description}", title_justify="left")
+        t = Table(
+            "field",
+            "column",
+            "max length",
+            title=f"{tg.name}: {tg.description}",
+            title_justify="left",
+        )
         for f, spec in tg.fields.items():
             t.add_row(f, spec.column, str(spec.max_length or ""))
         out.print(t)
-        out.print(f"id column: {tg.id_column}; required: {', '.join(tg.required)}; "
-                  f"opt-in written as {'opted out (inverse)' if tg.opt_in_inverse else 'opted in'}; "
-                  f"country as {tg.country_form}, state as {tg.state_form}")
+        out.print(
+            f"id column: {tg.id_column}; required: {', '.join(tg.required)}; "
+            f"opt-in written as {'opted out (inverse)' if tg.opt_in_inverse else 'opted in'}; "
+            f"country as {tg.country_form}, state as {tg.state_form}"
+        )
 
 
 def codes() -> None:

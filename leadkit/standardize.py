@@ -60,7 +60,9 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """The clean frame: passthrough columns (`_row`, custom) plus each field and its code."""
     frame, unmapped = _apply_value_maps(frame, settings.value_maps)
     present = set(frame.columns)
-    parts: list[pl.DataFrame] = [frame.select(c for c in frame.columns if c not in CANONICAL_FIELDS)]
+    parts: list[pl.DataFrame] = [
+        frame.select(c for c in frame.columns if c not in CANONICAL_FIELDS)
+    ]
 
     def col(name: str) -> pl.Series:
         return frame[name] if name in present else pl.Series(name, [None] * frame.height, pl.String)
@@ -100,7 +102,9 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     if "opt_in" in present:
         jobs["opt_in"] = lambda: standardize_bool(col("opt_in"), name="opt_in")
     if "created_at" in present:
-        jobs["created_at"] = lambda: standardize_date(col("created_at"), order=settings.date_order, name="created_at")
+        jobs["created_at"] = lambda: standardize_date(
+            col("created_at"), order=settings.date_order, name="created_at"
+        )
     for f in TEXT_FIELDS:
         if f in present:
             jobs[f] = partial(_clean_text_column, col(f))
@@ -109,7 +113,9 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     else:
         # The costliest start first, so that no long job is left to run alone at the end;
         # the columns still come out in the order above.
-        order = sorted(jobs, key=lambda f: _COSTLIEST.index(f) if f in _COSTLIEST else len(_COSTLIEST))
+        order = sorted(
+            jobs, key=lambda f: _COSTLIEST.index(f) if f in _COSTLIEST else len(_COSTLIEST)
+        )
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
             done = dict(zip(order, pool.map(lambda f: jobs[f](), order), strict=True))
         parts += [done[f] for f in jobs]
@@ -152,7 +158,12 @@ def _clean_text_column(raw: pl.Series) -> pl.DataFrame:
     name = raw.name
     uniq = raw.drop_nulls().unique().to_frame("_raw")
     lookup = uniq.with_columns(clean_text_expr(pl.col("_raw")).alias(name))
-    return raw.rename("_raw").to_frame().join(lookup, on="_raw", how="left", maintain_order="left").select(name)
+    return (
+        raw.rename("_raw")
+        .to_frame()
+        .join(lookup, on="_raw", how="left", maintain_order="left")
+        .select(name)
+    )
 
 
 def _mark_undeliverable(emails: pl.DataFrame) -> pl.DataFrame:
@@ -201,7 +212,11 @@ def _derive_website(out: pl.DataFrame) -> pl.DataFrame:
     if "email_suggestion" in out.columns:
         unusable = unusable | pl.col("email_suggestion").is_not_null()
     domain = pl.col("email_domain")
-    plain = domain.str.contains(_PLAIN_HOST) & ~domain.str.starts_with("www") & (domain.str.len_bytes() <= 253)
+    plain = (
+        domain.str.contains(_PLAIN_HOST)
+        & ~domain.str.starts_with("www")
+        & (domain.str.len_bytes() <= 253)
+    )
     out = out.with_columns(
         pl.when(unusable).then(None).when(plain).then(domain).alias("_site"),
         (~unusable & ~plain & domain.is_not_null()).alias("_ask"),
@@ -213,9 +228,16 @@ def _derive_website(out: pl.DataFrame) -> pl.DataFrame:
             {"email_domain": rest, "_rest": [company_domain(d, False) for d in rest.to_list()]},
             schema={"email_domain": pl.String, "_rest": pl.String},
         )
-        out = out.join(lookup, on="email_domain", how="left", maintain_order="left").with_columns(
-            pl.when(pl.col("_ask")).then(pl.col("_rest")).otherwise(pl.col("_site")).alias("_site")
-        ).drop("_rest")
+        out = (
+            out.join(lookup, on="email_domain", how="left", maintain_order="left")
+            .with_columns(
+                pl.when(pl.col("_ask"))
+                .then(pl.col("_rest"))
+                .otherwise(pl.col("_site"))
+                .alias("_site")
+            )
+            .drop("_rest")
+        )
     if "website" not in out.columns:
         out = out.with_columns(pl.lit(None, dtype=pl.String).alias("website"))
     return out.with_columns(pl.coalesce("website", "_site").alias("website")).drop("_site", "_ask")

@@ -25,8 +25,21 @@ def bench_data(tmp_path_factory: pytest.TempPathFactory):
         if key not in made:
             out = tmp_path_factory.mktemp(f"bench_{rows}_{existing}_{target}")
             subprocess.run(
-                [sys.executable, str(BENCH / "make_leads.py"), "--rows", str(rows), "--existing",
-                 str(existing), "--target", target, "--seed", str(seed), "--out", str(out), "--quiet"],
+                [
+                    sys.executable,
+                    str(BENCH / "make_leads.py"),
+                    "--rows",
+                    str(rows),
+                    "--existing",
+                    str(existing),
+                    "--target",
+                    target,
+                    "--seed",
+                    str(seed),
+                    "--out",
+                    str(out),
+                    "--quiet",
+                ],
                 check=True,
             )
             made[key] = out
@@ -38,6 +51,8 @@ def bench_data(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tests never read or write the user's ~/.cache."""
     monkeypatch.setenv("LEADKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

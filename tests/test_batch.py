@@ -30,13 +30,22 @@ from leadkit.ledger import Ledger, read_ledger, scorecard
 
 ROOT = Path(__file__).parent.parent
 LEADKIT = Path(sys.executable).parent / "leadkit"
-OUTPUT_FILES = {"import.csv", "updates.csv", "review.csv", "duplicates.csv", "rejects.csv", "report.json"}
+OUTPUT_FILES = {
+    "import.csv",
+    "updates.csv",
+    "review.csv",
+    "duplicates.csv",
+    "rejects.csv",
+    "report.json",
+}
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def simple_mapping(folder: Path, name: str, match: str | list[str] | None, target: str = "generic") -> Path:
+def simple_mapping(
+    folder: Path, name: str, match: str | list[str] | None, target: str = "generic"
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     glob = "" if match is None else f"match: {json.dumps(match)}\n"
@@ -73,7 +82,14 @@ def fake_outputs(path: Path, out: Path, mapping: str) -> dict[str, Any]:
         (out / f"{path.stem}.{kind}.csv").write_text("Email\n")
     report = {
         "rows": rows,
-        "counts": {"import": rows - 1, "updates": 0, "review": 0, "duplicates": 0, "rejects": 1, "blank": 0},
+        "counts": {
+            "import": rows - 1,
+            "updates": 0,
+            "review": 0,
+            "duplicates": 0,
+            "rejects": 1,
+            "blank": 0,
+        },
         "reject_reasons": {"email:email_invalid": 1},
         "limits": {"exceeded": False},
         "mapping": {"name": mapping, "target": "generic"},
@@ -100,13 +116,17 @@ def ledger_lines(out: Path, status: str = "processed") -> list[dict[str, Any]]:
     return [e for e in read_ledger(out)[0] if e["status"] == status]
 
 
-def assert_exactly_once(out: Path, inbox: Path, shas: set[str], archive: Path | None = None) -> None:
+def assert_exactly_once(
+    out: Path, inbox: Path, shas: set[str], archive: Path | None = None
+) -> None:
     """Each content processed once: one ledger line, one complete output folder, archived;
     nothing left in the inbox, no staging leftovers, no locks."""
     processed = ledger_lines(out)
     assert sorted(e["sha256"] for e in processed) == sorted(shas), "one ledger line per file"
     for e in processed:
-        folders = [p for p in out.iterdir() if p.is_dir() and p.name.endswith("-" + e["sha256"][:12])]
+        folders = [
+            p for p in out.iterdir() if p.is_dir() and p.name.endswith("-" + e["sha256"][:12])
+        ]
         assert [f.name for f in folders] == [e["outputs"]], "one output folder per file"
         names = files_in(folders[0])
         assert {n.split(".", 1)[1] for n in names} == OUTPUT_FILES, names
@@ -185,7 +205,9 @@ def test_a_failing_file_goes_to_failed_and_the_run_goes_on(tmp_path: Path) -> No
     }
     assert result.exit_code == 1
     assert files_in(out / "failed") == ["partner-bad.csv", "partner-bad.csv.error.txt"]
-    assert (out / "failed" / "partner-bad.csv.error.txt").read_text() == "unreadable: no header row\n"
+    assert (
+        out / "failed" / "partner-bad.csv.error.txt"
+    ).read_text() == "unreadable: no header row\n"
     (failed,) = ledger_lines(out, "failed")
     assert failed["error"] == "unreadable" and failed["file"] == "partner-bad.csv"
     # a failure is not "processed": the same content dropped again (once fixed) is processed
@@ -194,7 +216,9 @@ def test_a_failing_file_goes_to_failed_and_the_run_goes_on(tmp_path: Path) -> No
     assert [(f.file, f.status) for f in again.files] == [("partner-bad.csv", "processed")]
 
 
-def test_an_unexpected_error_fails_the_file_without_row_values_in_the_message(tmp_path: Path) -> None:
+def test_an_unexpected_error_fails_the_file_without_row_values_in_the_message(
+    tmp_path: Path,
+) -> None:
     inbox, maps, out = layout(tmp_path)
     drop(inbox, "partner-x.csv")
     fake = Fake(fail={"partner-x.csv"}, error=ValueError("could not parse 'jane@example.com'"))
@@ -227,7 +251,12 @@ def test_an_old_modification_time_does_not_hide_a_fresh_copy(tmp_path: Path) -> 
 
 def test_hidden_temporary_and_office_lock_files_are_ignored(tmp_path: Path) -> None:
     inbox, maps, out = layout(tmp_path)
-    for name in (".partner-1.csv", "~$partner.xlsx", "partner-2.csv.part", "partner-3.csv.crdownload"):
+    for name in (
+        ".partner-1.csv",
+        "~$partner.xlsx",
+        "partner-2.csv.part",
+        "partner-3.csv.crdownload",
+    ):
         (inbox / name).write_text("x")
     (inbox / "sub").mkdir()
     assert run_inbox(inbox, maps, out, settle_seconds=0, processor=Fake()).files == []
@@ -242,12 +271,21 @@ def test_unmatched_and_ambiguous_files_need_a_mapping(tmp_path: Path) -> None:
     drop(inbox, "ZOOM-export.csv", seed=2)
     result = run_inbox(inbox, maps, out, settle_seconds=0, processor=Fake())
     by = {f.file: f for f in result.files}
-    assert (by["Trade Show Scans.CSV"].status, by["Trade Show Scans.CSV"].reason) == ("needs-mapping", "unmatched")
+    assert (by["Trade Show Scans.CSV"].status, by["Trade Show Scans.CSV"].reason) == (
+        "needs-mapping",
+        "unmatched",
+    )
     assert by["Trade Show Scans.CSV"].command == (
         f"leadkit mapping init '{inbox / 'Trade Show Scans.CSV'}' -o {maps / 'trade-show-scans.yaml'}"
     )
-    assert (by["partner-webinar.csv"].status, by["partner-webinar.csv"].reason) == ("needs-mapping", "ambiguous")
-    assert "partner" in by["partner-webinar.csv"].message and "webinar" in by["partner-webinar.csv"].message
+    assert (by["partner-webinar.csv"].status, by["partner-webinar.csv"].reason) == (
+        "needs-mapping",
+        "ambiguous",
+    )
+    assert (
+        "partner" in by["partner-webinar.csv"].message
+        and "webinar" in by["partner-webinar.csv"].message
+    )
     assert by["ZOOM-export.csv"].status == "processed"  # globs match whatever the case
     assert result.exit_code == 1
     listed = (out / "needs-mapping.txt").read_text()
@@ -267,7 +305,9 @@ def test_unmatched_and_ambiguous_files_need_a_mapping(tmp_path: Path) -> None:
 
 def test_a_mapping_that_does_not_load_is_reported_once_and_its_files_wait(tmp_path: Path) -> None:
     inbox, maps, out = layout(tmp_path)
-    (maps / "broken.yaml").write_text('target: generic\nmatch: "broken-*.csv"\ncolumns:\n  emial: Email\n')
+    (maps / "broken.yaml").write_text(
+        'target: generic\nmatch: "broken-*.csv"\ncolumns:\n  emial: Email\n'
+    )
     (maps / "garbage.yml").write_text("columns: [unclosed\n")
     drop(inbox, "broken-1.csv")
     drop(inbox, "broken-2.csv", seed=1)
@@ -276,7 +316,9 @@ def test_a_mapping_that_does_not_load_is_reported_once_and_its_files_wait(tmp_pa
     result = run_inbox(inbox, maps, out, settle_seconds=0, processor=Fake(), log=events.append)
     assert sorted(p.path.name for p in result.mapping_problems) == ["broken.yaml", "garbage.yml"]
     assert len([e for e in events if e.kind == "mapping"]) == 2
-    assert "emial" in next(p.message for p in result.mapping_problems if p.path.name == "broken.yaml")
+    assert "emial" in next(
+        p.message for p in result.mapping_problems if p.path.name == "broken.yaml"
+    )
     status = {f.file: (f.status, f.reason) for f in result.files}
     assert status == {
         "broken-1.csv": ("needs-mapping", "mapping-error"),
@@ -338,8 +380,15 @@ def test_stale_locks_are_taken_over_live_ones_respected(
     lock = out / ".leadkit" / "locks" / f"{sha}.lock"
     write_lock(lock, host, pid or dead_pid(), age)
     events: list[batch.Event] = []
-    (res,) = run_inbox(inbox, maps, out, settle_seconds=0, lock_stale_seconds=600,
-                       processor=Fake(), log=events.append).files
+    (res,) = run_inbox(
+        inbox,
+        maps,
+        out,
+        settle_seconds=0,
+        lock_stale_seconds=600,
+        processor=Fake(),
+        log=events.append,
+    ).files
     if taken:
         assert res.status == "processed"
         assert any("took over a stale lock" in e.message for e in events if e.kind == "note")
@@ -398,19 +447,36 @@ def test_ledger_ignores_a_line_cut_short_and_appends_after_it(tmp_path: Path) ->
 
 
 def test_scorecard_per_mapping() -> None:
-    def entry(mapping: str, rows: int, counts: dict[str, int], wait: int, reasons: dict[str, int]) -> dict[str, Any]:
+    def entry(
+        mapping: str, rows: int, counts: dict[str, int], wait: int, reasons: dict[str, int]
+    ) -> dict[str, Any]:
         return {
-            "ledger": 1, "status": "processed", "mapping": mapping, "rows": rows,
-            "counts": counts, "reject_reasons": reasons,
-            "arrived": "2026-03-02T09:00:00+00:00", "started": f"2026-03-02T09:00:{wait - 1:02d}+00:00",
+            "ledger": 1,
+            "status": "processed",
+            "mapping": mapping,
+            "rows": rows,
+            "counts": counts,
+            "reject_reasons": reasons,
+            "arrived": "2026-03-02T09:00:00+00:00",
+            "started": f"2026-03-02T09:00:{wait - 1:02d}+00:00",
             "ready": f"2026-03-02T09:00:{wait:02d}+00:00",
         }
 
     entries = [
-        entry("zoom", 100, {"import": 70, "updates": 10, "review": 5, "duplicates": 5, "rejects": 10}, 30,
-              {"email:email_invalid": 6, "last_name:required_missing": 4}),
-        entry("zoom", 100, {"import": 80, "updates": 10, "review": 0, "duplicates": 0, "rejects": 10}, 50,
-              {"email:email_invalid": 10}),
+        entry(
+            "zoom",
+            100,
+            {"import": 70, "updates": 10, "review": 5, "duplicates": 5, "rejects": 10},
+            30,
+            {"email:email_invalid": 6, "last_name:required_missing": 4},
+        ),
+        entry(
+            "zoom",
+            100,
+            {"import": 80, "updates": 10, "review": 0, "duplicates": 0, "rejects": 10},
+            50,
+            {"email:email_invalid": 10},
+        ),
         entry("zoom", 200, {"import": 200}, 40, {}),
         entry("badge", 10, {"import": 5, "rejects": 5}, 20, {"email:email_invalid": 5}),
         {"ledger": 1, "status": "failed", "mapping": "badge", "error": "unreadable"},
@@ -418,9 +484,18 @@ def test_scorecard_per_mapping() -> None:
     card = scorecard(entries)
     zoom, badge = card["partners"][1], card["partners"][0]
     assert (zoom["mapping"], zoom["files"], zoom["rows"]) == ("zoom", 3, 400)
-    assert zoom["rates"] == {"accept": 0.925, "import": 0.875, "update": 0.05, "review": 0.0125,
-                             "duplicate": 0.0125, "reject": 0.05}
-    assert zoom["top_reject_reasons"] == {"email:email_invalid": 16, "last_name:required_missing": 4}
+    assert zoom["rates"] == {
+        "accept": 0.925,
+        "import": 0.875,
+        "update": 0.05,
+        "review": 0.0125,
+        "duplicate": 0.0125,
+        "reject": 0.05,
+    }
+    assert zoom["top_reject_reasons"] == {
+        "email:email_invalid": 16,
+        "last_name:required_missing": 4,
+    }
     assert zoom["median_seconds_to_ready"] == 40.0 and zoom["median_seconds_processing"] == 1.0
     assert (badge["files"], badge["failed_files"], badge["rates"]["reject"]) == (1, 1, 0.5)
     assert card["total"]["files"] == 4 and card["total"]["rows"] == 410
@@ -459,11 +534,18 @@ print(json.dumps([f.to_dict() for f in result.files]))
 def child(inbox: Path, maps: Path, out: Path, **kw: Any) -> subprocess.Popen[str]:
     arg = json.dumps({"inbox": str(inbox), "maps": str(maps), "out": str(out), **kw})
     env = {**os.environ, "TESTS_DIR": str(Path(__file__).parent)}
-    return subprocess.Popen([sys.executable, "-c", CHILD, arg], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, arg],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
-@pytest.mark.parametrize("step", ["locked", "writing", "staged", "published", "recorded", "archived"])
+@pytest.mark.parametrize(
+    "step", ["locked", "writing", "staged", "published", "recorded", "archived"]
+)
 def test_a_run_killed_at_any_step_is_completed_by_the_next(tmp_path: Path, step: str) -> None:
     inbox, maps, out = layout(tmp_path)
     shas = {sha256_file(drop(inbox, f"partner-{i}.csv", seed=i)) for i in range(2)}
@@ -477,7 +559,8 @@ def test_a_run_killed_at_any_step_is_completed_by_the_next(tmp_path: Path, step:
     statuses = sorted(f["status"] for f in json.loads(stdout))
     # killed before its ledger line: done again; after it: only archived; after the move: done
     expected = {"recorded": ["processed", "skipped"], "archived": ["processed"]}.get(
-        step, ["processed", "processed"])
+        step, ["processed", "processed"]
+    )
     assert statuses == expected
     assert_exactly_once(out, inbox, shas)
 
@@ -523,18 +606,41 @@ def real(bench_data, tmp_path: Path) -> dict[str, Any]:
         with (inbox / f"partner-{i}.csv").open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\r\n")
             w.writerow(header)
-            w.writerows(rows[i * 30:(i + 1) * 30])
+            w.writerows(rows[i * 30 : (i + 1) * 30])
     shas = {sha256_file(p) for p in inbox.iterdir()}
     crm = shutil.copy(data / "crm_export.csv", tmp_path / "crm_export.csv")
-    args = [str(inbox), "--mappings", str(maps), "-e", str(crm), "--out", str(out),
-            "--settle", "0", "--json", "-q"]
-    return {"inbox": inbox, "maps": maps, "out": out, "shas": shas, "args": args, "data": data,
-            "crm": Path(crm)}
+    args = [
+        str(inbox),
+        "--mappings",
+        str(maps),
+        "-e",
+        str(crm),
+        "--out",
+        str(out),
+        "--settle",
+        "0",
+        "--json",
+        "-q",
+    ]
+    return {
+        "inbox": inbox,
+        "maps": maps,
+        "out": out,
+        "shas": shas,
+        "args": args,
+        "data": data,
+        "crm": Path(crm),
+    }
 
 
 def leadkit_run(args: list[str], **kw: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([str(LEADKIT), "run", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [str(LEADKIT), "run", *args],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
 
 
 def json_lines(stdout: str) -> list[dict[str, Any]]:
@@ -596,8 +702,12 @@ main()
 
 def test_sigkill_in_the_middle_of_writing_leaves_no_half_output(real: dict[str, Any]) -> None:
     out, inbox = real["out"], real["inbox"]
-    r = subprocess.run([sys.executable, "-c", KILL_WHILE_WRITING, *real["args"], "--workers", "1"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", KILL_WHILE_WRITING, *real["args"], "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == -signal.SIGKILL
     assert len(files_in(inbox)) == 6, "nothing left the inbox"
     assert not (out / "ledger.jsonl").exists() or ledger_lines(out) == []
@@ -610,7 +720,9 @@ def test_sigkill_in_the_middle_of_writing_leaves_no_half_output(real: dict[str, 
 
 def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     inbox, out, args = real["inbox"], real["out"], real["args"]
-    (inbox / "partner-broken.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (inbox / "partner-broken.csv").write_bytes(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+    )
     (inbox / "mystery.csv").write_text("a,b\n1,2\n")
     r = subprocess.run([str(LEADKIT), "run", *args], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1, r.stderr
@@ -637,32 +749,50 @@ def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     r = subprocess.run([str(LEADKIT), "run", *args], capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stderr) == (0, "")
     # cannot run: exit 2, one line
-    r = subprocess.run([str(LEADKIT), "run", str(inbox / "nope"), *args[1:]], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [str(LEADKIT), "run", str(inbox / "nope"), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "inbox not found" in r.stderr
     # report --json is the library's scorecard of the ledger
-    r = subprocess.run([str(LEADKIT), "report", str(out / "ledger.jsonl"), "--json"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(LEADKIT), "report", str(out / "ledger.jsonl"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     card = json.loads(r.stdout)
     expected = scorecard(read_ledger(out)[0])
     assert card["partners"] == expected["partners"] and card["total"] == expected["total"]
     (partner,) = card["partners"]
-    assert (partner["mapping"], partner["files"], partner["failed_files"], partner["rows"]) == ("partner", 6, 1, 180)
+    assert (partner["mapping"], partner["files"], partner["failed_files"], partner["rows"]) == (
+        "partner",
+        6,
+        1,
+        180,
+    )
     assert sum(partner["counts"].values()) == 180
-    r = subprocess.run([str(LEADKIT), "report", str(out)], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(LEADKIT), "report", str(out)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0 and "partner" in r.stdout and "median to ready" in r.stdout
 
 
 def test_log_file_has_every_line_and_no_row_values(real: dict[str, Any], tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     args = [a for a in real["args"] if a != "--json"]
-    r = subprocess.run([str(LEADKIT), "run", *args, "--log", str(log)], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [str(LEADKIT), "run", *args, "--log", str(log)], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0 and r.stderr == "" and r.stdout == ""
     text = log.read_text()
     assert text.count("processed: partner-") == 6 and "done: 6 processed" in text
-    emails = [row[2].strip().lower() for row in csv.reader((real["data"] / "partner.csv").open())][1:]
+    emails = [row[2].strip().lower() for row in csv.reader((real["data"] / "partner.csv").open())][
+        1:
+    ]
     assert not any(e and e in text.lower() for e in emails)
 
 
@@ -678,8 +808,9 @@ def test_the_crm_export_is_read_once_per_run_and_cached_between_runs(real: dict[
 
     def run(workers: int = 1) -> list[str]:
         events: list[batch.Event] = []
-        result = run_inbox(inbox, maps, out, existing=[crm], settle_seconds=0, workers=workers,
-                           log=events.append)
+        result = run_inbox(
+            inbox, maps, out, existing=[crm], settle_seconds=0, workers=workers, log=events.append
+        )
         assert result.exit_code == 0 and result.files
         assert all(f.status == "processed" for f in result.files)
         return [e.message for e in events if e.kind == "note" and "CRM export" in e.message]
@@ -687,7 +818,9 @@ def test_the_crm_export_is_read_once_per_run_and_cached_between_runs(real: dict[
     (note,) = run()  # 4 files, one read of the export
     assert "CRM export(s) ready" in note
     (cache,) = (out / ".leadkit" / "crm").glob("*.parquet")
-    assert pl.read_parquet(cache).equals(load_existing([crm]))  # the cache holds exactly what is read
+    assert pl.read_parquet(cache).equals(
+        load_existing([crm])
+    )  # the cache holds exactly what is read
     (inbox / "partner-4.csv").write_bytes(later["partner-4.csv"])
     run()
     assert list((out / ".leadkit" / "crm").glob("*.parquet")) == [cache]  # reused, not rebuilt
@@ -699,7 +832,9 @@ def test_the_crm_export_is_read_once_per_run_and_cached_between_runs(real: dict[
     assert_exactly_once(out, inbox, real["shas"])
 
 
-def test_same_content_twice_in_one_drop_is_processed_once_with_workers(real: dict[str, Any]) -> None:
+def test_same_content_twice_in_one_drop_is_processed_once_with_workers(
+    real: dict[str, Any],
+) -> None:
     inbox, maps, out = real["inbox"], real["maps"], real["out"]
     for p in sorted(inbox.iterdir())[3:]:
         p.unlink()

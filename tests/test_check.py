@@ -59,7 +59,9 @@ SF_OK = SF + "columns:\n  email: Email\n  last_name: Last\n  company: Company\n"
         ),
         pytest.param(
             SF_OK + "defualt_country: US\n",
-            ["6:1: unknown-setting: defualt_country: unknown setting 'defualt_country' - did you mean 'default_country'?"],
+            [
+                "6:1: unknown-setting: defualt_country: unknown setting 'defualt_country' - did you mean 'default_country'?"
+            ],
             id="unknown-setting",
         ),
         pytest.param(
@@ -68,18 +70,29 @@ SF_OK = SF + "columns:\n  email: Email\n  last_name: Last\n  company: Company\n"
             id="schema",
         ),
         pytest.param(
-            "columns: [email\n", ["2:1: yaml-syntax: malformed YAML: expected ',' or ']', but got '<stream end>'"],
+            "columns: [email\n",
+            ["2:1: yaml-syntax: malformed YAML: expected ',' or ']', but got '<stream end>'"],
             id="yaml-syntax",
         ),
-        pytest.param("- a\n- b\n", ["1:1: not-a-mapping: a mapping is a YAML dictionary with 'columns:' (got list)"],
-                     id="not-a-mapping"),
-        pytest.param("", ["1:1: not-a-mapping: a mapping is a YAML dictionary with 'columns:' (got an empty file)"],
-                     id="empty"),
+        pytest.param(
+            "- a\n- b\n",
+            ["1:1: not-a-mapping: a mapping is a YAML dictionary with 'columns:' (got list)"],
+            id="not-a-mapping",
+        ),
+        pytest.param(
+            "",
+            [
+                "1:1: not-a-mapping: a mapping is a YAML dictionary with 'columns:' (got an empty file)"
+            ],
+            id="empty",
+        ),
         # --- targets ----------------------------------------------------------------------
         pytest.param(
             "target: salesfroce\ncolumns:\n  email: Email\n",
-            ["1:9: unknown-target: target: unknown target 'salesfroce' - did you mean 'salesforce'? "
-             "(use one of salesforce, hubspot, marketo, generic or a target YAML file)"],
+            [
+                "1:9: unknown-target: target: unknown target 'salesfroce' - did you mean 'salesforce'? "
+                "(use one of salesforce, hubspot, marketo, generic or a target YAML file)"
+            ],
             id="unknown-target",
         ),
         pytest.param(
@@ -90,102 +103,144 @@ SF_OK = SF + "columns:\n  email: Email\n  last_name: Last\n  company: Company\n"
         # --- duplicate assignments --------------------------------------------------------
         pytest.param(
             SF_OK + "  email: Work Email\n",
-            ["6:3: duplicate-key: columns.email: 'email' is given twice (first on line 3); YAML keeps only this one"],
+            [
+                "6:3: duplicate-key: columns.email: 'email' is given twice (first on line 3); YAML keeps only this one"
+            ],
             id="duplicate-key",
         ),
         pytest.param(
             SF_OK + "  notes: [Comments, ' EMAIL ']\n",
-            ["6:21: duplicate-source: columns.notes: header ' EMAIL ' is already read by columns.email (line 3)"],
+            [
+                "6:21: duplicate-source: columns.notes: header ' EMAIL ' is already read by columns.email (line 3)"
+            ],
             id="duplicate-source",
         ),
         pytest.param(
             SF_OK + "custom:\n  Email_Copy__c: {column: email}\n",
-            ["7:27: duplicate-source: custom.Email_Copy__c: header 'email' is already read by columns.email (line 3)"],
+            [
+                "7:27: duplicate-source: custom.Email_Copy__c: header 'email' is already read by columns.email (line 3)"
+            ],
             id="duplicate-source-custom",
         ),
         pytest.param(
             SF_OK + "constants:\n  company: ACME\n",
-            ["7:3: duplicate-field: constants.company: 'company' is mapped under columns and also given a constant; keep one"],
+            [
+                "7:3: duplicate-field: constants.company: 'company' is mapped under columns and also given a constant; keep one"
+            ],
             id="duplicate-field",
         ),
         pytest.param(
             SF_OK + "custom:\n  Email: {value: x}\n",
-            ["7:3: duplicate-column: custom.Email: 'Email' is salesforce's own column for 'email' "
-             "(map it under columns or constants)"],
+            [
+                "7:3: duplicate-column: custom.Email: 'Email' is salesforce's own column for 'email' "
+                "(map it under columns or constants)"
+            ],
             id="duplicate-column",
         ),
         pytest.param(
-            SF_OK + "  industry: Industry\nvalues:\n  industry:\n    map: {Tech: Technology, ' tech': Technology}\n",
-            ["9:29: duplicate-key: values.industry.map: ' tech' and 'Tech' are the same key "
-             "(value maps are matched case-insensitively)"],
+            SF_OK
+            + "  industry: Industry\nvalues:\n  industry:\n    map: {Tech: Technology, ' tech': Technology}\n",
+            [
+                "9:29: duplicate-key: values.industry.map: ' tech' and 'Tech' are the same key "
+                "(value maps are matched case-insensitively)"
+            ],
             id="duplicate-map-key",
         ),
         # --- picklists and lengths --------------------------------------------------------
         pytest.param(
-            SF_OK + "  industry: Sector\nvalues:\n  industry:\n    map:\n      Tech: technology\n      Pharma: Pharmaceuticals\n",
-            ["10:13: picklist-value: values.industry.map.Tech: 'technology' is not a value of salesforce's "
-             "Industry picklist - did you mean 'Technology'?",
-             "11:15: picklist-value: values.industry.map.Pharma: 'Pharmaceuticals' is not a value of "
-             "salesforce's Industry picklist"],
+            SF_OK
+            + "  industry: Sector\nvalues:\n  industry:\n    map:\n      Tech: technology\n      Pharma: Pharmaceuticals\n",
+            [
+                "10:13: picklist-value: values.industry.map.Tech: 'technology' is not a value of salesforce's "
+                "Industry picklist - did you mean 'Technology'?",
+                "11:15: picklist-value: values.industry.map.Pharma: 'Pharmaceuticals' is not a value of "
+                "salesforce's Industry picklist",
+            ],
             id="picklist-value",
         ),
         pytest.param(
             SF_OK + "constants:\n  lead_source: Webinars\n",
-            ["7:16: picklist-value: constants.lead_source: 'Webinars' is not a value of salesforce's "
-             "LeadSource picklist - did you mean 'Webinar'?"],
+            [
+                "7:16: picklist-value: constants.lead_source: 'Webinars' is not a value of salesforce's "
+                "LeadSource picklist - did you mean 'Webinar'?"
+            ],
             id="picklist-constant",
         ),
         pytest.param(
             SF_OK + "constants:\n  job_title: " + "x" * 130 + "\n",
-            ["7:14: too-long-constant: constants.job_title: '" + "x" * 130 + "' is 130 characters; "
-             "salesforce Title allows 128"],
+            [
+                "7:14: too-long-constant: constants.job_title: '"
+                + "x" * 130
+                + "' is 130 characters; "
+                "salesforce Title allows 128"
+            ],
             id="too-long-constant",
         ),
         pytest.param(
             SF_OK + "  city: Town\nvalues:\n  city:\n    map: {NYC: " + "New York " * 5 + "}\n",
-            ["9:16: too-long-value: values.city.map.NYC: '" + ("New York " * 5).strip() + "' is 44 characters; "
-             "salesforce City allows 40"],
+            [
+                "9:16: too-long-value: values.city.map.NYC: '"
+                + ("New York " * 5).strip()
+                + "' is 44 characters; "
+                "salesforce City allows 40"
+            ],
             id="too-long-value",
         ),
         # --- required fields --------------------------------------------------------------
         pytest.param(
             SF + "columns:\n  email: Email\n  company: Company\n",
-            ["2:1: required-unmapped: columns: target salesforce requires 'last_name' (LastName); "
-             "map columns.last_name (or columns.full_name) or give constants.last_name"],
+            [
+                "2:1: required-unmapped: columns: target salesforce requires 'last_name' (LastName); "
+                "map columns.last_name (or columns.full_name) or give constants.last_name"
+            ],
             id="required-by-target",
         ),
-        pytest.param(SF + "columns:\n  full_name: Name\n  company: Company\n", [], id="full-name-fills-last-name"),
+        pytest.param(
+            SF + "columns:\n  full_name: Name\n  company: Company\n",
+            [],
+            id="full-name-fills-last-name",
+        ),
         pytest.param(
             SF + "columns:\n  email: Email\n",
-            ["2:1: required-unmapped: columns: target salesforce requires 'last_name' (LastName); "
-             "map columns.last_name (or columns.full_name) or give constants.last_name",
-             "2:1: required-unmapped: columns: target salesforce requires 'company' (Company); "
-             "map columns.company or give constants.company"],
+            [
+                "2:1: required-unmapped: columns: target salesforce requires 'last_name' (LastName); "
+                "map columns.last_name (or columns.full_name) or give constants.last_name",
+                "2:1: required-unmapped: columns: target salesforce requires 'company' (Company); "
+                "map columns.company or give constants.company",
+            ],
             id="neither-last-name-nor-company",
         ),
         pytest.param(
             SF_OK + "required: [email, phone]\n",
-            ["6:19: required-unmapped: required: 'phone' is required but neither mapped nor a constant"],
+            [
+                "6:19: required-unmapped: required: 'phone' is required but neither mapped nor a constant"
+            ],
             id="required-by-mapping",
         ),
         # --- settings for nothing ---------------------------------------------------------
         pytest.param(
             SF_OK + "  created_at: Registered\nconstants:\n  campaign: Q4\n",
-            ["6:3: unwritten-field: columns.created_at: target salesforce has no column for 'created_at', "
-             "so it is read but never written; keep it as a custom column instead",
-             "8:3: unwritten-field: constants.campaign: target salesforce has no column for 'campaign', "
-             "so it is read but never written; keep it as a custom column instead"],
+            [
+                "6:3: unwritten-field: columns.created_at: target salesforce has no column for 'created_at', "
+                "so it is read but never written; keep it as a custom column instead",
+                "8:3: unwritten-field: constants.campaign: target salesforce has no column for 'campaign', "
+                "so it is read but never written; keep it as a custom column instead",
+            ],
             id="unwritten-field",
         ),
         pytest.param(
             SF_OK + "values:\n  industry:\n    map: {a: Other}\ninvalid:\n  phone: blank\n",
-            ["7:3: unused-setting: values.industry: a value map for 'industry', which the mapping does not fill",
-             "10:3: unused-setting: invalid.phone: an invalid-value policy for 'phone', which the mapping does not fill"],
+            [
+                "7:3: unused-setting: values.industry: a value map for 'industry', which the mapping does not fill",
+                "10:3: unused-setting: invalid.phone: an invalid-value policy for 'phone', which the mapping does not fill",
+            ],
             id="unused-setting",
         ),
         pytest.param(
             SF_OK + "default_country: UK\n",
-            ["6:18: unknown-country: default_country: 'UK' is not an ISO 3166-1 alpha-2 country code"],
+            [
+                "6:18: unknown-country: default_country: 'UK' is not an ISO 3166-1 alpha-2 country code"
+            ],
             id="unknown-country",
         ),
     ],
@@ -196,15 +251,15 @@ def test_problem_is_caught_on_its_line(text: str, expected: list[str]) -> None:
 
 def test_every_problem_at_once_in_file_order() -> None:
     text = (
-        "target: salesforce\n"             # 1
-        "columns:\n"                       # 2  last_name and company missing
-        "  email: Email\n"                 # 3
-        "  emial: E-mail\n"                # 4  unknown field
-        "  email: Work Email\n"            # 5  duplicate key
-        "  notes: work email\n"            # 6  header already read
-        "constants:\n"                     # 7
-        "  lead_source: Seminar\n"         # 8  not in the picklist
-        "defualt_country: US\n"            # 9  unknown setting
+        "target: salesforce\n"  # 1
+        "columns:\n"  # 2  last_name and company missing
+        "  email: Email\n"  # 3
+        "  emial: E-mail\n"  # 4  unknown field
+        "  email: Work Email\n"  # 5  duplicate key
+        "  notes: work email\n"  # 6  header already read
+        "constants:\n"  # 7
+        "  lead_source: Seminar\n"  # 8  not in the picklist
+        "defualt_country: US\n"  # 9  unknown setting
     )
     assert [(p.line, p.code) for p in check_text(text, "m.yaml")] == [
         (2, "required-unmapped"),
@@ -223,7 +278,9 @@ def test_a_custom_target_is_checked_with_its_own_picklists_and_limits(tmp_path: 
         "  lead_source: {column: Source, max_length: 10, picklist: [Web, Event]}\n"
     )
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("target: crm.yaml\ncolumns:\n  email: Email\nconstants:\n  lead_source: Webinar 2026\n")
+    mapping.write_text(
+        "target: crm.yaml\ncolumns:\n  email: Email\nconstants:\n  lead_source: Webinar 2026\n"
+    )
     assert [str(p) for p in check_file(mapping).problems] == [
         f"{mapping}:5:16: picklist-value: constants.lead_source: 'Webinar 2026' is not a value of crm's "
         "Source picklist",
@@ -233,7 +290,9 @@ def test_a_custom_target_is_checked_with_its_own_picklists_and_limits(tmp_path: 
 
 
 def test_a_broken_custom_target_is_reported_in_its_own_file(tmp_path: Path) -> None:
-    (tmp_path / "crm.yaml").write_text("name: crm\nid_column: ID\nfields:\n  emial: {column: Email}\n")
+    (tmp_path / "crm.yaml").write_text(
+        "name: crm\nid_column: ID\nfields:\n  emial: {column: Email}\n"
+    )
     mapping = tmp_path / "m.yaml"
     mapping.write_text("target: crm.yaml\ncolumns:\n  email: Email\n")
     assert [str(p) for p in check_file(mapping).problems] == [
@@ -244,7 +303,9 @@ def test_a_broken_custom_target_is_reported_in_its_own_file(tmp_path: Path) -> N
 
 def test_a_custom_target_file_beside_the_mappings_is_checked_as_a_target(tmp_path: Path) -> None:
     target = tmp_path / "crm.yaml"
-    target.write_text("name: crm\nid_column: ID\nfields:\n  email: {column: Email, max_lenght: 80}\n")
+    target.write_text(
+        "name: crm\nid_column: ID\nfields:\n  email: {column: Email, max_lenght: 80}\n"
+    )
     assert [str(p) for p in check_file(target).problems] == [
         f"{target}:4:26: unknown-setting: fields.email.max_lenght: unknown setting 'max_lenght' - did you mean 'max_length'?"
     ]
@@ -252,7 +313,9 @@ def test_a_custom_target_file_beside_the_mappings_is_checked_as_a_target(tmp_pat
 
 def test_unreadable_file_is_fatal(tmp_path: Path) -> None:
     result = check_file(tmp_path / "nope.yaml")
-    assert [str(p) for p in result.problems] == [f"{tmp_path / 'nope.yaml'}:1:1: unreadable: no such file"]
+    assert [str(p) for p in result.problems] == [
+        f"{tmp_path / 'nope.yaml'}:1:1: unreadable: no such file"
+    ]
     assert result.fatal
 
 
@@ -280,7 +343,9 @@ def test_every_profile_points_editors_at_the_schema() -> None:
     for path in sorted(MAPPINGS.glob("*.yaml")):
         if path.name in ("zoom_webinar.yaml", "badge_scan.yaml", "eu_partner.yaml"):
             continue  # written before the schema existed
-        assert path.read_text().startswith("# yaml-language-server: $schema=mapping.schema.json\n"), path
+        assert path.read_text().startswith(
+            "# yaml-language-server: $schema=mapping.schema.json\n"
+        ), path
 
 
 # --- the sample file --------------------------------------------------------------------
@@ -406,7 +471,9 @@ def test_every_bundled_mapping_is_valid_by_the_schema() -> None:
     validator = jsonschema.Draft202012Validator(mapping_schema())
     validator.check_schema(mapping_schema())
     for path in sorted(MAPPINGS.glob("*.yaml")):
-        assert [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))] == [], path
+        assert [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))] == [], (
+            path
+        )
     assert not validator.is_valid({"columns": {"emial": "E-mail"}})
 
 
@@ -417,7 +484,10 @@ def test_cli_schema_prints_it() -> None:
 
 
 def test_problem_str_is_the_line_format() -> None:
-    assert str(Problem("m.yaml", 3, 5, "unknown-field", "columns.x: bad")) == "m.yaml:3:5: unknown-field: columns.x: bad"
+    assert (
+        str(Problem("m.yaml", 3, 5, "unknown-field", "columns.x: bad"))
+        == "m.yaml:3:5: unknown-field: columns.x: bad"
+    )
 
 
 def test_docs_list_every_code() -> None:
@@ -428,9 +498,15 @@ def test_docs_list_every_code() -> None:
 def test_pre_commit_hook() -> None:
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert (hook["id"], hook["entry"], hook["language"]) == (
-        "leadkit-mapping-check", "leadkit mapping check", "python",
+        "leadkit-mapping-check",
+        "leadkit mapping check",
+        "python",
     )
     wanted = ["mappings/zoom.yaml", "partner.yml"]
     left_out = [".github/workflows/ci.yml", ".pre-commit-config.yaml", "README.md"]
-    chosen = [f for f in wanted + left_out if re.search(hook["files"], f) and not re.search(hook["exclude"], f)]
+    chosen = [
+        f
+        for f in wanted + left_out
+        if re.search(hook["files"], f) and not re.search(hook["exclude"], f)
+    ]
     assert chosen == wanted

@@ -29,8 +29,15 @@ def test_normalize_writes_five_csvs_and_report(tmp_path: Path) -> None:
     assert out == ""
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(
-        f"zoom_webinar_attendees.{k}" for k in
-        ("import.csv", "updates.csv", "review.csv", "duplicates.csv", "rejects.csv", "report.json")
+        f"zoom_webinar_attendees.{k}"
+        for k in (
+            "import.csv",
+            "updates.csv",
+            "review.csv",
+            "duplicates.csv",
+            "rejects.csv",
+            "report.json",
+        )
     )
     assert "import" in err and "rejects" in err
 
@@ -71,8 +78,18 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing file", "directory", "empty file", "binary file", "corrupt xlsx", "malformed yaml",
-     "unknown field", "missing mapping", "header the file lacks", "unknown target"],
+    [
+        "missing file",
+        "directory",
+        "empty file",
+        "binary file",
+        "corrupt xlsx",
+        "malformed yaml",
+        "unknown field",
+        "missing mapping",
+        "header the file lacks",
+        "unknown target",
+    ],
 )
 def test_user_errors_exit_2_with_one_line(case: str, tmp_path: Path) -> None:
     args, needle = _bad_inputs(tmp_path)[case]
@@ -95,8 +112,17 @@ def test_reject_rate_limit_exits_1(tmp_path: Path) -> None:
 
 def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "leadkit", "normalize", str(tmp_path / "nope.csv"), "-m", str(ZOOM_MAP)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "leadkit",
+            "normalize",
+            str(tmp_path / "nope.csv"),
+            "-m",
+            str(ZOOM_MAP),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "nope.csv" in proc.stderr
@@ -123,8 +149,10 @@ def test_help_starts_without_the_heavy_libraries() -> None:
 
 
 # --- the console entry point ends at once, losing nothing ----------------------------------
-ENTRY = "import sys; import leadkit.normalizers._base as b; b.PARALLEL_MIN = int(sys.argv.pop(1)); " \
-        "from leadkit.cli import main; sys.argv[0] = 'leadkit'; main()"
+ENTRY = (
+    "import sys; import leadkit.normalizers._base as b; b.PARALLEL_MIN = int(sys.argv.pop(1)); "
+    "from leadkit.cli import main; sys.argv[0] = 'leadkit'; main()"
+)
 
 
 @pytest.mark.parametrize(
@@ -137,17 +165,31 @@ ENTRY = "import sys; import leadkit.normalizers._base as b; b.PARALLEL_MIN = int
         ("worker started: normal shutdown", 1, False, ["--json", "-q"], 0),
     ],
 )
-def test_console_entry_point_exit(tmp_path: Path, case: str, parallel_min: int, strict: bool,
-                                  extra: list[str], code: int) -> None:
+def test_console_entry_point_exit(
+    tmp_path: Path, case: str, parallel_min: int, strict: bool, extra: list[str], code: int
+) -> None:
     mapping = ZOOM_MAP
     if strict:
         mapping = tmp_path / "strict.yaml"
         mapping.write_text(ZOOM_MAP.read_text() + "limits:\n  max_reject_rate: 0.01\n")
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-c", ENTRY, str(parallel_min), "normalize", str(ZOOM), "-m", str(mapping),
-         "-o", str(out), *extra],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            ENTRY,
+            str(parallel_min),
+            "normalize",
+            str(ZOOM),
+            "-m",
+            str(mapping),
+            "-o",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == code, (case, proc.stderr)
     report = json.loads((out / "zoom_webinar_attendees.report.json").read_text())

@@ -28,43 +28,119 @@ ANY_TEXT = st.one_of(st.text(), PLACEISH)
 
 COUNTRIES = [
     # ISO codes, any case and spacing
-    ("US", "US"), ("us", "US"), ("  US  ", "US"), ("DE", "DE"), ("deu", "DE"), ("GBR", "GB"),
+    ("US", "US"),
+    ("us", "US"),
+    ("  US  ", "US"),
+    ("DE", "DE"),
+    ("deu", "DE"),
+    ("GBR", "GB"),
     ("JPN", "JP"),
     # English names
-    ("United States", "US"), ("UNITED STATES", "US"), ("united states", "US"),
-    ("Germany", "DE"), ("France", "FR"), ("India", "IN"), ("Japan", "JP"), ("Brazil", "BR"),
-    ("Australia", "AU"), ("Canada", "CA"), ("United Kingdom", "GB"),
+    ("United States", "US"),
+    ("UNITED STATES", "US"),
+    ("united states", "US"),
+    ("Germany", "DE"),
+    ("France", "FR"),
+    ("India", "IN"),
+    ("Japan", "JP"),
+    ("Brazil", "BR"),
+    ("Australia", "AU"),
+    ("Canada", "CA"),
+    ("United Kingdom", "GB"),
     # official and formal names
-    ("United States of America", "US"), ("Federal Republic of Germany", "DE"),
-    ("Commonwealth of Australia", "AU"), ("Korea, Republic of", "KR"),
+    ("United States of America", "US"),
+    ("Federal Republic of Germany", "DE"),
+    ("Commonwealth of Australia", "AU"),
+    ("Korea, Republic of", "KR"),
     ("United Kingdom of Great Britain and Northern Ireland", "GB"),
-    ("République française", "FR"), ("Viet Nam", "VN"),
+    ("République française", "FR"),
+    ("Viet Nam", "VN"),
     # aliases
-    ("UK", "GB"), ("U.K.", "GB"), ("USA", "US"), ("U.S.", "US"), ("U.S.A.", "US"),
-    ("u. s. a.", "US"), ("America", "US"), ("Great Britain", "GB"), ("England", "GB"),
-    ("Scotland", "GB"), ("Wales", "GB"), ("Northern Ireland", "GB"), ("Holland", "NL"),
-    ("The Netherlands", "NL"), ("Korea", "KR"), ("South Korea", "KR"), ("North Korea", "KP"),
-    ("Russia", "RU"), ("Czechia", "CZ"), ("Czech Republic", "CZ"), ("Türkiye", "TR"),
-    ("Turkey", "TR"), ("UAE", "AE"), ("Ivory Coast", "CI"), ("Côte d'Ivoire", "CI"),
-    ("Cote d'Ivoire", "CI"), ("Vietnam", "VN"), ("Iran", "IR"), ("Taiwan", "TW"),
-    ("Macedonia", "MK"), ("St. Lucia", "LC"), ("St Kitts & Nevis", "KN"),
-    ("Bharat", "IN"), ("Nippon", "JP"), ("DR Congo", "CD"),
+    ("UK", "GB"),
+    ("U.K.", "GB"),
+    ("USA", "US"),
+    ("U.S.", "US"),
+    ("U.S.A.", "US"),
+    ("u. s. a.", "US"),
+    ("America", "US"),
+    ("Great Britain", "GB"),
+    ("England", "GB"),
+    ("Scotland", "GB"),
+    ("Wales", "GB"),
+    ("Northern Ireland", "GB"),
+    ("Holland", "NL"),
+    ("The Netherlands", "NL"),
+    ("Korea", "KR"),
+    ("South Korea", "KR"),
+    ("North Korea", "KP"),
+    ("Russia", "RU"),
+    ("Czechia", "CZ"),
+    ("Czech Republic", "CZ"),
+    ("Türkiye", "TR"),
+    ("Turkey", "TR"),
+    ("UAE", "AE"),
+    ("Ivory Coast", "CI"),
+    ("Côte d'Ivoire", "CI"),
+    ("Cote d'Ivoire", "CI"),
+    ("Vietnam", "VN"),
+    ("Iran", "IR"),
+    ("Taiwan", "TW"),
+    ("Macedonia", "MK"),
+    ("St. Lucia", "LC"),
+    ("St Kitts & Nevis", "KN"),
+    ("Bharat", "IN"),
+    ("Nippon", "JP"),
+    ("DR Congo", "CD"),
     # local names
-    ("Deutschland", "DE"), ("DEUTSCHLAND", "DE"), ("Österreich", "AT"), ("Osterreich", "AT"),
-    ("Oesterreich", "AT"), ("Schweiz", "CH"), ("Suisse", "CH"), ("Svizzera", "CH"),
-    ("España", "ES"), ("Espana", "ES"), ("México", "MX"), ("Nederland", "NL"),
-    ("Brasil", "BR"), ("Italia", "IT"), ("Polska", "PL"), ("Sverige", "SE"), ("Norge", "NO"),
-    ("Danmark", "DK"), ("Suomi", "FI"), ("Allemagne", "DE"), ("Royaume-Uni", "GB"),
-    ("Estados Unidos", "US"), ("日本", "JP"), ("中国", "CN"), ("대한민국", "KR"),
-    ("Россия", "RU"), ("भारत", "IN"),
+    ("Deutschland", "DE"),
+    ("DEUTSCHLAND", "DE"),
+    ("Österreich", "AT"),
+    ("Osterreich", "AT"),
+    ("Oesterreich", "AT"),
+    ("Schweiz", "CH"),
+    ("Suisse", "CH"),
+    ("Svizzera", "CH"),
+    ("España", "ES"),
+    ("Espana", "ES"),
+    ("México", "MX"),
+    ("Nederland", "NL"),
+    ("Brasil", "BR"),
+    ("Italia", "IT"),
+    ("Polska", "PL"),
+    ("Sverige", "SE"),
+    ("Norge", "NO"),
+    ("Danmark", "DK"),
+    ("Suomi", "FI"),
+    ("Allemagne", "DE"),
+    ("Royaume-Uni", "GB"),
+    ("Estados Unidos", "US"),
+    ("日本", "JP"),
+    ("中国", "CN"),
+    ("대한민국", "KR"),
+    ("Россия", "RU"),
+    ("भारत", "IN"),
     # close typos, five letters or more
-    ("Untied States", "US"), ("Germnay", "DE"), ("Frnace", "FR"), ("Austraila", "AU"),
+    ("Untied States", "US"),
+    ("Germnay", "DE"),
+    ("Frnace", "FR"),
+    ("Austraila", "AU"),
     ("Brazl", "BR"),
 ]
 
 UNKNOWN = [
-    "Narnia", "Europe", "EMEA", "Global", "South America", "n/a", "N/A", "na", "none",
-    "Unknown", "xx", "123", "Ger",  # too short for a fuzzy guess
+    "Narnia",
+    "Europe",
+    "EMEA",
+    "Global",
+    "South America",
+    "n/a",
+    "N/A",
+    "na",
+    "none",
+    "Unknown",
+    "xx",
+    "123",
+    "Ger",  # too short for a fuzzy guess
     "Xambia",  # one edit from Zambia and from Gambia: no guess
 ]
 
@@ -95,9 +171,17 @@ def test_normalize_country_never_raises_and_is_idempotent(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("iso2", "name"),
-    [("US", "United States"), ("GB", "United Kingdom"), ("DE", "Germany"),
-     ("KR", "South Korea"), ("RU", "Russia"), ("TW", "Taiwan"), ("us", "United States"),
-     ("XX", None), ("", None)],
+    [
+        ("US", "United States"),
+        ("GB", "United Kingdom"),
+        ("DE", "Germany"),
+        ("KR", "South Korea"),
+        ("RU", "Russia"),
+        ("TW", "Taiwan"),
+        ("us", "United States"),
+        ("XX", None),
+        ("", None),
+    ],
 )
 def test_country_name(iso2: str, name: str | None) -> None:
     assert country_name(iso2) == name
@@ -167,7 +251,9 @@ STATES = [
 
 
 @pytest.mark.parametrize(("raw", "country", "value", "code"), STATES)
-def test_normalize_state(raw: str, country: str | None, value: str | None, code: str | None) -> None:
+def test_normalize_state(
+    raw: str, country: str | None, value: str | None, code: str | None
+) -> None:
     assert normalize_state(raw, country) == Normalized(value, code)
 
 
@@ -194,8 +280,11 @@ def test_standardize_country_fast_and_slow_paths_agree() -> None:
     assert out.rows() == [tuple(e) for e in expected]
 
 
-@given(st.lists(st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _ in COUNTRIES])),
-                max_size=20))
+@given(
+    st.lists(
+        st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _ in COUNTRIES])), max_size=20
+    )
+)
 def test_standardize_country_matches_the_per_value_function(values: list[str | None]) -> None:
     out = standardize_country(pl.Series(values, dtype=pl.String))
     expected = [normalize_country(v) if v is not None else Normalized(None) for v in values]
@@ -266,9 +355,20 @@ def test_standardize_country_and_state_match_the_per_value_functions_on_generate
     ]
     iso = countries.select(pl.when(pl.col("country__code").is_null()).then("country")).to_series()
     states = partner["State/Province"].to_list() + [" CA ", "ca", "Calif.", "\u00a0", "Bayern"] * 2
-    contexts = [*iso.head(partner.height).to_list(), "US", "US", "us", "US", "DE",
-                None, "JP", "Canada", "Narnia", "  "]
-    for ctx in (contexts, [*partner["Country"].to_list(), *contexts[partner.height:]]):
+    contexts = [
+        *iso.head(partner.height).to_list(),
+        "US",
+        "US",
+        "us",
+        "US",
+        "DE",
+        None,
+        "JP",
+        "Canada",
+        "Narnia",
+        "  ",
+    ]
+    for ctx in (contexts, [*partner["Country"].to_list(), *contexts[partner.height :]]):
         out = standardize_state(pl.Series(states, dtype=pl.String), pl.Series(ctx, dtype=pl.String))
         assert out.rows() == [
             tuple(normalize_state(v, c)) if v is not None else (None, None)
@@ -277,7 +377,9 @@ def test_standardize_country_and_state_match_the_per_value_functions_on_generate
 
 
 # --- state tables kept in the cache folder -----------------------------------------------
-def test_state_tables_are_read_back_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_state_tables_are_read_back_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from leadkit.normalizers import country
 
     monkeypatch.setenv("LEADKIT_CACHE_DIR", str(tmp_path))

@@ -113,8 +113,17 @@ def test_infer_order(values: list[str], order: str | None) -> None:
 def test_standardize_date_infers_the_order_per_shape() -> None:
     # A European form's dates beside a US tool's timestamps.
     col = pl.Series(
-        ["18/06/2024", "03/04/2024", "12/6/2024 4:50 PM", "11/29/2024 4:50 PM", None,
-         "2020-03-28", "2020-03-28 09:07:11", "x", "2020-02-30"]
+        [
+            "18/06/2024",
+            "03/04/2024",
+            "12/6/2024 4:50 PM",
+            "11/29/2024 4:50 PM",
+            None,
+            "2020-03-28",
+            "2020-03-28 09:07:11",
+            "x",
+            "2020-02-30",
+        ]
     )
     out = standardize_date(col)
     assert out.columns == ["created_at", "created_at__code"]
@@ -139,18 +148,19 @@ def test_standardize_date_with_an_order_and_a_name() -> None:
     assert flagged.rows() == [("2024-03-04", "date_ambiguous")]
 
 
-@given(st.lists(st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _, _ in DATES])),
-                max_size=20), ORDERS)
+@given(
+    st.lists(
+        st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _, _ in DATES])), max_size=20
+    ),
+    ORDERS,
+)
 def test_standardize_date_matches_the_per_value_function(
     values: list[str | None], order: Order | None
 ) -> None:
     if order is None:
         return  # inference depends on the whole column; covered above
     out = standardize_date(pl.Series(values, dtype=pl.String), order=order)
-    expected = [
-        normalize_date(v, order) if v is not None else Normalized(None)
-        for v in values
-    ]
+    expected = [normalize_date(v, order) if v is not None else Normalized(None) for v in values]
     assert out.rows() == [tuple(e) for e in expected]
 
 
@@ -189,8 +199,9 @@ def _made_up_dates(count: int, seed: int) -> list[str]:
         kind, sep = rng.random(), rng.choice("-/.")
         second_sep = sep if rng.random() < 0.95 else rng.choice("-/.")
         if kind < 0.3:
-            year = rng.choice(["1999", "2024", "0000", "0999", "2100",
-                               str(rng.randint(1000, 2999))])
+            year = rng.choice(
+                ["1999", "2024", "0000", "0999", "2100", str(rng.randint(1000, 2999))]
+            )
             text = f"{year}{sep}{part()}{second_sep}{part()}"
         elif kind < 0.4:
             text = f"{rng.randint(1890, 2110)}{rng.randint(0, 13):02d}{rng.randint(0, 32):02d}"
@@ -212,23 +223,74 @@ def _made_up_dates(count: int, seed: int) -> list[str]:
             if rng.random() < 0.4:
                 text += rng.choice([" AM", " PM", "am", "pm", " p.m.", " A.M.", " Am", "  PM"])
             if rng.random() < 0.4:
-                text += rng.choice(["Z", "z", "+01:00", "-0530", "+19:00", "+05", "+05:60",
-                                    " UTC", "GMT", "+1:00", " Z", "+00:00"])
+                text += rng.choice(
+                    [
+                        "Z",
+                        "z",
+                        "+01:00",
+                        "-0530",
+                        "+19:00",
+                        "+05",
+                        "+05:60",
+                        " UTC",
+                        "GMT",
+                        "+1:00",
+                        " Z",
+                        "+00:00",
+                    ]
+                )
         values.append(text)
     return values
 
 
 DATE_EDGES = [
-    " 1/2/2024", "1/2/2024\n", "\x1c1/2/2024", "\t12/06/2024", "１/2/2024", "12/06/2024é",
-    "12/06/2024_", "12/06/2024a", "12/06/20245", "12/06/2024 5 PM", "12/06/2024 5:00 pm\n",
-    "13.06.2024", "06.13.2024", "2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29",
-    "0001-01-01", "9999-12-31", "29/02/2023", "02/29/2024", "31/04/2024", "00/00/0000",
-    "12/12/2024", "01/1/2024", "2024-03-23T09:34:24Z", "2024-03-23 09:34:24z",
-    "2024-03-23T24:00:00", "2024-03-23T23:59:60", "2024-03-23T09:34:24+18:00",
-    "2024-03-23T09:34:24+18:59", "2024-03-23T09:34:24+19:00", "2024-03-23T09:34:24-00:00",
-    "2024-03-23T09:34+0530", "2024-03-23T09:34:24.5+05", "6/10/2024 12:20 PM",
-    "6/10/2024 12:20 AM", "6/10/2024 0:20 AM", "6/10/2024 13:20 PM", "6/10/2024 24:20 PM",
-    "6/10/2024T12:20", "20240230", "18991231", "21010101", "19000101", "45123", "99999",
+    " 1/2/2024",
+    "1/2/2024\n",
+    "\x1c1/2/2024",
+    "\t12/06/2024",
+    "１/2/2024",
+    "12/06/2024é",
+    "12/06/2024_",
+    "12/06/2024a",
+    "12/06/20245",
+    "12/06/2024 5 PM",
+    "12/06/2024 5:00 pm\n",
+    "13.06.2024",
+    "06.13.2024",
+    "2024-02-29",
+    "2023-02-29",
+    "1900-02-29",
+    "2000-02-29",
+    "0001-01-01",
+    "9999-12-31",
+    "29/02/2023",
+    "02/29/2024",
+    "31/04/2024",
+    "00/00/0000",
+    "12/12/2024",
+    "01/1/2024",
+    "2024-03-23T09:34:24Z",
+    "2024-03-23 09:34:24z",
+    "2024-03-23T24:00:00",
+    "2024-03-23T23:59:60",
+    "2024-03-23T09:34:24+18:00",
+    "2024-03-23T09:34:24+18:59",
+    "2024-03-23T09:34:24+19:00",
+    "2024-03-23T09:34:24-00:00",
+    "2024-03-23T09:34+0530",
+    "2024-03-23T09:34:24.5+05",
+    "6/10/2024 12:20 PM",
+    "6/10/2024 12:20 AM",
+    "6/10/2024 0:20 AM",
+    "6/10/2024 13:20 PM",
+    "6/10/2024 24:20 PM",
+    "6/10/2024T12:20",
+    "20240230",
+    "18991231",
+    "21010101",
+    "19000101",
+    "45123",
+    "99999",
 ]
 
 
@@ -247,8 +309,11 @@ def test_standardize_date_matches_the_per_value_function_on_generated_leads(
         assert out.rows() == _per_value(values, order)
 
 
-@given(st.lists(st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _, _ in DATES])),
-                max_size=20))
+@given(
+    st.lists(
+        st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _, _ in DATES])), max_size=20
+    )
+)
 def test_standardize_date_with_an_inferred_order_matches_the_per_value_function(
     values: list[str | None],
 ) -> None:

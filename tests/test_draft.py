@@ -192,7 +192,9 @@ def test_header_table_is_big_and_multilingual() -> None:
     assert len(mapped) >= 60
     # Every language of the table has an exact synonym behind at least one of its headers.
     langs = {
-        match_header(h)[0].lang for h in mapped if match_header(h) and match_header(h)[0].how == "exact"
+        match_header(h)[0].lang
+        for h in mapped
+        if match_header(h) and match_header(h)[0].how == "exact"
     }
     assert {"en", "de", "fr", "es", "it", "pt", "nl"} <= langs
 
@@ -226,13 +228,41 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: s
 
 PEOPLE = [
     # first, last, email, company, phone, country
-    ("Priya", "Raman", "priya.raman@northwind.com", "Northwind Logistics Inc.", "+1 415 555 0132", "United States"),
-    ("Jürgen", "Müller", "juergen.mueller@beispiel.de", "Beispiel GmbH", "+49 30 12345678", "Deutschland"),
+    (
+        "Priya",
+        "Raman",
+        "priya.raman@northwind.com",
+        "Northwind Logistics Inc.",
+        "+1 415 555 0132",
+        "United States",
+    ),
+    (
+        "Jürgen",
+        "Müller",
+        "juergen.mueller@beispiel.de",
+        "Beispiel GmbH",
+        "+49 30 12345678",
+        "Deutschland",
+    ),
     ("Anaïs", "Lefèvre", "anais.lefevre@exemple.fr", "Exemple SAS", "+33 1 42 68 53 00", "France"),
     ("María", "García", "maria.garcia@ejemplo.es", "Ejemplo S.L.", "+34 912 345 678", "España"),
     ("Luca", "Rossi", "luca.rossi@esempio.it", "Esempio S.r.l.", "+39 02 1234 5678", "Italia"),
-    ("Kenji", "Watanabe", "kenji.watanabe@fabrikam.co.jp", "Fabrikam K.K.", "+81 3-1234-5678", "Japan"),
-    ("Emma", "Wilson", "emma.wilson@trey.com.au", "Trey Research Pty Ltd", "+61 2 9876 5432", "Australia"),
+    (
+        "Kenji",
+        "Watanabe",
+        "kenji.watanabe@fabrikam.co.jp",
+        "Fabrikam K.K.",
+        "+81 3-1234-5678",
+        "Japan",
+    ),
+    (
+        "Emma",
+        "Wilson",
+        "emma.wilson@trey.com.au",
+        "Trey Research Pty Ltd",
+        "+61 2 9876 5432",
+        "Australia",
+    ),
     ("Sven", "Andersson", "sven.andersson@exempel.se", "Exempel AB", "+46 8 123 456 78", "Sverige"),
 ]
 
@@ -260,7 +290,13 @@ UNSEEN = [
     ),
     (
         "english_full_name.csv",
-        ["Contact Name", "Business Email Address", "Company / Account", "Phone #", "Country/Region"],
+        [
+            "Contact Name",
+            "Business Email Address",
+            "Company / Account",
+            "Phone #",
+            "Country/Region",
+        ],
         ["full", "email", "company", "phone", "country"],
     ),
     (
@@ -275,31 +311,70 @@ UNSEEN = [
     ),
     (
         "crm_style.csv",
-        ["Lead ID", "FirstName", "LastName", "Account Name", "EmailAddress", "Business Phone", "Country Code", "Lead Owner"],
+        [
+            "Lead ID",
+            "FirstName",
+            "LastName",
+            "Account Name",
+            "EmailAddress",
+            "Business Phone",
+            "Country Code",
+            "Lead Owner",
+        ],
         ["id", "first", "last", "company", "email", "phone", "iso2", "owner"],
     ),
     (
         "webform.csv",
-        ["Submitted At", "Your email (required)", "Full Name", "Organisation", "Tel.", "Country of Residence", "Message"],
+        [
+            "Submitted At",
+            "Your email (required)",
+            "Full Name",
+            "Organisation",
+            "Tel.",
+            "Country of Residence",
+            "Message",
+        ],
         ["date", "email", "full", "company", "phone", "country", "note"],
     ),
 ]
 _FIELD_OF = {
-    "email": "email", "first": "first_name", "last": "last_name", "full": "full_name",
-    "company": "company", "phone": "phone", "country": "country", "iso2": "country",
+    "email": "email",
+    "first": "first_name",
+    "last": "last_name",
+    "full": "full_name",
+    "company": "company",
+    "phone": "phone",
+    "country": "country",
+    "iso2": "country",
 }
 
 
 def _cell(person: tuple[str, ...], what: str, i: int) -> str:
     first, last, email, company, phone, country = person
-    iso2 = {"United States": "US", "Deutschland": "DE", "France": "FR", "España": "ES",
-            "Italia": "IT", "Japan": "JP", "Australia": "AU", "Sverige": "SE"}[country]
+    iso2 = {
+        "United States": "US",
+        "Deutschland": "DE",
+        "France": "FR",
+        "España": "ES",
+        "Italia": "IT",
+        "Japan": "JP",
+        "Australia": "AU",
+        "Sverige": "SE",
+    }[country]
     return {
-        "email": email, "first": first, "last": last, "full": f"{first} {last}",
-        "company": company, "phone": phone, "country": country, "iso2": iso2,
+        "email": email,
+        "first": first,
+        "last": last,
+        "full": f"{first} {last}",
+        "company": company,
+        "phone": phone,
+        "country": country,
+        "iso2": iso2,
         "title": ["Marketing Manager", "Director of Sales", "CEO", "Head of IT"][i % 4],
-        "id": f"00Q5e00000Ab{i:04d}", "owner": ["Jordan Miles", "Avery Brooks"][i % 2],
-        "date": f"2026-11-{i + 1:02d} 09:30", "note": ["Wants a demo", "", "Call back"][i % 3],
+        "id": f"00Q5e00000Ab{i:04d}",
+        "owner": ["Jordan Miles", "Avery Brooks"][i % 2],
+        "date": f"2026-11-{i + 1:02d} 09:30",
+        "note": ["Wants a demo", "", "Call back"][i % 3],
     }[what]
 
 
@@ -309,7 +384,9 @@ def _unseen_file(tmp: Path, name: str, header: list[str], kinds: list[str]) -> P
 
 
 @pytest.mark.parametrize(("name", "header", "kinds"), UNSEEN, ids=[u[0] for u in UNSEEN])
-def test_unseen_files_map_the_core_fields(tmp_path: Path, name: str, header: list[str], kinds: list[str]) -> None:
+def test_unseen_files_map_the_core_fields(
+    tmp_path: Path, name: str, header: list[str], kinds: list[str]
+) -> None:
     path = _unseen_file(tmp_path, name, header, kinds)
     draft = draft_mapping(path, profiles_dir=tmp_path)  # no known profiles: a real draft
     mapped = draft.mapped
@@ -360,13 +437,19 @@ def test_ambiguous_column_is_left_out_with_a_comment(tmp_path: Path) -> None:
     assert column.status == "ambiguous"
     assert "email" not in draft.mapped and "phone" not in draft.mapped
     text = draft.to_yaml()
-    assert re.search(r"^  # ambiguous: 'Telefon/E-Mail' could be (email|phone) \(0\.\d\d\) or (email|phone)", text, re.M)
+    assert re.search(
+        r"^  # ambiguous: 'Telefon/E-Mail' could be (email|phone) \(0\.\d\d\) or (email|phone)",
+        text,
+        re.M,
+    )
     _loads_back(draft, tmp_path)
 
 
 def test_unmapped_headers_are_listed(tmp_path: Path) -> None:
     kinds = ["email", "first", "last", "id", "owner"]
-    path = _unseen_file(tmp_path, "f.csv", ["Email", "First", "Last", "Lead ID", "Sales Rep"], kinds)
+    path = _unseen_file(
+        tmp_path, "f.csv", ["Email", "First", "Last", "Lead ID", "Sales Rep"], kinds
+    )
     text = draft_mapping(path, profiles_dir=tmp_path).to_yaml()
     unmapped = text.split("# Unmapped headers:\n", 1)[1]
     assert "#   'Lead ID': a known column that is no lead field" in unmapped
@@ -382,7 +465,10 @@ def test_every_mapped_line_carries_confidence_and_evidence(tmp_path: Path) -> No
     for line in entries:
         assert re.search(r"  # (0\.\d\d|1\.00): header '[^']+' (=|~|contains)", line), line
     email = next(ln for ln in entries if ln.startswith("  email:"))
-    assert re.search(r"# 0\.9\d: header 'Correo electrónico' = email \(Spanish\); 100% of 8 sampled values are emails", email)
+    assert re.search(
+        r"# 0\.9\d: header 'Correo electrónico' = email \(Spanish\); 100% of 8 sampled values are emails",
+        email,
+    )
 
 
 def test_two_columns_for_one_field_keep_the_better_and_suggest_the_other(tmp_path: Path) -> None:
@@ -390,7 +476,10 @@ def test_two_columns_for_one_field_keep_the_better_and_suggest_the_other(tmp_pat
     path = write_csv(tmp_path / "f.csv", ["Work Email", "Personal Email", "Last Name"], rows)
     draft = draft_mapping(path, profiles_dir=tmp_path)
     assert draft.mapped["email"] == ["Work Email"]
-    assert "# left out: 'Personal Email' also looks like email, mapped to 'Work Email'" in draft.to_yaml()
+    assert (
+        "# left out: 'Personal Email' also looks like email, mapped to 'Work Email'"
+        in draft.to_yaml()
+    )
 
 
 def test_alternates_of_equal_strength_are_kept_as_a_list(tmp_path: Path) -> None:
@@ -398,7 +487,9 @@ def test_alternates_of_equal_strength_are_kept_as_a_list(tmp_path: Path) -> None
     path = write_csv(tmp_path / "f.csv", ["Work Phone", "Business Phone", "Last Name"], rows)
     draft = draft_mapping(path, profiles_dir=tmp_path)
     assert sorted(draft.mapped["phone"]) == ["Business Phone", "Work Phone"]
-    assert re.search(r"^  phone: \[(Work|Business) Phone, (Work|Business) Phone\]", draft.to_yaml(), re.M)
+    assert re.search(
+        r"^  phone: \[(Work|Business) Phone, (Work|Business) Phone\]", draft.to_yaml(), re.M
+    )
     _loads_back(draft, tmp_path)
 
 
@@ -410,16 +501,28 @@ def test_alternates_of_equal_strength_are_kept_as_a_list(tmp_path: Path) -> None
         # Spanish "Nombre" alone, holding whole names.
         ("Nombre", ["María García", "José Pérez", "Ana López", "Luis Díaz"], {}, "full_name"),
         # German "Name" beside "Vorname" is the family name.
-        ("Name", ["Müller", "Schmidt", "Weber", "Fischer"], {"Vorname": ["Jürgen", "Anna", "Lukas", "Lena"]}, "last_name"),
+        (
+            "Name",
+            ["Müller", "Schmidt", "Weber", "Fischer"],
+            {"Vorname": ["Jürgen", "Anna", "Lukas", "Lena"]},
+            "last_name",
+        ),
         # British "Name" beside "Surname" is the given name.
-        ("Name", ["John", "Emma", "Oliver", "Amelia"], {"Surname": ["Smith", "Jones", "Brown", "Taylor"]}, "first_name"),
+        (
+            "Name",
+            ["John", "Emma", "Oliver", "Amelia"],
+            {"Surname": ["Smith", "Jones", "Brown", "Taylor"]},
+            "first_name",
+        ),
     ],
 )
 def test_name_columns_are_read_together(
     tmp_path: Path, header: str, values: list[str], others: dict[str, list[str]], field: str
 ) -> None:
     headers = [header, *others, "Email"]
-    rows = [[v, *(o[i] for o in others.values()), f"p{i}@example.com"] for i, v in enumerate(values)]
+    rows = [
+        [v, *(o[i] for o in others.values()), f"p{i}@example.com"] for i, v in enumerate(values)
+    ]
     draft = draft_mapping(write_csv(tmp_path / "f.csv", headers, rows), profiles_dir=tmp_path)
     assert draft.mapped[field] == [header]
 
@@ -448,10 +551,17 @@ def test_input_hints_are_written_into_the_draft(tmp_path: Path) -> None:
 
     kinds = ["email", "first", "last"]
     path = tmp_path / "f.txt"
-    path.write_text("Partner export\n\n" + "|".join(["Email", "First", "Last"]) + "\n" + "\n".join(
-        "|".join(_cell(p, k, i) for k in kinds) for i, p in enumerate(PEOPLE)
-    ) + "\n", encoding="utf-8")
-    draft = draft_mapping(path, hints=InputHints(header_row=3, delimiter="|"), profiles_dir=tmp_path)
+    path.write_text(
+        "Partner export\n\n"
+        + "|".join(["Email", "First", "Last"])
+        + "\n"
+        + "\n".join("|".join(_cell(p, k, i) for k in kinds) for i, p in enumerate(PEOPLE))
+        + "\n",
+        encoding="utf-8",
+    )
+    draft = draft_mapping(
+        path, hints=InputHints(header_row=3, delimiter="|"), profiles_dir=tmp_path
+    )
     loaded = _loads_back(draft, tmp_path)
     assert loaded.spec.input.header_row == 3 and loaded.spec.input.delimiter == "|"
     assert draft.mapped["email"] == ["Email"]
@@ -525,8 +635,12 @@ def test_every_bundled_example_has_its_profile() -> None:
     assert {m.stem for m, _ in PROFILE_EXAMPLES} >= set(BUNDLED)
 
 
-@pytest.mark.parametrize(("mapping", "example"), PROFILE_EXAMPLES, ids=[m.stem for m, _ in PROFILE_EXAMPLES])
-def test_init_on_a_profile_example_picks_that_profile(mapping: Path, example: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mapping", "example"), PROFILE_EXAMPLES, ids=[m.stem for m, _ in PROFILE_EXAMPLES]
+)
+def test_init_on_a_profile_example_picks_that_profile(
+    mapping: Path, example: Path, tmp_path: Path
+) -> None:
     draft = draft_mapping(example)
     assert draft.profile is not None and draft.profile.path == mapping.resolve()
     text = draft.to_yaml()
@@ -537,8 +651,12 @@ def test_init_on_a_profile_example_picks_that_profile(mapping: Path, example: Pa
     assert load_mapping(out).spec == load_mapping(mapping).spec
 
 
-@pytest.mark.parametrize(("mapping", "example"), PROFILE_EXAMPLES, ids=[m.stem for m, _ in PROFILE_EXAMPLES])
-def test_without_profiles_the_draft_finds_the_profile_core_fields(mapping: Path, example: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mapping", "example"), PROFILE_EXAMPLES, ids=[m.stem for m, _ in PROFILE_EXAMPLES]
+)
+def test_without_profiles_the_draft_finds_the_profile_core_fields(
+    mapping: Path, example: Path, tmp_path: Path
+) -> None:
     """Each profile's example as a file never seen: the draft maps the core fields the
     profile maps, to one of the columns the profile reads for them."""
     spec = load_mapping(mapping).spec
@@ -554,7 +672,9 @@ def test_without_profiles_the_draft_finds_the_profile_core_fields(mapping: Path,
 
 
 def test_the_copy_of_a_profile_keeps_its_editor_schema_working(tmp_path: Path) -> None:
-    with_modeline = [(m, e) for m, e in PROFILE_EXAMPLES if m.read_text().startswith("# yaml-language-server:")]
+    with_modeline = [
+        (m, e) for m, e in PROFILE_EXAMPLES if m.read_text().startswith("# yaml-language-server:")
+    ]
     if not with_modeline:
         pytest.skip("no profile names a schema")
     mapping, example = with_modeline[0]
@@ -579,12 +699,19 @@ def test_profiles_folder_option(tmp_path: Path) -> None:
         "target: hubspot\ncolumns:\n  email: Work Email\n  company: Org\n  country: Nation\n"
     )
     (tmp_path / "broken.yaml").write_text("columns: [oops\n")  # skipped, not fatal
-    path = _unseen_file(tmp_path, "f.csv", ["Work Email", "Org", "Nation", "Extra"], ["email", "company", "country", "first"])
+    path = _unseen_file(
+        tmp_path,
+        "f.csv",
+        ["Work Email", "Org", "Nation", "Extra"],
+        ["email", "company", "country", "first"],
+    )
     draft = draft_mapping(path, profiles_dir=tmp_path)
     assert draft.profile is not None and draft.profile.name == "my_partner"
     assert "In the file, not read by this profile: 'Extra'" in draft.to_yaml()
     # A profile the file lacks one header of is only mentioned.
-    path = _unseen_file(tmp_path, "g.csv", ["Work Email", "Org", "Land"], ["email", "company", "country"])
+    path = _unseen_file(
+        tmp_path, "g.csv", ["Work Email", "Org", "Land"], ["email", "company", "country"]
+    )
     draft = draft_mapping(path, profiles_dir=tmp_path)
     assert draft.profile is None
     assert "# Close to the profile 'my_partner'" in draft.to_yaml()
@@ -637,9 +764,18 @@ def test_cli_init_writes_a_file_and_refuses_to_overwrite_it(tmp_path: Path) -> N
     ("args", "needle"),
     [
         (["mapping", "init", "nope.csv"], "nope.csv"),
-        (["mapping", "init", str(EXAMPLES / "crm_export.csv"), "--target", "nosuch"], "unknown target 'nosuch'"),
-        (["mapping", "init", str(EXAMPLES / "crm_export.csv"), "--profiles", "no/such/dir"], "profiles folder not found"),
-        (["mapping", "init", str(EXAMPLES / "crm_export.csv"), "-o", "no/such/dir/m.yaml"], "does not exist"),
+        (
+            ["mapping", "init", str(EXAMPLES / "crm_export.csv"), "--target", "nosuch"],
+            "unknown target 'nosuch'",
+        ),
+        (
+            ["mapping", "init", str(EXAMPLES / "crm_export.csv"), "--profiles", "no/such/dir"],
+            "profiles folder not found",
+        ),
+        (
+            ["mapping", "init", str(EXAMPLES / "crm_export.csv"), "-o", "no/such/dir/m.yaml"],
+            "does not exist",
+        ),
     ],
 )
 def test_cli_init_errors_are_one_line_exit_2(args: list[str], needle: str) -> None:

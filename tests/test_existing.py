@@ -16,26 +16,31 @@ LAYOUTS = {
     "salesforce data loader": (
         "Id,FirstName,LastName,Email,Company,Phone,Country,OwnerId\n"
         "00Q1,Ann,Lee,ANN@X.COM,X Inc,+1 415 555 0100,USA,005A\n",
-        "00Q1", "005A",
+        "00Q1",
+        "005A",
     ),
     "salesforce report with footer": (
         (ROOT / "examples" / "crm_export.csv").read_text(),
-        "00Q5e00000AbCdEEAZ", "Jordan Miles",
+        "00Q5e00000AbCdEEAZ",
+        "Jordan Miles",
     ),
     "hubspot export": (
         "Record ID,First Name,Last Name,Email,Company Name,Phone Number,Country/Region,Contact owner\n"
         "501,Ann,Lee,ann@x.com,X Inc,4155550100,United States,Kim\n",
-        "501", "Kim",
+        "501",
+        "Kim",
     ),
     "marketo export": (
         "Id,First Name,Last Name,Email Address,Company Name,Phone Number,Country\n"
         "77,Ann,Lee,ann@x.com,X Inc,4155550100,US\n",
-        "77", None,
+        "77",
+        None,
     ),
     "generic": (
         "id,first_name,last_name,email,company,phone,country,owner\n"
         "u-1,Ann,Lee,ann@x.com,X Inc,+14155550100,US,kim\n",
-        "u-1", "kim",
+        "u-1",
+        "kim",
     ),
 }
 

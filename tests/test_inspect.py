@@ -25,7 +25,9 @@ runner = CliRunner()
 
 
 def run(*args: str | Path, width: int = 100) -> tuple[int, str, str]:
-    result = runner.invoke(app, [str(a) for a in args], terminal_width=width, env={"COLUMNS": str(width)})
+    result = runner.invoke(
+        app, [str(a) for a in args], terminal_width=width, env={"COLUMNS": str(width)}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -129,9 +131,18 @@ def test_inspect_reports_what_the_reader_detected() -> None:
     assert result.headers == [c for c in table.frame.columns if not c.startswith("_")]
     kinds = {c.name: c.kind for c in result.columns}
     assert kinds == {
-        "Vorname": "name", "Nachname": "text", "E-Mail": "email", "Firma": "company",
-        "Position": "job_title", "Telefon": "phone", "Land": "country", "Bundesland": "text",
-        "PLZ": "postal_code", "Ort": "text", "Einwilligung": "boolean", "Datum": "date",
+        "Vorname": "name",
+        "Nachname": "text",
+        "E-Mail": "email",
+        "Firma": "company",
+        "Position": "job_title",
+        "Telefon": "phone",
+        "Land": "country",
+        "Bundesland": "text",
+        "PLZ": "postal_code",
+        "Ort": "text",
+        "Einwilligung": "boolean",
+        "Datum": "date",
     }
     assert result.profile is not None and result.profile["name"] == "eu-partner"
 
@@ -140,7 +151,11 @@ def test_inspect_finds_the_table_in_a_report_and_a_workbook() -> None:
     zoom = inspect_file(EXAMPLES / "zoom_webinar_attendees.csv")
     assert zoom.info["header_row"] == 12 and "First Name" in zoom.headers
     badge = inspect_file(EXAMPLES / "badge_scan.xlsx")
-    assert (badge.info["format"], badge.info["sheet"], badge.info["header_row"]) == ("xlsx", "Leads", 4)
+    assert (badge.info["format"], badge.info["sheet"], badge.info["header_row"]) == (
+        "xlsx",
+        "Leads",
+        4,
+    )
     crm = inspect_file(EXAMPLES / "crm_export.csv")
     assert crm.info["footer"] and crm.info["footer"].startswith("Grand Totals")
 
@@ -174,7 +189,9 @@ def test_cli_inspect_shows_detection_and_columns() -> None:
 def test_cli_inspect_json_is_the_library_result() -> None:
     code, out, _ = run("inspect", EXAMPLES / "zoom_webinar_attendees.csv", "--json")
     assert code == 0
-    assert json.loads(out) == json.loads(json.dumps(inspect_file(EXAMPLES / "zoom_webinar_attendees.csv").as_dict()))
+    assert json.loads(out) == json.loads(
+        json.dumps(inspect_file(EXAMPLES / "zoom_webinar_attendees.csv").as_dict())
+    )
     data = json.loads(out)
     assert data["info"]["header_row"] == 12
     assert {c["name"]: c["kind"] for c in data["columns"]}["Email"] == "email"

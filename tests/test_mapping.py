@@ -45,21 +45,43 @@ def problems(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("columns:\n  emial: E-mail\n", "m.yaml:2:3: columns.emial: unknown field 'emial' - did you mean 'email'?"),
-        ("columns:\n  email: E\nconstants:\n  campain: Q4\n",
-         "m.yaml:4:3: constants.campain: unknown field 'campain' - did you mean 'campaign'?"),
-        ("columns:\n  email: E\ndefualt_country: US\n",
-         "m.yaml:3:1: defualt_country: unknown setting 'defualt_country' - did you mean 'default_country'?"),
-        ("columns:\n  email: E\ninvalid:\n  phone: drop\n",
-         "m.yaml:4:10: invalid.phone: unknown value 'drop' (expected keep, blank, reject)"),
-        ("columns:\n  phone: 12\n", "m.yaml:2:10: columns.phone: expected a header name or a list of header names"),
+        (
+            "columns:\n  emial: E-mail\n",
+            "m.yaml:2:3: columns.emial: unknown field 'emial' - did you mean 'email'?",
+        ),
+        (
+            "columns:\n  email: E\nconstants:\n  campain: Q4\n",
+            "m.yaml:4:3: constants.campain: unknown field 'campain' - did you mean 'campaign'?",
+        ),
+        (
+            "columns:\n  email: E\ndefualt_country: US\n",
+            "m.yaml:3:1: defualt_country: unknown setting 'defualt_country' - did you mean 'default_country'?",
+        ),
+        (
+            "columns:\n  email: E\ninvalid:\n  phone: drop\n",
+            "m.yaml:4:10: invalid.phone: unknown value 'drop' (expected keep, blank, reject)",
+        ),
+        (
+            "columns:\n  phone: 12\n",
+            "m.yaml:2:10: columns.phone: expected a header name or a list of header names",
+        ),
         ("target: salesforce\n", "m.yaml:1:1: columns: required setting missing"),
-        ("columns:\n  email: E\nmatching:\n  auto: 0.5\n  review: 0.8\n",
-         "m.yaml:4:3: matching: value error, 'review' must not be above 'auto'"),
-        ("columns:\n  email: E\ncustom:\n  X__c: {}\n",
-         "m.yaml:4:9: custom.X__c: value error, give exactly one of 'column' or 'value'"),
-        ("columns: [email\n", "m.yaml:2:1: malformed YAML: expected ',' or ']', but got '<stream end>'"),
-        ("- just\n- a list\n", "m.yaml:1: a mapping is a YAML dictionary with 'columns:' (got list)"),
+        (
+            "columns:\n  email: E\nmatching:\n  auto: 0.5\n  review: 0.8\n",
+            "m.yaml:4:3: matching: value error, 'review' must not be above 'auto'",
+        ),
+        (
+            "columns:\n  email: E\ncustom:\n  X__c: {}\n",
+            "m.yaml:4:9: custom.X__c: value error, give exactly one of 'column' or 'value'",
+        ),
+        (
+            "columns: [email\n",
+            "m.yaml:2:1: malformed YAML: expected ',' or ']', but got '<stream end>'",
+        ),
+        (
+            "- just\n- a list\n",
+            "m.yaml:1: a mapping is a YAML dictionary with 'columns:' (got list)",
+        ),
     ],
 )
 def test_problem_is_located(text: str, expected: str) -> None:
@@ -79,10 +101,14 @@ def test_missing_mapping_file_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("columns:\n  email: E\ncustom:\n  X:\n    colum: A\n",
-         "m.yaml:5:5: custom.X.colum: unknown setting 'colum' - did you mean 'column'?"),
-        ("columns:\n  email: E\ninput:\n  delimeter: ';'\n",
-         "m.yaml:4:3: input.delimeter: unknown setting 'delimeter' - did you mean 'delimiter'?"),
+        (
+            "columns:\n  email: E\ncustom:\n  X:\n    colum: A\n",
+            "m.yaml:5:5: custom.X.colum: unknown setting 'colum' - did you mean 'column'?",
+        ),
+        (
+            "columns:\n  email: E\ninput:\n  delimeter: ';'\n",
+            "m.yaml:4:3: input.delimeter: unknown setting 'delimeter' - did you mean 'delimiter'?",
+        ),
     ],
 )
 def test_did_you_mean_inside_nested_settings(text: str, expected: str) -> None:

@@ -23,7 +23,14 @@ from leadkit.normalizers.company import company_key
 SETTINGS = MatchSettings()
 FREE = {"gmail.com", "yahoo.com", "outlook.com", "hotmail.com"}
 FIELDS = (
-    "email", "first_name", "last_name", "company", "phone", "mobile_phone", "country", "city",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "mobile_phone",
+    "country",
+    "city",
     "postal_code",
 )
 
@@ -52,8 +59,13 @@ def crm(*rows: dict[str, Any]) -> pl.DataFrame:
 
 def person(**kw: Any) -> dict[str, Any]:
     base = {
-        "first_name": "Robert", "last_name": "Fischer", "email": "robert.fischer@acme.com",
-        "company": "Acme Inc.", "phone": "+14155550123", "country": "US", "city": "San Francisco",
+        "first_name": "Robert",
+        "last_name": "Fischer",
+        "email": "robert.fischer@acme.com",
+        "company": "Acme Inc.",
+        "phone": "+14155550123",
+        "country": "US",
+        "city": "San Francisco",
     }
     base.update(kw)
     return base
@@ -68,35 +80,45 @@ def one(result: pl.DataFrame) -> dict[str, Any]:
 
 
 def test_email_exact_is_an_update() -> None:
-    got = one(match_existing(
-        leads(person(first_name="Bob", phone=None, company="Other Co")),
-        crm(person(id="C1", owner="005A", phone="+16505550999")),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(first_name="Bob", phone=None, company="Other Co")),
+            crm(person(id="C1", owner="005A", phone="+16505550999")),
+            SETTINGS,
+        )
+    )
     assert got == {
-        "_idx": 0, "_match_id": "C1", "_match_score": 1.0, "_match_reason": "email exact",
-        "_match_outcome": "update", "_match_owner": "005A",
+        "_idx": 0,
+        "_match_id": "C1",
+        "_match_score": 1.0,
+        "_match_reason": "email exact",
+        "_match_outcome": "update",
+        "_match_owner": "005A",
     }
 
 
 def test_email_exact_with_another_person_behind_it_is_review() -> None:
     # a shared inbox: first and last names both differ
-    got = one(match_existing(
-        leads(person(first_name="Alice", last_name="Nguyen", email="info@acme.com")),
-        crm(person(id="C1", email="info@acme.com")),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(first_name="Alice", last_name="Nguyen", email="info@acme.com")),
+            crm(person(id="C1", email="info@acme.com")),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "review"
     assert got["_match_reason"].startswith("email exact + name differs")
 
 
 def test_phone_and_similar_name_is_an_update() -> None:
     # another address, a typo in the last name, an extension on the CRM phone
-    got = one(match_existing(
-        leads(person(last_name="Fisher", email="rfischer@gmail.com", company=None)),
-        crm(person(id="C1", phone="+14155550123 x204")),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(last_name="Fisher", email="rfischer@gmail.com", company=None)),
+            crm(person(id="C1", phone="+14155550123 x204")),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "update"
     assert got["_match_id"] == "C1"
     assert re.fullmatch(r"phone exact \+ name 0\.\d\d( \+ .*)?", got["_match_reason"])
@@ -104,43 +126,51 @@ def test_phone_and_similar_name_is_an_update() -> None:
 
 
 def test_phone_and_name_reason_reads_like_the_issue() -> None:
-    got = one(match_existing(
-        leads(person(last_name="Fisher", email="rf@gmail.com", company="Acme Intl")),
-        crm(person(id="C1", email=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(last_name="Fisher", email="rf@gmail.com", company="Acme Intl")),
+            crm(person(id="C1", email=None)),
+            SETTINGS,
+        )
+    )
     assert re.fullmatch(r"phone exact \+ name 0\.\d\d \+ company 0\.\d\d", got["_match_reason"])
 
 
 def test_name_and_company_key_is_an_update() -> None:
     # no email or phone in common; "Acme, Inc." and "ACME CORPORATION" share the key "acme"
-    got = one(match_existing(
-        leads(person(company="ACME CORPORATION", email="robert.fischer@gmail.com", phone=None)),
-        crm(person(id="C1", company="Acme, Inc.", email=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(company="ACME CORPORATION", email="robert.fischer@gmail.com", phone=None)),
+            crm(person(id="C1", company="Acme, Inc.", email=None)),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "update"
     assert got["_match_reason"] == "name 1.00 + company exact"
 
 
 def test_name_and_corporate_domain_is_an_update() -> None:
     # the same address at another spelling of the company's domain, company not given
-    got = one(match_existing(
-        leads(person(email="robert.fischer@acme.co.uk", company=None, phone=None)),
-        crm(person(id="C1", company=None, phone=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(email="robert.fischer@acme.co.uk", company=None, phone=None)),
+            crm(person(id="C1", company=None, phone=None)),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "update"
     assert got["_match_reason"] == "name 1.00 + email domain 0.95"
 
 
 def test_name_and_company_with_another_address_is_review() -> None:
     # one thing speaks against the pair: two addresses at one company
-    got = one(match_existing(
-        leads(person(email="rfischer@acme.com", phone=None)),
-        crm(person(id="C1", phone=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(email="rfischer@acme.com", phone=None)),
+            crm(person(id="C1", phone=None)),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "review"
     assert got["_match_reason"] == "name 1.00 + company exact + other email"
 
@@ -156,15 +186,24 @@ def test_name_and_company_with_two_things_against_is_no_match() -> None:
 
 @pytest.mark.parametrize(
     ("lead_first", "crm_first"),
-    [("Bob", "Robert"), ("Bill", "William"), ("Liz", "Elizabeth"), ("Dick", "Richard"),
-     ("Peggy", "Margaret"), ("Jim", "James"), ("Kate", "Katherine")],
+    [
+        ("Bob", "Robert"),
+        ("Bill", "William"),
+        ("Liz", "Elizabeth"),
+        ("Dick", "Richard"),
+        ("Peggy", "Margaret"),
+        ("Jim", "James"),
+        ("Kate", "Katherine"),
+    ],
 )
 def test_nickname_matches(lead_first: str, crm_first: str) -> None:
-    got = one(match_existing(
-        leads(person(first_name=lead_first, email=f"{lead_first.lower()}@gmail.com")),
-        crm(person(id="C1", first_name=crm_first, email=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(first_name=lead_first, email=f"{lead_first.lower()}@gmail.com")),
+            crm(person(id="C1", first_name=crm_first, email=None)),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "update"
     assert "(nickname)" in got["_match_reason"]
 
@@ -176,24 +215,43 @@ def test_nickname_table_is_not_transitive() -> None:
 
 def test_name_typo_and_company_suffix_variant_matches() -> None:
     # "Siddiqoi" for "Siddiqui", "TERRAPATH" for "Terrapath LLC"; no email, no phone in common
-    got = one(match_existing(
-        leads(person(first_name="XIN", last_name="SIDDIQOI", company="TERRAPATH",
-                     email="xin.siddiqui@terrapath.org", phone=None)),
-        crm(person(id="C1", first_name="Xin", last_name="Siddiqui", company="Terrapath LLC",
-                   email="xin_siddiqui@terrapath.com", phone=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(
+                person(
+                    first_name="XIN",
+                    last_name="SIDDIQOI",
+                    company="TERRAPATH",
+                    email="xin.siddiqui@terrapath.org",
+                    phone=None,
+                )
+            ),
+            crm(
+                person(
+                    id="C1",
+                    first_name="Xin",
+                    last_name="Siddiqui",
+                    company="Terrapath LLC",
+                    email="xin_siddiqui@terrapath.com",
+                    phone=None,
+                )
+            ),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "update"
     assert got["_match_reason"].startswith("name 0.9")
     assert "company exact" in got["_match_reason"]
 
 
 def test_accents_case_and_mojibake_do_not_hide_a_match() -> None:
-    got = one(match_existing(
-        leads(person(first_name="JosÃ©", last_name="MÜLLER", email="jm@gmail.com")),
-        crm(person(id="C1", first_name="José", last_name="Muller", email=None)),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(first_name="JosÃ©", last_name="MÜLLER", email="jm@gmail.com")),
+            crm(person(id="C1", first_name="José", last_name="Muller", email=None)),
+            SETTINGS,
+        )
+    )
     assert got["_match_reason"].startswith("phone exact + name 1.00")
 
 
@@ -223,16 +281,38 @@ def test_colleague_with_a_similar_name_is_not_a_match(lead_first: str, crm_first
 def test_close_first_name_with_another_address_goes_to_review() -> None:
     # Jan or Jana? A typo or a colleague: a person decides
     lead = person(first_name="Jana", email="jana.fischer@acme.com")
-    got = one(match_existing(
-        leads(lead), crm(person(id="C1", first_name="Jan", email="jan.fischer@acme.com")), SETTINGS
-    ))
+    got = one(
+        match_existing(
+            leads(lead),
+            crm(person(id="C1", first_name="Jan", email="jan.fischer@acme.com")),
+            SETTINGS,
+        )
+    )
     assert got["_match_outcome"] == "review"
 
 
 def _names(n: int) -> list[str]:
     """n distinct made-up first names."""
-    syllables = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "da", "ne", "po", "ri", "ba",
-                 "fe", "gu", "ho", "ja", "ze"]
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ra",
+        "te",
+        "su",
+        "no",
+        "vi",
+        "da",
+        "ne",
+        "po",
+        "ri",
+        "ba",
+        "fe",
+        "gu",
+        "ho",
+        "ja",
+        "ze",
+    ]
     names = sorted({a + b + c for a in syllables for b in syllables for c in syllables})
     return [n.capitalize() for n in random.Random(4).sample(names, n)]
 
@@ -241,8 +321,15 @@ def test_giant_switchboard_block_is_fast_and_matches_nobody() -> None:
     # 5,000 colleagues: one switchboard number, one common surname, one company
     firsts = _names(5000)
     rows = [
-        {"first_name": f, "last_name": "Smith", "email": f"{f.lower()}.smith@bigco.com",
-         "company": "BigCo Inc", "phone": "+12125550100", "country": "US", "city": "New York"}
+        {
+            "first_name": f,
+            "last_name": "Smith",
+            "email": f"{f.lower()}.smith@bigco.com",
+            "company": "BigCo Inc",
+            "phone": "+12125550100",
+            "country": "US",
+            "city": "New York",
+        }
         for f in firsts
     ]
     frame = leads(*rows)
@@ -258,10 +345,17 @@ def test_giant_switchboard_block_is_fast_and_matches_nobody() -> None:
 
 
 def test_placeholder_phones_and_emails_make_no_match() -> None:
-    a = person(first_name="Ann", last_name="Lee", email="test@test.com", phone="+10000000000",
-               company=None)
-    b = person(first_name="Ann", last_name="Lee", email="test@test.com", phone="+10000000000",
-               company=None, city="Boston")
+    a = person(
+        first_name="Ann", last_name="Lee", email="test@test.com", phone="+10000000000", company=None
+    )
+    b = person(
+        first_name="Ann",
+        last_name="Lee",
+        email="test@test.com",
+        phone="+10000000000",
+        company=None,
+        city="Boston",
+    )
     assert find_duplicates(leads(a, b), SETTINGS).is_empty()
 
 
@@ -278,25 +372,35 @@ def test_tie_between_two_records_goes_to_review_with_both_named() -> None:
 
 
 def test_best_record_wins_when_clearly_better() -> None:
-    got = one(match_existing(
-        leads(person(email="robert.fischer@gmail.com")),
-        crm(
-            person(id="C1", email="robert.fischer@gmail.com", phone=None),  # email exact
-            person(id="C2", first_name="Rob", email=None, city="Oakland"),  # phone + nickname
-        ),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(email="robert.fischer@gmail.com")),
+            crm(
+                person(id="C1", email="robert.fischer@gmail.com", phone=None),  # email exact
+                person(id="C2", first_name="Rob", email=None, city="Oakland"),  # phone + nickname
+            ),
+            SETTINGS,
+        )
+    )
     assert got["_match_id"] == "C1"
     assert got["_match_outcome"] == "review"  # 1.0 against 0.99: a near-tie
-    got = one(match_existing(
-        leads(person(email="robert.fischer@gmail.com")),
-        crm(
-            person(id="C1", email="robert.fischer@gmail.com", phone=None),
-            person(id="C2", first_name="Rob", last_name="Fisher", email="rob.f@acme.com",
-                   phone=None, city="Oakland"),  # name 0.95 + company, other email: review
-        ),
-        SETTINGS,
-    ))
+    got = one(
+        match_existing(
+            leads(person(email="robert.fischer@gmail.com")),
+            crm(
+                person(id="C1", email="robert.fischer@gmail.com", phone=None),
+                person(
+                    id="C2",
+                    first_name="Rob",
+                    last_name="Fisher",
+                    email="rob.f@acme.com",
+                    phone=None,
+                    city="Oakland",
+                ),  # name 0.95 + company, other email: review
+            ),
+            SETTINGS,
+        )
+    )
     assert (got["_match_id"], got["_match_outcome"]) == ("C1", "update")
 
 
@@ -309,12 +413,17 @@ def _synthetic(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     for i in range(n):
         f, last, co = rng.choice(firsts), rng.choice(lasts), rng.choice(companies)
         dom = co.split()[0].lower() + ".com"
-        people.append({
-            "first_name": f, "last_name": last, "company": co,
-            "email": f"{f.lower()}.{i}@{dom}" if rng.random() < 0.8 else None,
-            "phone": f"+1415555{i:04d}" if rng.random() < 0.7 else "+14155559999",
-            "country": "US", "city": rng.choice(["Boston", "Austin", None]),
-        })
+        people.append(
+            {
+                "first_name": f,
+                "last_name": last,
+                "company": co,
+                "email": f"{f.lower()}.{i}@{dom}" if rng.random() < 0.8 else None,
+                "phone": f"+1415555{i:04d}" if rng.random() < 0.7 else "+14155559999",
+                "country": "US",
+                "city": rng.choice(["Boston", "Austin", None]),
+            }
+        )
     records = [{**p, "id": f"C{i:04d}", "owner": f"O{i % 3}"} for i, p in enumerate(people)]
     lead_rows = []
     for p in rng.sample(people, n // 2):
@@ -339,10 +448,16 @@ def test_outputs_do_not_depend_on_crm_row_order() -> None:
 
 def test_output_schemas() -> None:
     frame, records = _synthetic(100, seed=3)
-    assert match_existing(frame, records, SETTINGS).schema == pl.Schema({
-        "_idx": pl.UInt32, "_match_id": pl.String, "_match_score": pl.Float64,
-        "_match_reason": pl.String, "_match_outcome": pl.String, "_match_owner": pl.String,
-    })
+    assert match_existing(frame, records, SETTINGS).schema == pl.Schema(
+        {
+            "_idx": pl.UInt32,
+            "_match_id": pl.String,
+            "_match_score": pl.Float64,
+            "_match_reason": pl.String,
+            "_match_outcome": pl.String,
+            "_match_owner": pl.String,
+        }
+    )
     assert find_duplicates(frame, SETTINGS).schema == pl.Schema(
         {"_idx": pl.UInt32, "_duplicate_of": pl.UInt32, "_match_reason": pl.String}
     )
@@ -366,10 +481,10 @@ def test_every_score_is_within_thresholds_and_rounded() -> None:
 
 def test_duplicates_keep_the_first_occurrence() -> None:
     frame = leads(
-        person(),                                             # 0: kept
+        person(),  # 0: kept
         person(first_name="Ada", last_name="Byron", email="ada@byron.org", phone=None),  # 1
-        person(first_name="BOB", city="SF"),                   # 2: repeats 0 (email)
-        person(email=None, company="ACME CORP"),              # 3: repeats 0 (phone + name)
+        person(first_name="BOB", city="SF"),  # 2: repeats 0 (email)
+        person(email=None, company="ACME CORP"),  # 3: repeats 0 (phone + name)
         person(first_name="Ada", last_name="Byron", email="ada@byron.org", phone=None),  # 4
     )
     got = find_duplicates(frame, SETTINGS)
@@ -380,8 +495,8 @@ def test_duplicates_keep_the_first_occurrence() -> None:
 
 def test_a_repeat_of_a_repeat_points_at_the_first_occurrence() -> None:
     frame = leads(
-        person(),                                     # 0
-        person(email="bob.fischer@gmail.com"),        # 1: repeats 0 by phone + name
+        person(),  # 0
+        person(email="bob.fischer@gmail.com"),  # 1: repeats 0 by phone + name
         person(email="bob.fischer@gmail.com", phone="+16505550100", company=None),  # 2: repeats 1
     )
     got = find_duplicates(frame, SETTINGS)
@@ -395,9 +510,10 @@ def test_thresholds_come_from_settings() -> None:
     record = crm(person(id="C1", phone=None))
     strict = MatchSettings(auto=0.99, review=0.9)
     assert match_existing(frame, record, strict).is_empty()
-    assert one(match_existing(frame, record, MatchSettings(auto=0.95, review=0.5)))[
-        "_match_outcome"
-    ] == "review"
+    assert (
+        one(match_existing(frame, record, MatchSettings(auto=0.95, review=0.5)))["_match_outcome"]
+        == "review"
+    )
 
 
 def test_settings_are_checked() -> None:
@@ -445,8 +561,11 @@ def test_leads_match_every_kind_of_crm_export(layout: str, tmp_path: Path) -> No
 def test_sparse_frames_with_missing_and_all_null_columns() -> None:
     # a mapping with email and last name only; an export without names or phones
     frame = pl.DataFrame(
-        {"email": ["a@x.com", "a@x.com", None], "last_name": ["Lee", "Lee", None],
-         "company": [None, None, None]}
+        {
+            "email": ["a@x.com", "a@x.com", None],
+            "last_name": ["Lee", "Lee", None],
+            "company": [None, None, None],
+        }
     ).with_row_index("_idx")
     assert find_duplicates(frame, SETTINGS).rows() == [(1, 0, "email exact")]
     records = pl.DataFrame({"_crm_id": [7, 8], "email": ["a@x.com", None]})
@@ -461,11 +580,13 @@ def test_email_local_parts_with_the_same_words_in_another_order_agree() -> None:
         ("anna.de.vries@acme.com", "vries-de-anna@acme.com"),
     ]:
         first, last = ("John", "Smith") if "john" in lead_email else ("Anna", "de Vries")
-        got = one(match_existing(
-            leads(person(first_name=first, last_name=last, email=lead_email, phone=None)),
-            crm(person(id="C1", first_name=first, last_name=last, email=crm_email, phone=None)),
-            SETTINGS,
-        ))
+        got = one(
+            match_existing(
+                leads(person(first_name=first, last_name=last, email=lead_email, phone=None)),
+                crm(person(id="C1", first_name=first, last_name=last, email=crm_email, phone=None)),
+                SETTINGS,
+            )
+        )
         assert got["_match_reason"] == "name 1.00 + company exact", got
         assert got["_match_outcome"] == "update"
 
@@ -513,7 +634,9 @@ def test_repeated_and_distinct_keys_match_their_runs(spread: int) -> None:
         for i, k in enumerate(keys.tolist()):
             members.setdefault(k, []).append(i)
         order, starts, lengths = _repeats(keys)
-        got = sorted(sorted(order[s : s + k].tolist()) for s, k in zip(starts, lengths, strict=True))
+        got = sorted(
+            sorted(order[s : s + k].tolist()) for s, k in zip(starts, lengths, strict=True)
+        )
         assert got == sorted(m for m in members.values() if len(m) > 1)
         assert len(_runs(keys)[1]) == len(members)
         inverse, first = _distinct(keys)

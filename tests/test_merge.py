@@ -27,7 +27,11 @@ def leads() -> pl.DataFrame:
 def test_merge_fills_empty_fields_from_the_first_repeat_and_sums() -> None:
     out = merge_repeats(leads(), merge=True, summed=["Minutes"])
     kept = out.filter(pl.col("_row") == 1).row(0, named=True)
-    assert (kept["phone"], kept["job_title"], kept["custom:Minutes"]) == ("+14155550100", "CTO", "82.5")
+    assert (kept["phone"], kept["job_title"], kept["custom:Minutes"]) == (
+        "+14155550100",
+        "CTO",
+        "82.5",
+    )
     # the repeats and the rows without repeats are unchanged
     assert out.filter(pl.col("_row") != 1).equals(leads().filter(pl.col("_row") != 1))
 

@@ -155,8 +155,9 @@ def test_standardize_names_codes_and_missing_columns() -> None:
     assert standardize_names(None, None, None).height == 0
 
 
-@given(st.lists(st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _ in NAMES])),
-                max_size=20))
+@given(
+    st.lists(st.one_of(st.none(), ANY_TEXT, st.sampled_from([r for r, _, _ in NAMES])), max_size=20)
+)
 def test_standardize_names_matches_the_per_value_function(values: list[str | None]) -> None:
     out = standardize_names(pl.Series(values, dtype=pl.String), None, None)
     assert out.height == len(values)
@@ -168,11 +169,54 @@ def test_standardize_names_matches_the_per_value_function(values: list[str | Non
 # capitalised unless Mc/Mac): particles, apostrophes, hyphens, several words, spaces of
 # every kind, letters that lower- or upper-case into ASCII, no letters at all.
 NAME_EDGES = [
-    "John", "JOHN", "john", " john ", "jOHN", "J", "j", "MC", "mc", "MCDONALD", "mcdonald",
-    "MACK", "mack", "MACDONALD", "macdonald", "Mac", "MAC", "VAN", "van", "van der berg",
-    "VAN DER BERG", "o'brien", "O'BRIEN", "jean-pierre", "JEAN PIERRE", "j.r.", "J.R.", "DE",
-    "de la cruz", "McKenzie", "Mary  Ann", "  ", "\u00a0john", "john\u200b", "joh\tn", "123",
-    "-", "'", "ıvan", "ſam", "\u212aim", "ÉMILE", "émile", "Émile", "李", "ǅ", "ß", "ẞ",
+    "John",
+    "JOHN",
+    "john",
+    " john ",
+    "jOHN",
+    "J",
+    "j",
+    "MC",
+    "mc",
+    "MCDONALD",
+    "mcdonald",
+    "MACK",
+    "mack",
+    "MACDONALD",
+    "macdonald",
+    "Mac",
+    "MAC",
+    "VAN",
+    "van",
+    "van der berg",
+    "VAN DER BERG",
+    "o'brien",
+    "O'BRIEN",
+    "jean-pierre",
+    "JEAN PIERRE",
+    "j.r.",
+    "J.R.",
+    "DE",
+    "de la cruz",
+    "McKenzie",
+    "Mary  Ann",
+    "  ",
+    "\u00a0john",
+    "john\u200b",
+    "joh\tn",
+    "123",
+    "-",
+    "'",
+    "ıvan",
+    "ſam",
+    "\u212aim",
+    "ÉMILE",
+    "émile",
+    "Émile",
+    "李",
+    "ǅ",
+    "ß",
+    "ẞ",
 ]
 
 
@@ -184,8 +228,10 @@ def test_standardize_names_matches_the_per_value_function_on_generated_leads(ben
         pl.Series(first, dtype=pl.String), pl.Series(last, dtype=pl.String), None
     )
     expected = [
-        (*(normalize_name(f) if f is not None else Normalized(None)),
-         *(normalize_name(la) if la is not None else Normalized(None)))
+        (
+            *(normalize_name(f) if f is not None else Normalized(None)),
+            *(normalize_name(la) if la is not None else Normalized(None)),
+        )
         for f, la in zip(first, last, strict=True)
     ]
     assert out.rows() == expected
@@ -195,8 +241,11 @@ def test_full_names_are_split_only_where_first_and_last_are_blank() -> None:
     blank = ["", " ", "\u00a0", "\u200b", "\x01", "\t \n", "\u3000", "\x85", "\ufeff", "\x1c", None]
     first = [*blank, "Ann", " x "]
     full = ["Ada Lovelace"] * len(first)
-    out = standardize_names(pl.Series(first, dtype=pl.String), pl.Series(first, dtype=pl.String),
-                            pl.Series(full))
+    out = standardize_names(
+        pl.Series(first, dtype=pl.String), pl.Series(first, dtype=pl.String), pl.Series(full)
+    )
     assert out.select("first_name", "last_name").rows() == [
-        *[("Ada", "Lovelace")] * len(blank), ("Ann", "Ann"), ("X", "X"),
+        *[("Ada", "Lovelace")] * len(blank),
+        ("Ann", "Ann"),
+        ("X", "X"),
     ]

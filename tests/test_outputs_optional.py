@@ -22,7 +22,12 @@ BASE = "columns:\n  email: Email\n  first_name: First\n  last_name: Last\n  comp
 
 
 def mapping(extra: str = "") -> LoadedMapping:
-    return LoadedMapping(spec=parse_mapping("target: salesforce\n" + BASE + extra), name="t", path=None, sha256="0" * 64)
+    return LoadedMapping(
+        spec=parse_mapping("target: salesforce\n" + BASE + extra),
+        name="t",
+        path=None,
+        sha256="0" * 64,
+    )
 
 
 @pytest.fixture
@@ -58,27 +63,44 @@ def test_flag_columns_on_request(leads: Path, tmp_path: Path) -> None:
     (result,) = normalize([leads], mapping("flag_columns: true\n"), tmp_path / "out")
     imported = pl.read_csv(result.outputs["import"], infer_schema=False)
     assert imported.columns[-5:] == [
-        "_email_role", "_email_free", "_email_disposable", "_email_suggestion", "_phone_type",
+        "_email_role",
+        "_email_free",
+        "_email_disposable",
+        "_email_suggestion",
+        "_phone_type",
     ]
-    assert imported.filter(pl.col("Email") == "ann@acme.com")["_phone_type"][0] == "fixed_line_or_mobile"
-    plain = pl.read_csv(normalize([leads], mapping(), tmp_path / "o2")[0].outputs["import"], infer_schema=False)
+    assert (
+        imported.filter(pl.col("Email") == "ann@acme.com")["_phone_type"][0]
+        == "fixed_line_or_mobile"
+    )
+    plain = pl.read_csv(
+        normalize([leads], mapping(), tmp_path / "o2")[0].outputs["import"], infer_schema=False
+    )
     assert not [c for c in plain.columns if c.startswith("_email")]
 
 
-def test_deliverability_marks_dead_domains(leads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deliverability_marks_dead_domains(
+    leads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     asked: list[str] = []
 
     def fake(domain: str) -> bool | None:
         asked.append(domain)
         return domain != "acme.com"
 
-    monkeypatch.setattr("leadkit.standardize.check_deliverability", lambda ds: check_deliverability(ds, fake))
-    (result,) = normalize([leads], mapping(), tmp_path / "out", options=Options(check_deliverability=True))
+    monkeypatch.setattr(
+        "leadkit.standardize.check_deliverability", lambda ds: check_deliverability(ds, fake)
+    )
+    (result,) = normalize(
+        [leads], mapping(), tmp_path / "out", options=Options(check_deliverability=True)
+    )
     assert result.report["issues"]["email"]["email_undeliverable"] == 1
     assert sorted(asked) == ["acme.com", "gmial.com"]  # each valid domain once; invalid ones never
 
 
-def test_deliverability_is_off_by_default(leads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deliverability_is_off_by_default(
+    leads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(ds: list[str]) -> set[str]:
         raise AssertionError("DNS must not be used unless asked")
 
@@ -98,11 +120,15 @@ class _Resolver:
     ("error", "expected"),
     [(dns.resolver.NXDOMAIN, False), (dns.resolver.NoNameservers, None), (RuntimeError, None)],
 )
-def test_domain_accepts_mail_never_guesses_undeliverable(error: type[Exception], expected: bool | None) -> None:
+def test_domain_accepts_mail_never_guesses_undeliverable(
+    error: type[Exception], expected: bool | None
+) -> None:
     assert domain_accepts_mail("example.invalid", resolver=_Resolver(error)) is expected
 
 
 def test_check_deliverability_looks_each_domain_up_once() -> None:
     seen: list[str] = []
-    dead = check_deliverability(["a.com", "b.com", "a.com"], lambda d: seen.append(d) or d == "a.com")
+    dead = check_deliverability(
+        ["a.com", "b.com", "a.com"], lambda d: seen.append(d) or d == "a.com"
+    )
     assert sorted(seen) == ["a.com", "b.com"] and dead == {"b.com"}

@@ -37,5 +37,7 @@ def test_a_worker_that_cannot_start_falls_back_to_one_core() -> None:
         print("ok")
         """
     )
-    proc = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-"], input=code, capture_output=True, text=True, timeout=120
+    )
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]

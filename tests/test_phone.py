@@ -223,8 +223,11 @@ def _national_forms(rnd: random.Random, region: str, n: int) -> tuple[list[str],
     cc = str(meta.country_code)
     seeds = [
         phonenumbers.national_significant_number(ex)
-        for t in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
-                  phonenumbers.PhoneNumberType.TOLL_FREE)
+        for t in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.TOLL_FREE,
+        )
         if (ex := phonenumbers.example_number_for_type(region, t)) is not None
     ]
     values: list[str] = []
@@ -236,12 +239,19 @@ def _national_forms(rnd: random.Random, region: str, n: int) -> tuple[list[str],
         if rnd.random() < 0.1:
             digits = digits + str(rnd.randrange(10)) if rnd.random() < 0.5 else digits[:-1]
         trunk = meta.national_prefix or ""
-        form = rnd.choice([
-            f"{trunk}{digits}", f"({trunk}{digits[:2]}) {digits[2:6]} {digits[6:]}",
-            f"{trunk}{digits[:3]}-{digits[3:6]}-{digits[6:]}", f"+{cc} {digits}",
-            f"+{cc} ({trunk}){digits[:3]} {digits[3:]}", f"00{cc} {digits}", f"{cc}{digits}",
-            f"{digits[:3]}.{digits[3:6]}.{digits[6:]}", f"+{cc}-{digits[:2]}-{digits[2:]}",
-        ])
+        form = rnd.choice(
+            [
+                f"{trunk}{digits}",
+                f"({trunk}{digits[:2]}) {digits[2:6]} {digits[6:]}",
+                f"{trunk}{digits[:3]}-{digits[3:6]}-{digits[6:]}",
+                f"+{cc} {digits}",
+                f"+{cc} ({trunk}){digits[:3]} {digits[3:]}",
+                f"00{cc} {digits}",
+                f"{cc}{digits}",
+                f"{digits[:3]}.{digits[3:6]}.{digits[6:]}",
+                f"+{cc}-{digits[:2]}-{digits[2:]}",
+            ]
+        )
         if rnd.random() < 0.1:
             form += rnd.choice([" x12", " ext. 345", " #9", ";ext=77"])
         if rnd.random() < 0.05:
@@ -277,15 +287,49 @@ def test_fast_path_equals_library_all_regions() -> None:
 # How the generated partner file writes its countries (the country normalizer's job in
 # the pipeline; a fixed map keeps this test about phones).
 _COUNTRY = {
-    "us": "US", "usa": "US", "u.s.": "US", "u.s.a.": "US", "united states": "US",
-    "united states of america": "US", "america": "US", "ca": "CA", "can": "CA",
-    "canada": "CA", "gb": "GB", "gbr": "GB", "uk": "GB", "u.k.": "GB", "united kingdom": "GB",
-    "great britain": "GB", "england": "GB", "de": "DE", "deu": "DE", "germany": "DE",
-    "deutschland": "DE", "federal republic of germany": "DE", "fr": "FR", "fra": "FR",
-    "france": "FR", "république française": "FR", "in": "IN", "ind": "IN", "india": "IN",
-    "bharat": "IN", "au": "AU", "aus": "AU", "australia": "AU",
-    "commonwealth of australia": "AU", "br": "BR", "bra": "BR", "brazil": "BR",
-    "brasil": "BR", "jp": "JP", "jpn": "JP", "japan": "JP", "nippon": "JP", "日本": "JP",
+    "us": "US",
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "united states": "US",
+    "united states of america": "US",
+    "america": "US",
+    "ca": "CA",
+    "can": "CA",
+    "canada": "CA",
+    "gb": "GB",
+    "gbr": "GB",
+    "uk": "GB",
+    "u.k.": "GB",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "de": "DE",
+    "deu": "DE",
+    "germany": "DE",
+    "deutschland": "DE",
+    "federal republic of germany": "DE",
+    "fr": "FR",
+    "fra": "FR",
+    "france": "FR",
+    "république française": "FR",
+    "in": "IN",
+    "ind": "IN",
+    "india": "IN",
+    "bharat": "IN",
+    "au": "AU",
+    "aus": "AU",
+    "australia": "AU",
+    "commonwealth of australia": "AU",
+    "br": "BR",
+    "bra": "BR",
+    "brazil": "BR",
+    "brasil": "BR",
+    "jp": "JP",
+    "jpn": "JP",
+    "japan": "JP",
+    "nippon": "JP",
+    "日本": "JP",
 }
 
 
@@ -293,14 +337,19 @@ _COUNTRY = {
 def partner_phones(bench_data: Callable[..., Path]) -> pl.DataFrame:
     out = bench_data(20000, 0)
     partner = pl.read_csv(out / "partner.csv", infer_schema=False, columns=["Phone", "Country"])
-    region = partner["Country"].str.strip_chars().str.to_lowercase().replace_strict(
-        _COUNTRY, default=None, return_dtype=pl.String
+    region = (
+        partner["Country"]
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(_COUNTRY, default=None, return_dtype=pl.String)
     )
     return partner.with_columns(region.alias("region"))
 
 
 def test_fast_path_equals_library_on_generated_leads(partner_phones: pl.DataFrame) -> None:
-    _assert_fast_equals_library(partner_phones["Phone"].to_list(), partner_phones["region"].to_list())
+    _assert_fast_equals_library(
+        partner_phones["Phone"].to_list(), partner_phones["region"].to_list()
+    )
     counts = partner_phones["region"].value_counts()
     assert set(NINE) <= set(counts["region"].drop_nulls().to_list())
 
@@ -349,10 +398,10 @@ def test_valid_is_having_a_type() -> None:
             if (ex := phonenumbers.example_number_for_type(region, t)) is not None
         ] or ["1"]
         numbers = [
-            seed[: rnd.randrange(len(seed) + 1)] + "".join(
-                str(rnd.randrange(10)) for _ in range(rnd.randrange(0, 14))
-            )
-            for seed in seeds for _ in range(40)
+            seed[: rnd.randrange(len(seed) + 1)]
+            + "".join(str(rnd.randrange(10)) for _ in range(rnd.randrange(0, 14)))
+            for seed in seeds
+            for _ in range(40)
         ]
         nsn = pl.col("nsn")
         out = pl.DataFrame({"nsn": numbers}).select(
@@ -378,8 +427,10 @@ def test_plain_re() -> None:
 
 _REGIONS = st.sampled_from([None, "", "us", "GB", "DE", "JP", "BR", "IN", "XX", "001", "zz"])
 _PHONEISH = st.lists(
-    st.sampled_from(list("0123456789+()-./ x#;,:") + ["ext", "00", "+1", "+44", "(0)", "p:",
-                                                      "０", "５", "\u200b", "E+", ".0"]),
+    st.sampled_from(
+        list("0123456789+()-./ x#;,:")
+        + ["ext", "00", "+1", "+44", "(0)", "p:", "０", "５", "\u200b", "E+", ".0"]
+    ),
     max_size=20,
 ).map("".join)
 

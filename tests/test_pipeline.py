@@ -28,9 +28,29 @@ MAPPING = LoadedMapping(
 )
 
 cell = st.one_of(
-    st.sampled_from(["", " ", "a@b.co", "A@B.CO ", "mailto:x@y.de", "bad@@x", "=1+2", "+44 20 7946 0958",
-                     "N/A", "Müller", "O'BRIEN", "Acme Inc", "US", "Deutschland", "zz"]),
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "a@b.co",
+            "A@B.CO ",
+            "mailto:x@y.de",
+            "bad@@x",
+            "=1+2",
+            "+44 20 7946 0958",
+            "N/A",
+            "Müller",
+            "O'BRIEN",
+            "Acme Inc",
+            "US",
+            "Deutschland",
+            "zz",
+        ]
+    ),
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        max_size=12,
+    ),
 )
 
 
@@ -41,7 +61,9 @@ def _rows_in_outputs(out: Path) -> list[int]:
     return rows
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.lists(cell, min_size=6, max_size=6), min_size=1, max_size=30))
 def test_counts_add_up_and_every_row_lands_once(tmp_path_factory, table: list[list[str]]) -> None:
     tmp = tmp_path_factory.mktemp("prop")
@@ -60,15 +82,38 @@ def test_counts_add_up_and_every_row_lands_once(tmp_path_factory, table: list[li
 def test_generated_partner_file_every_row_accounted_for(bench_data, tmp_path: Path) -> None:
     data = bench_data(2000, 2000)
     proc = subprocess.run(
-        [sys.executable, "-m", "leadkit", "normalize", str(data / "partner.csv"), "-m", str(data / "mapping.yaml"),
-         "-e", str(data / "crm_export.csv"), "-o", str(tmp_path), "--trace", "-q"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "leadkit",
+            "normalize",
+            str(data / "partner.csv"),
+            "-m",
+            str(data / "mapping.yaml"),
+            "-e",
+            str(data / "crm_export.csv"),
+            "-o",
+            str(tmp_path),
+            "--trace",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
     score = subprocess.run(
-        [sys.executable, str(BENCH / "score.py"), "--truth", str(data / "truth.csv"), "--out", str(tmp_path),
-         "--json"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(BENCH / "score.py"),
+            "--truth",
+            str(data / "truth.csv"),
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     res = json.loads(score.stdout)
     assert res["accounting"]["missing"] == 0

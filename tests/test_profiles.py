@@ -102,13 +102,17 @@ PROFILES = [p for p in ALL_PROFILES if p not in OLDER_EXAMPLES]
 def test_every_profile_has_an_example_and_expected_rejects() -> None:
     for profile in ALL_PROFILES:
         assert example_of(profile).is_file()
-    assert set(EXPECTED_REJECTS) == set(PROFILES), "list the rows each profile's example should reject"
+    assert set(EXPECTED_REJECTS) == set(PROFILES), (
+        "list the rows each profile's example should reject"
+    )
 
 
 @pytest.mark.parametrize(
     "profile",
     [
-        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_BUGS[p], strict=True)) if p in KNOWN_BUGS else p
+        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_BUGS[p], strict=True))
+        if p in KNOWN_BUGS
+        else p
         for p in PROFILES
     ],
 )
@@ -117,18 +121,19 @@ def test_profile_golden(profile: str, tmp_path: Path) -> None:
     example = example_of(profile)
     [result] = normalize([example], mapping, tmp_path, options=Options(trace=True))
 
-    rejects = {
-        int(row["_row"]): row["_errors"]
-        for row in _read_csv(result.outputs["rejects"])
-    }
+    rejects = {int(row["_row"]): row["_errors"] for row in _read_csv(result.outputs["rejects"])}
     assert rejects == EXPECTED_REJECTS[profile], "unexpected rejects (or an expected one missing)"
 
     counts = result.report["counts"]
     assert sum(counts.values()) == result.report["rows"], "every row lands in exactly one output"
 
     golden = GOLDEN / profile
-    produced = {f"{example.stem}.{o}.csv": result.outputs[o].read_text(encoding="utf-8") for o in OUTCOMES}
-    produced["report.json"] = json.dumps(_stable_report(result.report), indent=2, ensure_ascii=False) + "\n"
+    produced = {
+        f"{example.stem}.{o}.csv": result.outputs[o].read_text(encoding="utf-8") for o in OUTCOMES
+    }
+    produced["report.json"] = (
+        json.dumps(_stable_report(result.report), indent=2, ensure_ascii=False) + "\n"
+    )
     if UPDATE and profile not in KNOWN_BUGS:
         golden.mkdir(parents=True, exist_ok=True)
         for stale in golden.iterdir():

@@ -37,7 +37,11 @@ def test_constants_and_custom_columns(tmp_path: Path) -> None:
         "custom:\n  Minutes__c: {column: Minutes}\n  Partner__c: {value: ACME}\n"
     )
     assert remap(t, m).row(0, named=True) == {
-        "_row": 1, "email": "a@b.com", "lead_source": "Webinar", "custom:Minutes__c": "60", "custom:Partner__c": "ACME",
+        "_row": 1,
+        "email": "a@b.com",
+        "lead_source": "Webinar",
+        "custom:Minutes__c": "60",
+        "custom:Partner__c": "ACME",
     }
 
 

@@ -17,7 +17,9 @@ from leadkit.targets import BUILTIN, load_target
         ("generic", "id", ["email"], False),
     ],
 )
-def test_builtin_targets_declare_specs_contract(name: str, id_column: str, required: list[str], inverse: bool) -> None:
+def test_builtin_targets_declare_specs_contract(
+    name: str, id_column: str, required: list[str], inverse: bool
+) -> None:
     t = load_target(name)
     assert (t.id_column, t.required, t.opt_in_inverse) == (id_column, required, inverse)
 
@@ -25,14 +27,26 @@ def test_builtin_targets_declare_specs_contract(name: str, id_column: str, requi
 def test_salesforce_length_limits() -> None:
     t = load_target("salesforce")
     limits = {f: s.max_length for f, s in t.fields.items()}
-    assert (limits["first_name"], limits["last_name"], limits["company"], limits["postal_code"], limits["city"]) == (
-        40, 80, 255, 20, 40,
+    assert (
+        limits["first_name"],
+        limits["last_name"],
+        limits["company"],
+        limits["postal_code"],
+        limits["city"],
+    ) == (
+        40,
+        80,
+        255,
+        20,
+        40,
     )
 
 
 def test_custom_target_from_yaml(tmp_path: Path) -> None:
     path = tmp_path / "pipedrive.yaml"
-    path.write_text("name: pipedrive\nid_column: ID\nrequired: [email]\nfields:\n  email: {column: Email}\n")
+    path.write_text(
+        "name: pipedrive\nid_column: ID\nrequired: [email]\nfields:\n  email: {column: Email}\n"
+    )
     t = load_target("pipedrive.yaml", relative_to=tmp_path)
     assert t.name == "pipedrive" and t.column("email") == "Email"
 
@@ -42,7 +56,9 @@ def test_custom_target_errors_are_located(tmp_path: Path) -> None:
     path.write_text("name: bad\nid_column: ID\nfields:\n  emial: {column: Email}\n")
     with pytest.raises(MappingError) as e:
         load_target(str(path))
-    assert e.value.problems == [f"{path}:4:3: fields.emial: unknown field 'emial' - did you mean 'email'?"]
+    assert e.value.problems == [
+        f"{path}:4:3: fields.emial: unknown field 'emial' - did you mean 'email'?"
+    ]
 
 
 def test_unknown_target_names_the_choices() -> None:

@@ -17,8 +17,14 @@ def frame(**cols: list[str | None]) -> pl.DataFrame:
 
 def row(**cols: str | None) -> pl.DataFrame:
     base: dict[str, str | None] = {
-        "email": "a@b.com", "email__code": None, "first_name": "Ann", "first_name__code": None,
-        "last_name": "Lee", "company": "X", "phone": None, "phone__code": None,
+        "email": "a@b.com",
+        "email__code": None,
+        "first_name": "Ann",
+        "first_name__code": None,
+        "last_name": "Lee",
+        "company": "X",
+        "phone": None,
+        "phone__code": None,
     }
     base.update(cols)
     return frame(**{k: [v] for k, v in base.items()})
@@ -33,7 +39,10 @@ def row(**cols: str | None) -> pl.DataFrame:
         ({"email": None, "phone": "+14155550100"}, None),
         ({"email": None}, "email:no_contact"),
         ({"email": None, "phone": "N/A", "phone__code": "phone_not_a_number"}, "email:no_contact"),
-        ({"last_name": None, "company": None}, "last_name:required_missing; company:required_missing"),
+        (
+            {"last_name": None, "company": None},
+            "last_name:required_missing; company:required_missing",
+        ),
         ({"phone": "12", "phone__code": "phone_too_short"}, None),
         ({"first_name": '=HYPERLINK("http://example.com/a/very/long/path","x")'}, None),
     ],
@@ -63,7 +72,10 @@ def test_too_long_is_flagged_and_follows_the_policy() -> None:
 def test_unmapped_value_rejects_only_when_the_map_says_so() -> None:
     data = row(industry="Other", industry__code="value_unmapped")
     assert validate(data, Rules(unmapped={"industry": "keep"}))[ERRORS][0] is None
-    assert validate(data, Rules(unmapped={"industry": "reject"}))[ERRORS][0] == "industry:value_unmapped"
+    assert (
+        validate(data, Rules(unmapped={"industry": "reject"}))[ERRORS][0]
+        == "industry:value_unmapped"
+    )
 
 
 def test_email_required_targets_say_required_not_no_contact() -> None:

@@ -30,35 +30,68 @@ from leadkit.cli import DebugOpt, app, fail
 def run(
     inbox: Annotated[Path, typer.Argument(help="The folder partner files are dropped in.")],
     mappings: Annotated[
-        Path, typer.Option("--mappings", "-m", help="Folder of mapping files; each one's match: glob routes files to it.")
+        Path,
+        typer.Option(
+            "--mappings",
+            "-m",
+            help="Folder of mapping files; each one's match: glob routes files to it.",
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: a folder per file, the ledger, failed/.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Output folder: a folder per file, the ledger, failed/."),
+    ],
     existing: Annotated[
         list[Path] | None,
-        typer.Option("--existing", "-e", help="An existing CRM export to match against (repeatable; read once per run)."),
+        typer.Option(
+            "--existing",
+            "-e",
+            help="An existing CRM export to match against (repeatable; read once per run).",
+        ),
     ] = None,
     archive: Annotated[
-        Path | None, typer.Option("--archive", help="Where processed originals go (default OUT/archive).")
+        Path | None,
+        typer.Option("--archive", help="Where processed originals go (default OUT/archive)."),
     ] = None,
     existing_id: Annotated[
-        str | None, typer.Option("--existing-id", help="The CRM export's id column, if not detected.")
+        str | None,
+        typer.Option("--existing-id", help="The CRM export's id column, if not detected."),
     ] = None,
     settle: Annotated[
-        float, typer.Option("--settle", help="Seconds a file must stay unchanged before it is processed.", min=0)
+        float,
+        typer.Option(
+            "--settle", help="Seconds a file must stay unchanged before it is processed.", min=0
+        ),
     ] = 30.0,
     lock_stale: Annotated[
-        float, typer.Option("--lock-stale", help="Seconds after which a lock nobody refreshes is taken over.", min=1)
+        float,
+        typer.Option(
+            "--lock-stale", help="Seconds after which a lock nobody refreshes is taken over.", min=1
+        ),
     ] = 600.0,
     workers: Annotated[
         int,
-        typer.Option("--workers", "-w", min=1,
-                     help="Files processed at a time, in worker processes (memory grows with them)."),
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Files processed at a time, in worker processes (memory grows with them).",
+        ),
     ] = min(2, os.cpu_count() or 1),
-    trace: Annotated[bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")] = False,
-    bom: Annotated[bool, typer.Option("--bom", help="Write a UTF-8 BOM so Excel opens the CSVs right.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per file (and per run) on stdout.")] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")
+    ] = False,
+    bom: Annotated[
+        bool, typer.Option("--bom", help="Write a UTF-8 BOM so Excel opens the CSVs right.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON line per file (and per run) on stdout.")
+    ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only what needs a person (failures, files without a mapping).")
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Only what needs a person (failures, files without a mapping)."
+        ),
     ] = False,
     log_file: Annotated[
         Path | None, typer.Option("--log", help="Append every line, timestamped, to this file.")
@@ -70,7 +103,11 @@ def run(
     from leadkit.pipeline import Options
 
     with ExitStack() as stack:
-        log = stack.enter_context(open(log_file, "a", encoding="utf-8", buffering=1)) if log_file else None
+        log = (
+            stack.enter_context(open(log_file, "a", encoding="utf-8", buffering=1))
+            if log_file
+            else None
+        )
         view = _RunView(quiet=quiet, as_json=as_json, log=log)
         stack.enter_context(view)
 
@@ -109,8 +146,15 @@ _LABEL = {
     "error": "ERROR",
     "done": "done",
 }
-_STYLE = {"processed": "green", "failed": "bold red", "needs-mapping": "yellow",
-          "mapping": "bold red", "error": "bold red", "skipped": "dim", "waiting": "dim"}
+_STYLE = {
+    "processed": "green",
+    "failed": "bold red",
+    "needs-mapping": "yellow",
+    "mapping": "bold red",
+    "error": "bold red",
+    "skipped": "dim",
+    "waiting": "dim",
+}
 
 
 class _RunView:
@@ -163,8 +207,10 @@ class _RunView:
 
     def logged(self, kind: str, message: str) -> None:
         if self.log is not None:
-            self.log.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')} "
-                           f"{_LABEL.get(kind, kind)}: {message}\n")
+            self.log.write(
+                f"{datetime.now().astimezone().isoformat(timespec='seconds')} "
+                f"{_LABEL.get(kind, kind)}: {message}\n"
+            )
 
     def line(self, kind: str, message: str, *, attention: bool) -> None:
         self.logged(kind, message)
@@ -200,11 +246,16 @@ class _RunView:
 
 @app.command()
 def report(
-    ledger: Annotated[Path, typer.Argument(help="A ledger.jsonl (or the output folder of `leadkit run`).")],
+    ledger: Annotated[
+        Path, typer.Argument(help="A ledger.jsonl (or the output folder of `leadkit run`).")
+    ],
     since: Annotated[
-        str | None, typer.Option("--since", help="Only files ready on or after this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--since", help="Only files ready on or after this date (YYYY-MM-DD)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scorecard as JSON on stdout.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """The partner scorecard of a batch ledger: per mapping, files, rows, rates, lead velocity."""
@@ -243,20 +294,35 @@ def _print_scorecard(card: dict[str, object]) -> None:
         console = Console(highlight=False, soft_wrap=True, width=160)  # a mail or a file: no wrap
     partners = card["partners"]
     assert isinstance(partners, list)
-    title = f"{card['ledger']}" + (f" since {card['since'][:10]}" if isinstance(card["since"], str) else "")
+    title = f"{card['ledger']}" + (
+        f" since {card['since'][:10]}" if isinstance(card["since"], str) else ""
+    )
     if not partners:
         console.print(f"{title}: no files yet")
         return
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("mapping", "files", "failed", "rows", "accept", "update", "review", "duplicate",
-                "reject", "median to ready"):
+    for col in (
+        "mapping",
+        "files",
+        "failed",
+        "rows",
+        "accept",
+        "update",
+        "review",
+        "duplicate",
+        "reject",
+        "median to ready",
+    ):
         t.add_column(col, justify="left" if col == "mapping" else "right", no_wrap=True)
     total = card["total"]
     assert isinstance(total, dict)
     for p in [*partners, total] if len(partners) > 1 else partners:
         r = p["rates"]
         t.add_row(
-            p["mapping"], f"{p['files']:,}", f"{p['failed_files']:,}", f"{p['rows']:,}",
+            p["mapping"],
+            f"{p['files']:,}",
+            f"{p['failed_files']:,}",
+            f"{p['rows']:,}",
             *(_pct(r[k]) for k in ("accept", "update", "review", "duplicate", "reject")),
             _duration(p["median_seconds_to_ready"]),
         )
@@ -264,8 +330,10 @@ def _print_scorecard(card: dict[str, object]) -> None:
     for p in partners:
         top = p["top_reject_reasons"]
         if top:
-            console.print(f"{p['mapping']}: top reject reasons: "
-                          + ", ".join(f"{k} ({v:,})" for k, v in top.items()))
+            console.print(
+                f"{p['mapping']}: top reject reasons: "
+                + ", ".join(f"{k} ({v:,})" for k, v in top.items())
+            )
     if card.get("unreadable_lines"):
         console.print(f"{card['unreadable_lines']} unreadable ledger line(s) skipped")
 

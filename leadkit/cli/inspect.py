@@ -15,12 +15,20 @@ if TYPE_CHECKING:
     from leadkit.read import InputHints
 
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name or 0-based index.")]
-HeaderRowOpt = Annotated[int | None, typer.Option("--header-row", min=1, help="1-based row of the header.")]
-DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", help="Field delimiter: , ; | or tab.")]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="For example utf-8, cp1252, utf-16.")]
+HeaderRowOpt = Annotated[
+    int | None, typer.Option("--header-row", min=1, help="1-based row of the header.")
+]
+DelimiterOpt = Annotated[
+    str | None, typer.Option("--delimiter", help="Field delimiter: , ; | or tab.")
+]
+EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help="For example utf-8, cp1252, utf-16.")
+]
 ProfilesOpt = Annotated[
     Path | None,
-    typer.Option("--profiles", help="A folder of known mappings to recognize (default: the built-in ones)."),
+    typer.Option(
+        "--profiles", help="A folder of known mappings to recognize (default: the built-in ones)."
+    ),
 ]
 
 
@@ -45,7 +53,9 @@ def input_hints(
 @app.command()
 def inspect(
     input: Annotated[Path, typer.Argument(help="A partner file (CSV, TSV, TXT, XLSX, XLS).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one JSON object.")
+    ] = False,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
     delimiter: DelimiterOpt = None,
@@ -79,7 +89,9 @@ def _render(result: Inspection) -> None:
     if info.get("encoding"):
         detected.append(("encoding", str(info["encoding"])))
     if info.get("delimiter"):
-        detected.append(("delimiter", "tab" if info["delimiter"] == "\t" else repr(info["delimiter"])))
+        detected.append(
+            ("delimiter", "tab" if info["delimiter"] == "\t" else repr(info["delimiter"]))
+        )
     if info.get("sheet"):
         detected.append(("sheet", repr(info["sheet"])))
     detected.append(("header row", str(info.get("header_row"))))
@@ -94,7 +106,9 @@ def _render(result: Inspection) -> None:
         detected.append(("kinds from", f"the first {result.sampled_rows:,} rows"))
     if result.profile:
         p = result.profile
-        detected.append(("profile", f"{p['name']} ({p['path']}): all {p['total']} of its headers are here"))
+        detected.append(
+            ("profile", f"{p['name']} ({p['path']}): all {p['total']} of its headers are here")
+        )
     width = max(len(k) for k, _ in detected)
     for key, value in detected:
         console.print(Text.assemble((key.ljust(width), "bold"), "  ", value))
@@ -119,7 +133,9 @@ def _render(result: Inspection) -> None:
     widths = [max([len(h), *(len(r[i]) for r in rows_out)]) for i, h in enumerate(heads[:-1])]
     # Every column but the samples keeps its width; the samples are cut to what is left.
     room = max(console.width - sum(widths) - 2 * len(widths), 10)
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
+    table = Table(
+        show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0)
+    )
     for head, width in zip(heads, [*widths, room], strict=True):
         right = head in ("#", "filled", "distinct")
         table.add_column(head, justify="right" if right else "left", no_wrap=True, width=width)

@@ -43,14 +43,18 @@ def init(
     target: Annotated[
         str | None,
         typer.Option(
-            "--target", "-t",
+            "--target",
+            "-t",
             help="salesforce, hubspot, marketo, generic (the default) or a target YAML file.",
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the mapping to this file instead of stdout.")
+        Path | None,
+        typer.Option("--out", "-o", help="Write the mapping to this file instead of stdout."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the --out file if it exists.")
+    ] = False,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
     delimiter: DelimiterOpt = None,
@@ -84,7 +88,10 @@ def init(
         return
     mapped = len(draft.mapping_dict().get("columns", {}))
     what = f"the profile '{draft.profile.name}'" if draft.profile else f"{mapped} field(s) mapped"
-    typer.echo(f"leadkit: wrote {out} ({what}); check it with: leadkit mapping check {out} --sample {input}", err=True)
+    typer.echo(
+        f"leadkit: wrote {out} ({what}); check it with: leadkit mapping check {out} --sample {input}",
+        err=True,
+    )
 
 
 def _write(path: Path, text: str) -> None:

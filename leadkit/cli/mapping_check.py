@@ -19,18 +19,25 @@ from leadkit.cli.mapping import mapping_app
 def check(
     mappings: Annotated[
         list[Path],
-        typer.Argument(metavar="MAPPING", help="Mapping files, or folders of them (their *.yaml and *.yml)."),
+        typer.Argument(
+            metavar="MAPPING", help="Mapping files, or folders of them (their *.yaml and *.yml)."
+        ),
     ],
     sample: Annotated[
         Path | None,
         typer.Option(
-            "--sample", "-s", metavar="INPUT", help="A partner file: check the headers are in it and dry-run it."
+            "--sample",
+            "-s",
+            metavar="INPUT",
+            help="A partner file: check the headers are in it and dry-run it.",
         ),
     ] = None,
     github: Annotated[
         bool, typer.Option("--github", help="Write problems as GitHub Actions annotations.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the problems, no summary.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the problems, no summary.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Lint mapping files: every problem, as `file:line:col: code: message`; exit 1 if any."""
@@ -46,11 +53,16 @@ def check(
     for r in results:
         if r.dry_run is not None and not quiet:
             line = f"{r.path}: dry run: {r.dry_run.summary()}"
-            typer.echo(f"::notice file={_prop(r.path)}::{_data(line)}" if github else line, err=not github)
+            typer.echo(
+                f"::notice file={_prop(r.path)}::{_data(line)}" if github else line, err=not github
+            )
     if not quiet:
         bad = len({p.file for p in problems})
         if problems:
-            typer.echo(f"{len(problems)} problem(s) in {bad} file(s); {len(results)} mapping file(s) checked", err=True)
+            typer.echo(
+                f"{len(problems)} problem(s) in {bad} file(s); {len(results)} mapping file(s) checked",
+                err=True,
+            )
         else:
             typer.echo(f"{len(results)} mapping file(s) OK", err=True)
     if any(r.fatal for r in results):

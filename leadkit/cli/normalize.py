@@ -18,19 +18,27 @@ def normalize(
     mapping: Annotated[Path, typer.Option("--mapping", "-m", help="The mapping YAML file.")],
     existing: Annotated[
         list[Path] | None,
-        typer.Option("--existing", "-e", help="An existing CRM export to match against (repeatable)."),
+        typer.Option(
+            "--existing", "-e", help="An existing CRM export to match against (repeatable)."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     existing_id: Annotated[
-        str | None, typer.Option("--existing-id", help="The CRM export's id column, if not detected.")
+        str | None,
+        typer.Option("--existing-id", help="The CRM export's id column, if not detected."),
     ] = None,
-    trace: Annotated[bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")] = False,
-    bom: Annotated[bool, typer.Option("--bom", help="Write a UTF-8 BOM so Excel opens the CSVs right.")] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")
+    ] = False,
+    bom: Annotated[
+        bool, typer.Option("--bom", help="Write a UTF-8 BOM so Excel opens the CSVs right.")
+    ] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not reuse or keep the standardized CRM export.")
     ] = False,
     issues: Annotated[
-        bool, typer.Option("--issues", help="Also write X.issues.csv: one record per problem found.")
+        bool,
+        typer.Option("--issues", help="Also write X.issues.csv: one record per problem found."),
     ] = False,
     check_deliverability: Annotated[
         bool,
@@ -39,7 +47,9 @@ def normalize(
             help="Look up each email domain's MX record (DNS; off by default, private and deterministic).",
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report(s) as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report(s) as JSON on stdout.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -73,7 +83,9 @@ def normalize(
         fail(err, debug)
     if as_json:
         reports = [r.report for r in results]
-        typer.echo(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False)
+        )
     if not quiet:
         render.summary(results, out)
     end_at_once()  # every output is written (atomically) and every line shown
@@ -101,5 +113,3 @@ def codes() -> None:
     from leadkit import render
 
     render.codes()
-
-

@@ -67,7 +67,9 @@ def map_unique_with(
     fn: Callable[[str, str | None], Normalized],
 ) -> pl.DataFrame:
     """Like `map_unique` for a normalizer that also reads a per-row context (a region)."""
-    frame = pl.DataFrame({"_key": col, "_ctx": context}, schema={"_key": pl.String, "_ctx": pl.String})
+    frame = pl.DataFrame(
+        {"_key": col, "_ctx": context}, schema={"_key": pl.String, "_ctx": pl.String}
+    )
     uniq = frame.filter(pl.col("_key").is_not_null()).unique(maintain_order=False)
     keys = uniq["_key"].to_list()
     ctxs = uniq["_ctx"].to_list()
@@ -126,7 +128,9 @@ def _workers() -> int:
     env = os.environ.get("LEADKIT_WORKERS")
     if env and env.isdigit():
         return int(env)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -173,7 +177,11 @@ def settle_rest(
 
 
 def settle_nulls(
-    lookup: pl.DataFrame, key: str, fn: Callable[[str], Normalized], value: str = "value", code: str = "code"
+    lookup: pl.DataFrame,
+    key: str,
+    fn: Callable[[str], Normalized],
+    value: str = "value",
+    code: str = "code",
 ) -> pl.DataFrame:
     """`settle_rest` for a fast path that leaves `value` null where it is unsure."""
     unsure = pl.col(value).is_null()

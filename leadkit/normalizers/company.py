@@ -31,28 +31,141 @@ COMPANY_INVALID = "company_invalid"
 # KG`), and never down to nothing (a company called "Co" keeps its name).
 _SUFFIX_PHRASES: tuple[str, ...] = (
     # English-speaking countries
-    "inc", "incorporated", "corp", "corporation", "co", "company", "cos", "llc", "lc", "pllc",
-    "ltd", "limited", "plc", "llp", "lllp", "lp", "pty", "pty ltd", "pte", "pte ltd", "pvt",
-    "pvt ltd", "private limited", "private ltd", "pvt limited", "p ltd", "opc", "cic",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "cos",
+    "llc",
+    "lc",
+    "pllc",
+    "ltd",
+    "limited",
+    "plc",
+    "llp",
+    "lllp",
+    "lp",
+    "pty",
+    "pty ltd",
+    "pte",
+    "pte ltd",
+    "pvt",
+    "pvt ltd",
+    "private limited",
+    "private ltd",
+    "pvt limited",
+    "p ltd",
+    "opc",
+    "cic",
     # German-speaking countries
-    "gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "gbr", "ug", "ev", "ek", "eg", "se",
+    "gmbh",
+    "mbh",
+    "ag",
+    "kg",
+    "kgaa",
+    "ohg",
+    "gbr",
+    "ug",
+    "ev",
+    "ek",
+    "eg",
+    "se",
     "haftungsbeschrankt",
     # French, Belgian, Swiss, Luxembourg
-    "sa", "sas", "sasu", "sarl", "eurl", "sca", "snc", "scs", "sci", "sprl", "srl", "scrl",
-    "bvba", "cvba", "cie", "et cie",
+    "sa",
+    "sas",
+    "sasu",
+    "sarl",
+    "eurl",
+    "sca",
+    "snc",
+    "scs",
+    "sci",
+    "sprl",
+    "srl",
+    "scrl",
+    "bvba",
+    "cvba",
+    "cie",
+    "et cie",
     # Italian, Spanish, Portuguese, Latin American
-    "spa", "srls", "sapa", "sas", "snc", "sl", "slu", "sau", "sa de cv", "sab de cv",
-    "s de rl", "s de rl de cv", "sapi de cv", "ltda", "lda", "eireli", "cia", "y cia",
-    "sc", "sociedad anonima", "unipessoal lda",
+    "spa",
+    "srls",
+    "sapa",
+    "sas",
+    "snc",
+    "sl",
+    "slu",
+    "sau",
+    "sa de cv",
+    "sab de cv",
+    "s de rl",
+    "s de rl de cv",
+    "sapi de cv",
+    "ltda",
+    "lda",
+    "eireli",
+    "cia",
+    "y cia",
+    "sc",
+    "sociedad anonima",
+    "unipessoal lda",
     # Dutch, Nordic
-    "bv", "nv", "vof", "cv", "oy", "oyj", "ab", "publ", "as", "asa", "aps", "ks", "hf",
+    "bv",
+    "nv",
+    "vof",
+    "cv",
+    "oy",
+    "oyj",
+    "ab",
+    "publ",
+    "as",
+    "asa",
+    "aps",
+    "ks",
+    "hf",
     "ehf",
     # Central and Eastern Europe
-    "sp z oo", "spzoo", "sp k", "sp j", "sa", "sro", "spol sro", "spol s r o", "s r o", "doo",
-    "ood", "eood", "zrt", "nyrt", "kft", "bt", "ou", "uab", "sia",
+    "sp z oo",
+    "spzoo",
+    "sp k",
+    "sp j",
+    "sa",
+    "sro",
+    "spol sro",
+    "spol s r o",
+    "s r o",
+    "doo",
+    "ood",
+    "eood",
+    "zrt",
+    "nyrt",
+    "kft",
+    "bt",
+    "ou",
+    "uab",
+    "sia",
     # Asia-Pacific
-    "kk", "yk", "gk", "株式会社", "有限会社", "合同会社", "sdn bhd", "bhd", "tbk", "co ltd",
-    "jsc", "ojsc", "pjsc", "ooo", "ооо", "оао", "зао", "пао",
+    "kk",
+    "yk",
+    "gk",
+    "株式会社",
+    "有限会社",
+    "合同会社",
+    "sdn bhd",
+    "bhd",
+    "tbk",
+    "co ltd",
+    "jsc",
+    "ojsc",
+    "pjsc",
+    "ooo",
+    "ооо",
+    "оао",
+    "зао",
+    "пао",
 )
 _SUFFIXES: frozenset[tuple[str, ...]] = frozenset(tuple(p.split()) for p in _SUFFIX_PHRASES)
 # Last word -> the lengths (in words) of the legal forms ending with it, longest first.
@@ -97,7 +210,9 @@ def _fold(text: str) -> str:
 
 def _fold_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = _JAPANESE_FORMS.sub(lambda m: " " + _JAPANESE_FULL.get(m.group(1), m.group(1)) + " ", text)
+    text = _JAPANESE_FORMS.sub(
+        lambda m: " " + _JAPANESE_FULL.get(m.group(1), m.group(1)) + " ", text
+    )
     text = text.replace("&", " and ")
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = unicodedata.normalize("NFC", text)
@@ -162,7 +277,16 @@ _END = " (?:" + "|".join(_ASCII_FORMS + sorted(_ARTICLES | _CONNECTORS)) + ")$"
 # usual punctuation with its spaces comes first, already squeezed, which leaves far fewer
 # runs of spaces to squeeze.
 _PUNCTUATION = [c for c in map(chr, range(0x21, 0x7F)) if not c.isalnum()]
-_FOLDED = {" & ": " and ", ", ": " ", ". ": " ", " - ": " ", "&": " and ", ".": "", "'": "", "`": ""}
+_FOLDED = {
+    " & ": " and ",
+    ", ": " ",
+    ". ": " ",
+    " - ": " ",
+    "&": " and ",
+    ".": "",
+    "'": "",
+    "`": "",
+}
 _FOLD_FROM = [" & ", ", ", ". ", " - ", *_PUNCTUATION]
 _FOLD_TO = [_FOLDED.get(c, " ") for c in _FOLD_FROM]
 
@@ -262,7 +386,11 @@ def _clean_names(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     printable = ~fussy
     rows = fussy.arg_true()
     if rows.len():
-        frame = raw.gather(rows).to_frame("v").with_columns(pl.col("v").str.contains(_PRINTABLE).alias("p"))
+        frame = (
+            raw.gather(rows)
+            .to_frame("v")
+            .with_columns(pl.col("v").str.contains(_PRINTABLE).alias("p"))
+        )
         v = pl.col("v")
         frame = frame.select(
             "p",
@@ -319,12 +447,16 @@ def standardize_company(col: pl.Series) -> pl.DataFrame:
     hashes = _hashes(raw).rename("_hash")
     first = hashes.arg_unique()
     distinct = raw.gather(first)
-    lookup = _standardize_distinct(distinct).with_columns(hashes.gather(first), distinct.rename("_rep"))
+    lookup = _standardize_distinct(distinct).with_columns(
+        hashes.gather(first), distinct.rename("_rep")
+    )
     out = hashes.to_frame().join(lookup, on="_hash", how="left", maintain_order="left")
     if out["_rep"].eq_missing(raw).all():
         return out.select("company", "company__code", "company_key")
     distinct = raw.drop_nulls().unique()
     lookup = _standardize_distinct(distinct).with_columns(distinct)
-    return raw.to_frame().join(lookup, on="_raw", how="left", maintain_order="left").select(
-        "company", "company__code", "company_key"
+    return (
+        raw.to_frame()
+        .join(lookup, on="_raw", how="left", maintain_order="left")
+        .select("company", "company__code", "company_key")
     )

@@ -421,8 +421,15 @@ def _fast_dates(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     offset_ok = col("tz").is_null() | utc | ((col("tzh") <= 18) & (minutes <= 59))
     clock = pl.concat_str(
-        [pl.lit("T"), _padded(hour, 2), pl.lit(":"), _padded(col("mi"), 2), pl.lit(":"),
-         _padded(second, 2), offset]
+        [
+            pl.lit("T"),
+            _padded(hour, 2),
+            pl.lit(":"),
+            _padded(col("mi"), 2),
+            pl.lit(":"),
+            _padded(second, 2),
+            offset,
+        ]
     )
     value = pl.when(col("h").is_null()).then(day).when(clock_ok & offset_ok).then(day + clock)
     # clean_text leaves these values as they are, and `_LONGEST` lets them through

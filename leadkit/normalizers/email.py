@@ -66,9 +66,8 @@ __all__ = [
 # non-joiner, joiner, word joiner, BOM, soft hyphen, left-to-right/right-to-left marks.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u00ad\u202a-\u202e]")
 # Every space Polars' strip_chars() strips (Unicode White_Space) and a few more.
-_STRIP = (
-    "\t\n\v\f\r \x1c\x1d\x1e\x1f\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
-    + "".join(chr(c) for c in range(0x2000, 0x200B))
+_STRIP = "\t\n\v\f\r \x1c\x1d\x1e\x1f\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
 )
 _SPACE_NEAR_SEP = re.compile(f"[{re.escape(_STRIP)}]*([@.])[{re.escape(_STRIP)}]*")
 _MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
@@ -233,13 +232,57 @@ def _is_ascii(col: pl.Expr) -> pl.Expr:
 # the whole local part, or the part before a "+tag".
 ROLE_LOCAL_PARTS: frozenset[str] = frozenset(
     (
-        "abuse", "accounting", "accounts", "admin", "administrator", "all", "billing",
-        "careers", "contact", "contactus", "customercare", "customerservice", "donotreply",
-        "do-not-reply", "enquiries", "enquiry", "everyone", "feedback", "finance", "hello",
-        "help", "helpdesk", "hostmaster", "hr", "info", "inquiries", "inquiry", "it",
-        "jobs", "legal", "marketing", "media", "news", "newsletter", "noc", "noreply",
-        "no-reply", "office", "orders", "postmaster", "press", "privacy", "reception",
-        "recruiting", "sales", "security", "service", "support", "team", "webmaster", "www"
+        "abuse",
+        "accounting",
+        "accounts",
+        "admin",
+        "administrator",
+        "all",
+        "billing",
+        "careers",
+        "contact",
+        "contactus",
+        "customercare",
+        "customerservice",
+        "donotreply",
+        "do-not-reply",
+        "enquiries",
+        "enquiry",
+        "everyone",
+        "feedback",
+        "finance",
+        "hello",
+        "help",
+        "helpdesk",
+        "hostmaster",
+        "hr",
+        "info",
+        "inquiries",
+        "inquiry",
+        "it",
+        "jobs",
+        "legal",
+        "marketing",
+        "media",
+        "news",
+        "newsletter",
+        "noc",
+        "noreply",
+        "no-reply",
+        "office",
+        "orders",
+        "postmaster",
+        "press",
+        "privacy",
+        "reception",
+        "recruiting",
+        "sales",
+        "security",
+        "service",
+        "support",
+        "team",
+        "webmaster",
+        "www",
     )
 )
 
@@ -247,33 +290,158 @@ ROLE_LOCAL_PARTS: frozenset[str] = frozenset(
 # providers and the large national ones of the countries leads usually come from).
 FREE_DOMAINS: frozenset[str] = frozenset(
     (
-        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de",
-        "yahoo.es", "yahoo.it", "yahoo.ca", "yahoo.com.au", "yahoo.co.in", "yahoo.in",
-        "yahoo.co.jp", "yahoo.com.br", "yahoo.com.mx", "yahoo.com.ar", "yahoo.ie",
-        "yahoo.co.nz", "yahoo.com.sg", "yahoo.com.hk", "yahoo.com.tw", "ymail.com",
-        "rocketmail.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "hotmail.de",
-        "hotmail.es", "hotmail.it", "hotmail.ca", "hotmail.com.au", "hotmail.com.br",
-        "hotmail.be", "hotmail.nl", "hotmail.co.jp", "outlook.com", "outlook.fr",
-        "outlook.de", "outlook.es", "outlook.it", "outlook.jp", "outlook.com.au",
-        "outlook.com.br", "outlook.in", "outlook.co.uk", "live.com", "live.co.uk",
-        "live.fr", "live.de", "live.ca", "live.com.au", "live.nl", "live.it", "live.in",
-        "msn.com", "aol.com", "aol.co.uk", "aol.de", "aol.fr", "icloud.com", "me.com",
-        "mac.com", "protonmail.com", "protonmail.ch", "proton.me", "pm.me", "tutanota.com",
-        "tuta.io", "fastmail.com", "hushmail.com", "zoho.com", "zohomail.com", "mail.com",
-        "email.com", "usa.com", "gmx.com", "gmx.de", "gmx.net", "gmx.at", "gmx.ch",
-        "gmx.fr", "gmx.co.uk", "web.de", "t-online.de", "freenet.de", "posteo.de",
-        "mail.de", "arcor.de", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net",
-        "sfr.fr", "neuf.fr", "libero.it", "virgilio.it", "btinternet.com", "sky.com",
-        "virginmedia.com", "talktalk.net", "ntlworld.com", "comcast.net", "verizon.net",
-        "att.net", "sbcglobal.net", "bellsouth.net", "cox.net", "charter.net",
-        "earthlink.net", "shaw.ca", "rogers.com", "sympatico.ca", "telus.net",
-        "bigpond.com", "bigpond.net.au", "optusnet.com.au", "qq.com", "163.com", "126.com",
-        "sina.com", "sohu.com", "yeah.net", "foxmail.com", "aliyun.com", "naver.com",
-        "daum.net", "hanmail.net", "yandex.ru", "yandex.com", "ya.ru", "mail.ru", "bk.ru",
-        "inbox.ru", "list.ru", "rambler.ru", "rediffmail.com", "seznam.cz", "wp.pl",
-        "o2.pl", "onet.pl", "interia.pl", "uol.com.br", "bol.com.br", "terra.com.br",
-        "ig.com.br", "docomo.ne.jp", "ezweb.ne.jp", "softbank.ne.jp", "i.softbank.jp",
-        "nifty.com", "ocn.ne.jp", "biglobe.ne.jp"
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "yahoo.fr",
+        "yahoo.de",
+        "yahoo.es",
+        "yahoo.it",
+        "yahoo.ca",
+        "yahoo.com.au",
+        "yahoo.co.in",
+        "yahoo.in",
+        "yahoo.co.jp",
+        "yahoo.com.br",
+        "yahoo.com.mx",
+        "yahoo.com.ar",
+        "yahoo.ie",
+        "yahoo.co.nz",
+        "yahoo.com.sg",
+        "yahoo.com.hk",
+        "yahoo.com.tw",
+        "ymail.com",
+        "rocketmail.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "hotmail.fr",
+        "hotmail.de",
+        "hotmail.es",
+        "hotmail.it",
+        "hotmail.ca",
+        "hotmail.com.au",
+        "hotmail.com.br",
+        "hotmail.be",
+        "hotmail.nl",
+        "hotmail.co.jp",
+        "outlook.com",
+        "outlook.fr",
+        "outlook.de",
+        "outlook.es",
+        "outlook.it",
+        "outlook.jp",
+        "outlook.com.au",
+        "outlook.com.br",
+        "outlook.in",
+        "outlook.co.uk",
+        "live.com",
+        "live.co.uk",
+        "live.fr",
+        "live.de",
+        "live.ca",
+        "live.com.au",
+        "live.nl",
+        "live.it",
+        "live.in",
+        "msn.com",
+        "aol.com",
+        "aol.co.uk",
+        "aol.de",
+        "aol.fr",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "protonmail.com",
+        "protonmail.ch",
+        "proton.me",
+        "pm.me",
+        "tutanota.com",
+        "tuta.io",
+        "fastmail.com",
+        "hushmail.com",
+        "zoho.com",
+        "zohomail.com",
+        "mail.com",
+        "email.com",
+        "usa.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "gmx.at",
+        "gmx.ch",
+        "gmx.fr",
+        "gmx.co.uk",
+        "web.de",
+        "t-online.de",
+        "freenet.de",
+        "posteo.de",
+        "mail.de",
+        "arcor.de",
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "laposte.net",
+        "sfr.fr",
+        "neuf.fr",
+        "libero.it",
+        "virgilio.it",
+        "btinternet.com",
+        "sky.com",
+        "virginmedia.com",
+        "talktalk.net",
+        "ntlworld.com",
+        "comcast.net",
+        "verizon.net",
+        "att.net",
+        "sbcglobal.net",
+        "bellsouth.net",
+        "cox.net",
+        "charter.net",
+        "earthlink.net",
+        "shaw.ca",
+        "rogers.com",
+        "sympatico.ca",
+        "telus.net",
+        "bigpond.com",
+        "bigpond.net.au",
+        "optusnet.com.au",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "sina.com",
+        "sohu.com",
+        "yeah.net",
+        "foxmail.com",
+        "aliyun.com",
+        "naver.com",
+        "daum.net",
+        "hanmail.net",
+        "yandex.ru",
+        "yandex.com",
+        "ya.ru",
+        "mail.ru",
+        "bk.ru",
+        "inbox.ru",
+        "list.ru",
+        "rambler.ru",
+        "rediffmail.com",
+        "seznam.cz",
+        "wp.pl",
+        "o2.pl",
+        "onet.pl",
+        "interia.pl",
+        "uol.com.br",
+        "bol.com.br",
+        "terra.com.br",
+        "ig.com.br",
+        "docomo.ne.jp",
+        "ezweb.ne.jp",
+        "softbank.ne.jp",
+        "i.softbank.jp",
+        "nifty.com",
+        "ocn.ne.jp",
+        "biglobe.ne.jp",
     )
 )
 
@@ -286,17 +454,52 @@ FREE_DOMAINS: frozenset[str] = frozenset(
 # ending only: one slip from them is too often a real company's domain. Slips that are
 # not keyboard slips (iqcloud.com vs icloud.com) are taken for real names.
 _TYPO_TARGETS: tuple[str, ...] = (
-    "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com", "googlemail.com",
-    "hotmail.co.uk", "yahoo.co.uk", "yahoo.co.in", "yahoo.co.jp", "yahoo.com.br",
-    "hotmail.fr", "yahoo.fr", "comcast.net", "verizon.net", "sbcglobal.net", "bellsouth.net",
-    "protonmail.com", "btinternet.com", "rediffmail.com", "t-online.de", "wanadoo.fr",
-    "orange.fr", "yandex.ru", "libero.it", "bigpond.com", "rogers.com",
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "icloud.com",
+    "googlemail.com",
+    "hotmail.co.uk",
+    "yahoo.co.uk",
+    "yahoo.co.in",
+    "yahoo.co.jp",
+    "yahoo.com.br",
+    "hotmail.fr",
+    "yahoo.fr",
+    "comcast.net",
+    "verizon.net",
+    "sbcglobal.net",
+    "bellsouth.net",
+    "protonmail.com",
+    "btinternet.com",
+    "rediffmail.com",
+    "t-online.de",
+    "wanadoo.fr",
+    "orange.fr",
+    "yandex.ru",
+    "libero.it",
+    "bigpond.com",
+    "rogers.com",
 )
 # Mistyped ".com"/".net" endings of a known provider name: gmail.con, yahoo.cmo, aol.cm.
 _TLD_TYPOS = {
-    "con": "com", "cmo": "com", "ocm": "com", "cm": "com", "co": "com", "om": "com",
-    "comm": "com", "coom": "com", "vom": "com", "xom": "com", "cpm": "com", "clm": "com",
-    "ne": "net", "nte": "net", "nett": "net", "bet": "net",
+    "con": "com",
+    "cmo": "com",
+    "ocm": "com",
+    "cm": "com",
+    "co": "com",
+    "om": "com",
+    "comm": "com",
+    "coom": "com",
+    "vom": "com",
+    "xom": "com",
+    "cpm": "com",
+    "clm": "com",
+    "ne": "net",
+    "nte": "net",
+    "nett": "net",
+    "bet": "net",
 }
 
 
@@ -312,8 +515,11 @@ _KEYS = _key_positions()
 def _near_keys(a: str, b: str) -> bool:
     pa, pb = _KEYS.get(a), _KEYS.get(b)
     return (
-        pa is not None and pb is not None and a != b
-        and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1
+        pa is not None
+        and pb is not None
+        and a != b
+        and abs(pa[0] - pb[0]) <= 1
+        and abs(pa[1] - pb[1]) <= 1
     )
 
 
@@ -324,15 +530,17 @@ def _is_slip(typed: str, target: str) -> bool:
     while i < min(n, m) and typed[i] == target[i]:
         i += 1
     if n == m:  # a substitution or a swap of neighbours
-        if typed[i + 1:] == target[i + 1:]:
+        if typed[i + 1 :] == target[i + 1 :]:
             return _near_keys(typed[i], target[i])
         return (
-            i + 1 < n and typed[i] == target[i + 1] and typed[i + 1] == target[i]
-            and typed[i + 2:] == target[i + 2:]
+            i + 1 < n
+            and typed[i] == target[i + 1]
+            and typed[i + 1] == target[i]
+            and typed[i + 2 :] == target[i + 2 :]
         )
     if n == m - 1:  # a letter dropped
-        return typed[i:] == target[i + 1:]
-    if n == m + 1 and typed[i + 1:] == target[i:]:  # a letter added: doubled or a neighbour
+        return typed[i:] == target[i + 1 :]
+    if n == m + 1 and typed[i + 1 :] == target[i:]:  # a letter added: doubled or a neighbour
         extra = typed[i]
         around = [c for c in (typed[i - 1] if i else "", typed[i + 1] if i + 1 < n else "") if c]
         return any(extra == c or _near_keys(extra, c) for c in around)
@@ -353,14 +561,12 @@ def _suggest_domain(domain: str) -> str | None:
 
 
 def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 # Every string within one edit of a target shares a member of this set with it (the
 # "symmetric delete" idea of SymSpell): the vectorized pre-filter for `_suggest_domain`.
-_NEAR_TARGET_KEYS: frozenset[str] = frozenset(
-    k for t in _TYPO_TARGETS for k in _deletions(t) | {t}
-)
+_NEAR_TARGET_KEYS: frozenset[str] = frozenset(k for t in _TYPO_TARGETS for k in _deletions(t) | {t})
 _MAX_TARGET_LEN = max(len(t) for t in _TYPO_TARGETS)
 _MIN_TARGET_LEN = min(len(t) for t in _TYPO_TARGETS)
 # The domains `_suggest_domain` corrects by their ending alone: a known provider's name
@@ -466,11 +672,16 @@ def _fast_invalid(key: pl.Expr) -> pl.Expr:
         & ~key.str.contains(_LONG_LABEL_RE)
     )
     return (
-        pl.when(~key.str.contains(_STABLE_RE)).then(None)
-        .when((n_at != 1) | (local == "") | (domain == "")).then(pl.lit("email_invalid"))
-        .when(~local.str.contains(_DOT_ATOM_RE)).then(pl.lit("email_invalid"))
-        .when(domain.str.contains(r"^\.|\.\.|,")).then(pl.lit("email_invalid"))
-        .when(no_tld).then(pl.lit("email_no_tld"))
+        pl.when(~key.str.contains(_STABLE_RE))
+        .then(None)
+        .when((n_at != 1) | (local == "") | (domain == ""))
+        .then(pl.lit("email_invalid"))
+        .when(~local.str.contains(_DOT_ATOM_RE))
+        .then(pl.lit("email_invalid"))
+        .when(domain.str.contains(r"^\.|\.\.|,"))
+        .then(pl.lit("email_invalid"))
+        .when(no_tld)
+        .then(pl.lit("email_no_tld"))
         .otherwise(None)
     )
 
@@ -504,9 +715,12 @@ def _settle(rest: pl.DataFrame) -> pl.DataFrame:
     # `_clean` repeats its step until nothing changes: accept only a fixed point.
     stable = value.is_not_null() & (value != "") & (_clean_plain(value) == value)
     return rest.with_columns(
-        pl.when(~stable).then(None)
-        .when(_fast_ok(value)).then(pl.lit("ok"))
-        .when(value.str.contains(" ", literal=True)).then(pl.lit("email_invalid"))
+        pl.when(~stable)
+        .then(None)
+        .when(_fast_ok(value))
+        .then(pl.lit("ok"))
+        .when(value.str.contains(" ", literal=True))
+        .then(pl.lit("email_invalid"))
         .otherwise(_fast_invalid(value))
         .alias("verdict")
     )
@@ -545,7 +759,8 @@ def _normalize_column(col: pl.Series, *, fast: bool = True) -> pl.DataFrame:
         rest = _settle(rest)
     else:
         rest = rest.with_columns(
-            pl.lit(None, dtype=pl.String).alias("value"), pl.lit(None, dtype=pl.String).alias("verdict")
+            pl.lit(None, dtype=pl.String).alias("value"),
+            pl.lit(None, dtype=pl.String).alias("verdict"),
         )
     slow = rest.filter(pl.col("verdict").is_null())["key"].to_list()
     results = apply_all(normalize_email, slow)
@@ -704,14 +919,18 @@ def domain_accepts_mail(domain: str, resolver: Any = None) -> bool | None:
         info = validate_email_deliverability(ascii_domain, domain, dns_resolver=resolver)
     except EmailUndeliverableError as e:
         # Only DNS's own answers are a "no": the library also wraps any unexpected error.
-        definite = e.__cause__ is None or isinstance(e.__cause__, dns.resolver.NXDOMAIN | dns.resolver.NoAnswer)
+        definite = e.__cause__ is None or isinstance(
+            e.__cause__, dns.resolver.NXDOMAIN | dns.resolver.NoAnswer
+        )
         return False if definite else None
     except Exception:  # noqa: BLE001 - DNS trouble is "unknown", never "undeliverable"
         return None
     return None if info.get("unknown-deliverability") else True
 
 
-def check_deliverability(domains: Sequence[str], lookup: Callable[[str], bool | None] = domain_accepts_mail) -> set[str]:
+def check_deliverability(
+    domains: Sequence[str], lookup: Callable[[str], bool | None] = domain_accepts_mail
+) -> set[str]:
     """The domains among `domains` that accept no mail; each looked up once, concurrently."""
     from concurrent.futures import ThreadPoolExecutor
 

@@ -39,24 +39,91 @@ NAME_INVALID = "name_invalid"
 # Surnames written Mac + capital. Only these: plenty of names merely start with "mac".
 _MAC_NAMES = frozenset(
     (
-        "macadam", "macalister", "macallister", "macarthur", "macaskill", "macaulay",
-        "macauley", "macbain", "macbean", "macbeth", "maccallum", "maccarthy", "maccormack",
-        "maccormick", "macdermott", "macdiarmid", "macdonald", "macdonell", "macdougall",
-        "macdowell", "macduff", "macewan", "macewen", "macfadyen", "macfarlane", "macgillivray",
-        "macgowan", "macgregor", "macinnes", "macintosh", "macintyre", "macisaac", "maciver",
-        "mackay", "mackenzie", "mackinlay", "mackinnon", "mackintosh", "maclachlan", "maclaren",
-        "maclean", "maclehose", "macleish", "maclellan", "maclennan", "macleod", "macmahon",
-        "macmanus", "macmillan", "macnab", "macnamara", "macnaughton", "macneil", "macneill",
-        "macpherson", "macquarrie", "macqueen", "macrae", "macritchie", "macsween",
-        "mactaggart", "mactavish", "macvicar",
+        "macadam",
+        "macalister",
+        "macallister",
+        "macarthur",
+        "macaskill",
+        "macaulay",
+        "macauley",
+        "macbain",
+        "macbean",
+        "macbeth",
+        "maccallum",
+        "maccarthy",
+        "maccormack",
+        "maccormick",
+        "macdermott",
+        "macdiarmid",
+        "macdonald",
+        "macdonell",
+        "macdougall",
+        "macdowell",
+        "macduff",
+        "macewan",
+        "macewen",
+        "macfadyen",
+        "macfarlane",
+        "macgillivray",
+        "macgowan",
+        "macgregor",
+        "macinnes",
+        "macintosh",
+        "macintyre",
+        "macisaac",
+        "maciver",
+        "mackay",
+        "mackenzie",
+        "mackinlay",
+        "mackinnon",
+        "mackintosh",
+        "maclachlan",
+        "maclaren",
+        "maclean",
+        "maclehose",
+        "macleish",
+        "maclellan",
+        "maclennan",
+        "macleod",
+        "macmahon",
+        "macmanus",
+        "macmillan",
+        "macnab",
+        "macnamara",
+        "macnaughton",
+        "macneil",
+        "macneill",
+        "macpherson",
+        "macquarrie",
+        "macqueen",
+        "macrae",
+        "macritchie",
+        "macsween",
+        "mactaggart",
+        "mactavish",
+        "macvicar",
     )
 )
 
 # Lower case when a non-particle word follows (van Gogh, da Silva, von Trapp).
 _PARTICLES = frozenset(
     (
-        "van", "von", "vom", "de", "del", "den", "der", "du", "da", "das", "dos", "ter", "ten",
-        "zu", "zum", "zur",
+        "van",
+        "von",
+        "vom",
+        "de",
+        "del",
+        "den",
+        "der",
+        "du",
+        "da",
+        "das",
+        "dos",
+        "ter",
+        "ten",
+        "zu",
+        "zum",
+        "zur",
     )
 )
 # Lower case after a lower-cased particle only (de la Cruz, van den Berg, de los Santos);
@@ -68,16 +135,58 @@ _LAST_NAME_STARTS = _PARTICLES | frozenset(("la", "las", "le", "les", "los"))
 # Dropped from the front of a full name. Keys are casefolded without the final period.
 _HONORIFICS = frozenset(
     (
-        "mr", "mrs", "ms", "miss", "mx", "mister", "dr", "prof", "professor", "herr", "frau",
-        "hr", "mme", "mlle", "mmes", "sir", "dame", "rev", "revd", "sr", "sra", "srta", "dott",
-        "dottssa", "ing",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "mister",
+        "dr",
+        "prof",
+        "professor",
+        "herr",
+        "frau",
+        "hr",
+        "mme",
+        "mlle",
+        "mmes",
+        "sir",
+        "dame",
+        "rev",
+        "revd",
+        "sr",
+        "sra",
+        "srta",
+        "dott",
+        "dottssa",
+        "ing",
     )
 )
 # Dropped from the end of a full name (casefolded, periods removed).
 _SUFFIXES = frozenset(
     (
-        "jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "mba", "esq", "cpa", "dds",
-        "dmd", "jd", "llm", "mph", "rn", "cfa", "pmp", "msc", "bsc",
+        "jr",
+        "jnr",
+        "sr",
+        "snr",
+        "ii",
+        "iii",
+        "iv",
+        "phd",
+        "md",
+        "mba",
+        "esq",
+        "cpa",
+        "dds",
+        "dmd",
+        "jd",
+        "llm",
+        "mph",
+        "rn",
+        "cfa",
+        "pmp",
+        "msc",
+        "bsc",
     )
 )
 
@@ -87,8 +196,14 @@ _ONE_LETTER_APOSTROPHE = re.compile(rf"^([^\W\d_])([{_APOSTROPHES}])(.+)$")
 _PARENTHESIZED = re.compile(r"\([^()]*\)|\"[^\"]*\"|\u201c[^\u201d]*\u201d")
 # Scripts that put the family name first and do not use case.
 _CJK_RANGES = (
-    (0x1100, 0x11FF), (0x3040, 0x30FF), (0x3130, 0x318F), (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F),
+    (0x1100, 0x11FF),
+    (0x3040, 0x30FF),
+    (0x3130, 0x318F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2FA1F),
 )
 
 
@@ -107,9 +222,7 @@ def _lo(c: str) -> str:
 def _is_latin(text: str) -> bool:
     if text.isascii():
         return True
-    return all(
-        unicodedata.name(c, "").startswith("LATIN") for c in text if c.isalpha()
-    )
+    return all(unicodedata.name(c, "").startswith("LATIN") for c in text if c.isalpha())
 
 
 def _case_shape(text: str) -> str:
@@ -327,9 +440,7 @@ def standardize_names(
             return pl.repeat(None, height, dtype=pl.String, eager=True)
         return s.cast(pl.String)
 
-    frame = pl.DataFrame(
-        {"first": as_str(first), "last": as_str(last), "full": as_str(full)}
-    )
+    frame = pl.DataFrame({"first": as_str(first), "last": as_str(last), "full": as_str(full)})
     if full is not None:
         use_full = _blank(pl.col("first")) & _blank(pl.col("last")) & pl.col("full").is_not_null()
         wanted = frame.select(pl.when(use_full).then(pl.col("full")).alias("_key"))

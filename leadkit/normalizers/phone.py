@@ -63,9 +63,7 @@ _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u
 PREFIX_RE = r"(?i)^(?:tel|phone|ph|mobile|mob|cell|p|t|m)(?:[ \t]*[:.][ \t]*|[ \t]+)"
 FLOAT_RE = r"^([0-9]+)\.0+$"
 _SCIENTIFIC_RE = r"^([0-9])(?:\.([0-9]+))?[eE]\+?([0-9]+)$"
-EXT_RE = (
-    r"(?i)[ \t]*(?:[,;][ \t]*)?(?:extension|extn|ext|x|#)[ \t]*[.:=]?[ \t]*([0-9]{1,10})#?$"
-)
+EXT_RE = r"(?i)[ \t]*(?:[,;][ \t]*)?(?:extension|extn|ext|x|#)[ \t]*[.:=]?[ \t]*([0-9]{1,10})#?$"
 _PREFIX = re.compile(PREFIX_RE)
 _FLOAT = re.compile(FLOAT_RE)
 _SCIENTIFIC = re.compile(_SCIENTIFIC_RE)
@@ -129,7 +127,11 @@ def _parse(main: str, region: str | None) -> phonenumbers.PhoneNumber | str:
         return phonenumbers.parse(main, region)
     except NumberParseException as e:
         national = not main.lstrip("( ").startswith("+")
-        if e.error_type == NumberParseException.INVALID_COUNTRY_CODE and region is None and national:
+        if (
+            e.error_type == NumberParseException.INVALID_COUNTRY_CODE
+            and region is None
+            and national
+        ):
             return "phone_no_region"
         return _PARSE_ERRORS.get(e.error_type, "phone_invalid")
 
@@ -223,7 +225,15 @@ def phone_type(e164: str) -> str | None:
 #      region of its code? The few numbers that another region of a shared code may claim
 #      (+1 outside the US, +44 in Jersey...) go through `_other_regions` afterwards.
 
-_FULLWIDTH_FROM = [chr(0xFF10 + i) for i in range(10)] + ["＋", "－", "（", "）", "．", "／", "\u3000"]
+_FULLWIDTH_FROM = [chr(0xFF10 + i) for i in range(10)] + [
+    "＋",
+    "－",
+    "（",
+    "）",
+    "．",
+    "／",
+    "\u3000",
+]
 _FULLWIDTH_TO = [str(i) for i in range(10)] + ["+", "-", "(", ")", ".", "/", " "]
 _MAIN_FAST_RE = r"^\+?[0-9 ().\-/]+$"
 # _MAIN_FAST_RE, and not ending in "." and zeros as a spreadsheet's 4155550123.0 does (such
@@ -233,8 +243,13 @@ _MAX_INPUT = 250  # phonenumbers' _MAX_INPUT_STRING_LENGTH
 _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN, _MAX_LENGTH_FOR_NSN
 _NON_GEO = "001"
 _OTHER_TYPES = (
-    ("premium_rate", "premium_rate"), ("toll_free", "toll_free"), ("shared_cost", "shared_cost"),
-    ("voip", "voip"), ("personal_number", "personal_number"), ("pager", "pager"), ("uan", "uan"),
+    ("premium_rate", "premium_rate"),
+    ("toll_free", "toll_free"),
+    ("shared_cost", "shared_cost"),
+    ("voip", "voip"),
+    ("personal_number", "personal_number"),
+    ("pager", "pager"),
+    ("uan", "uan"),
     ("voicemail", "voicemail"),
 )
 _NO_TEXT = pl.lit(None, dtype=pl.String)
@@ -372,7 +387,9 @@ class _Rules:
 
     def gd(self, x: pl.Expr) -> pl.Expr:
         """phonenumbers' _match_national_number against the general description."""
-        return pl.lit(False) if self.general.pattern is None else x.str.contains(self.general.pattern)
+        return (
+            pl.lit(False) if self.general.pattern is None else x.str.contains(self.general.pattern)
+        )
 
     def kind(self, nsn: pl.Expr) -> pl.Expr:
         """phonenumbers' _number_type_helper: a type name, null for UNKNOWN."""
@@ -387,9 +404,12 @@ class _Rules:
         else:
             mobile = self.mobile.matches(nsn, n)
             expr = (
-                expr.when(fixed & mobile).then(pl.lit("fixed_line_or_mobile"))
-                .when(fixed).then(pl.lit("fixed_line"))
-                .when(mobile).then(pl.lit("mobile"))
+                expr.when(fixed & mobile)
+                .then(pl.lit("fixed_line_or_mobile"))
+                .when(fixed)
+                .then(pl.lit("fixed_line"))
+                .when(mobile)
+                .then(pl.lit("mobile"))
             )
         return expr.otherwise(_NO_TEXT)
 
@@ -540,8 +560,11 @@ def _other_regions(cc: int, *, kind: bool = False) -> tuple[_Step, ...]:
     """
     nsn, open_, typed = pl.col("nsn"), pl.col("_open"), pl.col("_typed")
     steps: list[_Step] = [
-        (pl.lit(True).alias("_open"), pl.lit(False).alias("valid"),
-         *([_NO_TEXT.alias("kind")] if kind else []))
+        (
+            pl.lit(True).alias("_open"),
+            pl.lit(False).alias("valid"),
+            *([_NO_TEXT.alias("kind")] if kind else []),
+        )
     ]
     run: list[str] = []  # the leading digits of the regions since the last one without
     for name in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ())[1:]:
@@ -629,8 +652,11 @@ def _read_international(rows: pl.DataFrame, *, kind: bool = False) -> pl.DataFra
     read = _by_code(rows, query)
     if read is None:  # no rows: the columns still
         return rows.with_columns(
-            _NO_TEXT.alias("nsn"), pl.lit(True).alias("unsure"), pl.lit(False).alias("valid"),
-            pl.lit(False).alias("later"), _NO_TEXT.alias("kind" if kind else "value"),
+            _NO_TEXT.alias("nsn"),
+            pl.lit(True).alias("unsure"),
+            pl.lit(False).alias("valid"),
+            pl.lit(False).alias("later"),
+            _NO_TEXT.alias("kind" if kind else "value"),
         )
     return read
 
@@ -664,11 +690,14 @@ def _national_steps(region: str) -> tuple[_Step, ...]:
     # phonenumbers takes the code off when that makes the number fit the region's
     # pattern, or when the whole is too long.
     own_cc = d.str.starts_with(ccs)
-    steps.append((
-        # (elsewhere "": regular expressions are cheap on empty text)
-        pl.lit(ccs).alias("cc"), own_cc.alias("_own_cc"),
-        pl.when(own_cc).then(d.str.slice(len(ccs))).otherwise(pl.lit("")).alias("_after_cc"),
-    ))
+    steps.append(
+        (
+            # (elsewhere "": regular expressions are cheap on empty text)
+            pl.lit(ccs).alias("cc"),
+            own_cc.alias("_own_cc"),
+            pl.when(own_cc).then(d.str.slice(len(ccs))).otherwise(pl.lit("")).alias("_after_cc"),
+        )
+    )
     steps += rules.strip_national_prefix("_after_cc", "_pot", check_length=False)
     pot, extract = pl.col("_pot"), pl.col("_extract")
     extracted = (~rules.gd(d) & rules.gd(pot)) | rules.too_long(d)
@@ -687,13 +716,19 @@ def _national_steps(region: str) -> tuple[_Step, ...]:
     else:  # once the code is taken off, parse() uses the code's main region's metadata
         steps += rules.strip_national_prefix("_nat", "_own", check_length=True)
         steps += main.strip_national_prefix("_nat", "_main", check_length=True)
-        steps.append((
-            pl.when(extract).then(pl.col("_main")).otherwise(pl.col("_own")).alias("nsn"),
-            pl.when(extract).then(pl.col("_main_unsure")).otherwise(pl.col("_own_unsure"))
-            .alias("nsn_unsure"),
-        ))
+        steps.append(
+            (
+                pl.when(extract).then(pl.col("_main")).otherwise(pl.col("_own")).alias("nsn"),
+                pl.when(extract)
+                .then(pl.col("_main_unsure"))
+                .otherwise(pl.col("_own_unsure"))
+                .alias("nsn_unsure"),
+            )
+        )
     unsure = (
-        pl.col("unsure") | (pl.col("_nat").str.len_bytes() < _MIN_NSN) | pl.col("nsn_unsure")
+        pl.col("unsure")
+        | (pl.col("_nat").str.len_bytes() < _MIN_NSN)
+        | pl.col("nsn_unsure")
         # (the rows after an international prefix are not read as national numbers)
         | pl.col("intl").is_not_null()
     )
@@ -719,16 +754,21 @@ def _prepare(rows: pl.LazyFrame, regions: pl.Expr) -> pl.LazyFrame:
     )
     # The others: full-width characters (trimming first is the same: the only one that
     # becomes a space, U+3000, is trimmed as one), labels, spreadsheet numbers, extensions.
-    other = text.filter(~pl.col("_plain")).with_columns(
-        t.str.replace_many(_FULLWIDTH_FROM, _FULLWIDTH_TO).str.strip_chars()
-    ).with_columns(
-        pl.when(region.is_null()).then(t).alias("t0"),
-        t.str.replace(PREFIX_RE, "").str.replace(FLOAT_RE, "${1}"),
+    other = (
+        text.filter(~pl.col("_plain"))
+        .with_columns(t.str.replace_many(_FULLWIDTH_FROM, _FULLWIDTH_TO).str.strip_chars())
+        .with_columns(
+            pl.when(region.is_null()).then(t).alias("t0"),
+            t.str.replace(PREFIX_RE, "").str.replace(FLOAT_RE, "${1}"),
+        )
     )
     ext = t.str.extract(EXT_RE, 1)
     other = other.with_columns(ext.alias("ext")).with_columns(
-        pl.when(pl.col("ext").is_not_null()).then(t.str.replace(EXT_RE, "")).otherwise(t)
-        .str.strip_chars().alias("main")
+        pl.when(pl.col("ext").is_not_null())
+        .then(t.str.replace(EXT_RE, ""))
+        .otherwise(t)
+        .str.strip_chars()
+        .alias("main")
     )
     other = other.filter(pl.col("main").str.contains(_MAIN_FAST_RE))
     main = pl.col("main")
@@ -773,13 +813,16 @@ def _fast_path(rows: pl.DataFrame, regions: pl.Expr) -> pl.DataFrame:
     # apart from runs of spaces.
     t0 = pl.col("t0")
     no_region_read = no_region.filter(~starts_00 & t0.str.contains(r"^[\x20-\x7e]*$")).select(
-        "_id", t0.str.replace_all(" {2,}", " ").alias("value"),
+        "_id",
+        t0.str.replace_all(" {2,}", " ").alias("value"),
         pl.lit("phone_no_region").alias("code"),
     )
-    with_plus = pl.concat([
-        source.filter(plus).select("_id", "ext", "digits"),
-        no_region.filter(starts_00).select("_id", "ext", digits.str.slice(2)),
-    ])
+    with_plus = pl.concat(
+        [
+            source.filter(plus).select("_id", "ext", "digits"),
+            no_region.filter(starts_00).select("_id", "ext", digits.str.slice(2)),
+        ]
+    )
     # 2. The rows written without "+": one query per region.
     queries = [
         _national(source.filter(~plus & (region == r)), rules)
@@ -798,17 +841,27 @@ def _fast_path(rows: pl.DataFrame, regions: pl.Expr) -> pl.DataFrame:
     read = _read_international(pl.concat([written_intl, after_idd]))
     found = [part.filter("valid").select("_id", "value") for part in (national, read)]
     # 4. The numbers the first region of their code did not claim: the other regions' turn.
-    later = pl.concat([
-        part.select("_id", "ext", "cc", "nsn", "later").filter("later") for part in (national, read)
-    ])
+    later = pl.concat(
+        [
+            part.select("_id", "ext", "cc", "nsn", "later").filter("later")
+            for part in (national, read)
+        ]
+    )
     if (other := _by_code(later, lambda part, cc: _run_other_regions(part, cc))) is not None:
         found.append(other.filter("valid").select("_id", _e164()))
     return pl.concat([pl.concat(found).with_columns(_NO_TEXT.alias("code")), unreadable])
 
 
 _NATIONAL = {
-    "_id": pl.UInt32, "ext": pl.String, "intl": pl.String, "cc": pl.String, "nsn": pl.String,
-    "unsure": pl.Boolean, "valid": pl.Boolean, "later": pl.Boolean, "value": pl.String,
+    "_id": pl.UInt32,
+    "ext": pl.String,
+    "intl": pl.String,
+    "cc": pl.String,
+    "nsn": pl.String,
+    "unsure": pl.Boolean,
+    "valid": pl.Boolean,
+    "later": pl.Boolean,
+    "value": pl.String,
 }
 _REGION = pl.Enum(sorted(phonenumbers.SUPPORTED_REGIONS))
 
@@ -818,8 +871,10 @@ def _regions(region: pl.Series) -> pl.Expr:
     enum (cheap to compare). Worked out once per distinct value: there are a handful."""
     given = region.drop_nulls().unique()
     reg = given.str.strip_chars().str.to_uppercase()
-    known = given.to_frame("given").with_columns(reg.alias("region")).filter(
-        pl.col("region").is_in(_SUPPORTED.implode())
+    known = (
+        given.to_frame("given")
+        .with_columns(reg.alias("region"))
+        .filter(pl.col("region").is_in(_SUPPORTED.implode()))
     )
     return pl.col("region").replace_strict(
         known["given"], known["region"], default=None, return_dtype=_REGION
@@ -843,7 +898,8 @@ def _normalize_column(
     ).with_row_index("_id")
     regions = _regions(frame["region"])
     settled = (
-        _fast_path(frame, regions) if fast
+        _fast_path(frame, regions)
+        if fast
         else pl.DataFrame(schema={"_id": pl.UInt32, "value": pl.String, "code": pl.String})
     )
     # Where each row's result is in `found` (null: an empty row, or not yet settled).

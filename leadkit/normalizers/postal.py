@@ -120,9 +120,22 @@ _RULES: dict[str, Rule] = {
 }
 # Old car-plate letters still written in front of European postcodes (D-80331).
 _PREFIXES: dict[str, tuple[str, ...]] = {
-    "DE": ("D",), "FR": ("F",), "IT": ("I",), "AT": ("A",), "BE": ("B",), "SE": ("S",),
-    "ES": ("E",), "PT": ("P",), "LU": ("L",), "NO": ("N",), "FI": ("FIN", "SF"),
-    "DK": ("DK",), "CZ": ("CZ",), "SK": ("SK",), "GR": ("GR",), "HU": ("H",),
+    "DE": ("D",),
+    "FR": ("F",),
+    "IT": ("I",),
+    "AT": ("A",),
+    "BE": ("B",),
+    "SE": ("S",),
+    "ES": ("E",),
+    "PT": ("P",),
+    "LU": ("L",),
+    "NO": ("N",),
+    "FI": ("FIN", "SF"),
+    "DK": ("DK",),
+    "CZ": ("CZ",),
+    "SK": ("SK",),
+    "GR": ("GR",),
+    "HU": ("H",),
 }
 # Forms the column function settles with Polars, per country: (pattern, replacement,
 # width). A printable-ASCII value whose upper case matches `pattern` is, by the country's
@@ -166,7 +179,7 @@ _PREFIX_RES: dict[str, re.Pattern[str]] = {
 
 def _strip_prefix(s: str, country: str) -> str:
     m = _PREFIX_RES[country].match(s)
-    return s[m.end():] if m else s
+    return s[m.end() :] if m else s
 
 
 def normalize_postal(raw: str, country: str | None) -> Normalized:
@@ -240,13 +253,19 @@ def standardize_postal(col: pl.Series, country: pl.Series) -> pl.DataFrame:
         _fast_postal(part.drop("_iso"), iso)
         for (iso,), part in pairs.partition_by("_iso", as_dict=True).items()
     ]
-    lookup = pl.concat(parts) if parts else pairs.drop("_iso").with_columns(
-        pl.lit(None, pl.String).alias("postal_code"), pl.lit(True).alias("_sure")
+    lookup = (
+        pl.concat(parts)
+        if parts
+        else pairs.drop("_iso").with_columns(
+            pl.lit(None, pl.String).alias("postal_code"), pl.lit(True).alias("_sure")
+        )
     )
     lookup = settle_rest(
         lookup.filter(pl.col("_sure")).select("raw", "ctx", "postal_code"),
         lookup.filter(~pl.col("_sure")).select("raw", "ctx"),
-        normalize_postal, "postal_code", "postal_code__code",
+        normalize_postal,
+        "postal_code",
+        "postal_code__code",
     )
     joined = frame.join(
         lookup, on=["raw", "ctx"], how="left", nulls_equal=True, maintain_order="left"

@@ -44,9 +44,7 @@ def neutralize(value: str) -> str:
 def clean_text_expr(expr: pl.Expr) -> pl.Expr:
     """`clean_text` over a column: null when nothing is left."""
     cleaned = (
-        expr.str.replace_all(_CONTROL_RE, "")
-        .str.replace_all(_SPACE_RE, " ")
-        .str.strip_chars(" ")
+        expr.str.replace_all(_CONTROL_RE, "").str.replace_all(_SPACE_RE, " ").str.strip_chars(" ")
     )
     return pl.when(cleaned == "").then(None).otherwise(cleaned)
 

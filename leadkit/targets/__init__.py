@@ -24,7 +24,8 @@ class TargetField(BaseModel):
     column: str = Field(description="Column header in the CRM's import file.")
     max_length: int | None = Field(None, ge=1, description="The CRM field's length limit.")
     picklist: list[str] | None = Field(
-        None, description="The CRM's picklist values, when the field is one (checked by `mapping check`)."
+        None,
+        description="The CRM's picklist values, when the field is one (checked by `mapping check`).",
     )
 
 
