@@ -1220,7 +1220,8 @@ _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)[^\n]*\n", re
 
 
 def _render_profile(d: Draft, written_to: Path | None) -> str:
-    assert d.profile is not None and d.profile_match is not None
+    assert d.profile is not None
+    assert d.profile_match is not None
     m = d.profile_match
     text = d.profile.path.read_text(encoding="utf-8")
     # The editor modeline stays first, its schema path made right from where the copy goes.

@@ -209,7 +209,7 @@ class Mapping(_Spec):
 
     def source_headers(self) -> list[str | list[str]]:
         """Every source header the mapping reads: an entry per field (a list means alternates)."""
-        heads: list[str | list[str]] = [src for src in self.columns.values()]
+        heads: list[str | list[str]] = list(self.columns.values())
         heads += [c.column for c in self.custom.values() if c.column is not None]
         return heads
 

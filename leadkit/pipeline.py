@@ -308,13 +308,13 @@ def issue_records(raw: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
                 pl.col("email_suggestion").alias("detail"),
             ).filter(pl.col("detail").is_not_null())
         )
-    for flag in _FLAGS:
-        if flag in leads.columns:
-            parts.append(
-                leads.select("_row", pl.lit("email").alias("field"), pl.lit(flag).alias("code"))
-                .with_columns(raw["email"].alias("value"))
-                .filter(leads[flag].fill_null(False))
-            )
+    parts.extend(
+        leads.select("_row", pl.lit("email").alias("field"), pl.lit(flag).alias("code"))
+        .with_columns(raw["email"].alias("value"))
+        .filter(leads[flag].fill_null(False))
+        for flag in _FLAGS
+        if flag in leads.columns
+    )
     schema = {
         "_row": pl.Int64,
         "field": pl.String,
@@ -357,7 +357,7 @@ def _report(
     matched: pl.DataFrame | None,
 ) -> dict[str, Any]:
     info = table.info
-    counts = {name: 0 for name in OUTPUTS}
+    counts = dict.fromkeys(OUTPUTS, 0)
     for name, n in leads["_outcome"].value_counts().iter_rows():
         counts[name] = n
     counts["blank"] = info.blank_rows
@@ -368,7 +368,7 @@ def _report(
         if code_col in leads.columns:
             vc = leads[code_col].drop_nulls().value_counts(sort=True)
             if vc.height:
-                issues[f] = {c: n for c, n in vc.iter_rows()}
+                issues[f] = dict(vc.iter_rows())
     reasons = (
         leads[ERRORS].drop_nulls().str.split("; ").explode().value_counts(sort=True).iter_rows()
     )
@@ -402,7 +402,7 @@ def _report(
         "rows": rows,
         "counts": counts,
         "issues": issues,
-        "reject_reasons": {r: n for r, n in reasons},
+        "reject_reasons": dict(reasons),
         "flags": flags,
         "warnings": [
             f"mapped field '{f}' has no column in target '{job.target.name}' and is not written"

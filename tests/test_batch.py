@@ -157,9 +157,11 @@ def test_each_file_processed_once_outputs_ledger_archive(tmp_path: Path) -> None
     assert result.exit_code == 0
     assert_exactly_once(out, inbox, shas)
     entry = ledger_lines(out)[0]
-    assert entry["mapping"] == "partner" and entry["counts"]["rejects"] == 1
+    assert entry["mapping"] == "partner"
+    assert entry["counts"]["rejects"] == 1
     assert entry["arrived"] <= entry["started"] <= entry["ready"]
-    assert len(entry["mapping_sha256"]) == 64 and entry["outputs"].startswith("partner-")
+    assert len(entry["mapping_sha256"]) == 64
+    assert entry["outputs"].startswith("partner-")
     # the events carry each result, and the JSON line is the result's own dict
     done = [e.file for e in events if e.kind == "file"]
     assert done == result.files
@@ -167,7 +169,9 @@ def test_each_file_processed_once_outputs_ledger_archive(tmp_path: Path) -> None
     assert json.loads(json.dumps(done[0].to_dict()))["outputs"] == str(out / entry["outputs"])
     # nothing new: a second run does nothing
     again = run_inbox(inbox, maps, out, settle_seconds=0, processor=fake)
-    assert again.files == [] and again.exit_code == 0 and len(fake.calls) == 3
+    assert again.files == []
+    assert again.exit_code == 0
+    assert len(fake.calls) == 3
 
 
 def test_redropped_file_does_nothing_even_renamed(tmp_path: Path) -> None:
@@ -209,7 +213,8 @@ def test_a_failing_file_goes_to_failed_and_the_run_goes_on(tmp_path: Path) -> No
         out / "failed" / "partner-bad.csv.error.txt"
     ).read_text() == "unreadable: no header row\n"
     (failed,) = ledger_lines(out, "failed")
-    assert failed["error"] == "unreadable" and failed["file"] == "partner-bad.csv"
+    assert failed["error"] == "unreadable"
+    assert failed["file"] == "partner-bad.csv"
     # a failure is not "processed": the same content dropped again (once fixed) is processed
     shutil.copy(out / "failed" / "partner-bad.csv", inbox / "partner-bad.csv")
     again = run_inbox(inbox, maps, out, settle_seconds=0, processor=Fake())
@@ -224,7 +229,8 @@ def test_an_unexpected_error_fails_the_file_without_row_values_in_the_message(
     fake = Fake(fail={"partner-x.csv"}, error=ValueError("could not parse 'jane@example.com'"))
     (res,) = run_inbox(inbox, maps, out, settle_seconds=0, processor=fake).files
     assert (res.status, res.reason) == ("failed", "internal-error")
-    assert "jane" not in res.message and "jane" not in batch.describe(res)
+    assert "jane" not in res.message
+    assert "jane" not in batch.describe(res)
     assert "jane@example.com" in (out / "failed" / "partner-x.csv.error.txt").read_text()
 
 
@@ -234,7 +240,8 @@ def test_a_file_still_being_written_waits(tmp_path: Path) -> None:
     fake = Fake()
     (res,) = run_inbox(inbox, maps, out, settle_seconds=30, processor=fake).files
     assert (res.status, res.reason) == ("waiting", "settling")
-    assert fake.calls == [] and files_in(inbox) == ["partner-new.csv"]
+    assert fake.calls == []
+    assert files_in(inbox) == ["partner-new.csv"]
     time.sleep(0.3)
     (res,) = run_inbox(inbox, maps, out, settle_seconds=0.2, processor=fake).files
     assert res.status == "processed"
@@ -282,10 +289,8 @@ def test_unmatched_and_ambiguous_files_need_a_mapping(tmp_path: Path) -> None:
         "needs-mapping",
         "ambiguous",
     )
-    assert (
-        "partner" in by["partner-webinar.csv"].message
-        and "webinar" in by["partner-webinar.csv"].message
-    )
+    assert "partner" in by["partner-webinar.csv"].message
+    assert "webinar" in by["partner-webinar.csv"].message
     assert by["ZOOM-export.csv"].status == "processed"  # globs match whatever the case
     assert result.exit_code == 1
     listed = (out / "needs-mapping.txt").read_text()
@@ -402,13 +407,16 @@ def test_stale_locks_are_taken_over_live_ones_respected(
 def test_filelock_is_exclusive_refreshed_and_released(tmp_path: Path) -> None:
     path = tmp_path / "x.lock"
     a, b = FileLock(path, stale_seconds=0.4), FileLock(path, stale_seconds=0.4)
-    assert a.acquire() and a.held()
+    assert a.acquire()
+    assert a.held()
     assert not b.acquire()
     os.utime(path, (0, 0))
     time.sleep(0.3)  # the heartbeat touches it: not stale although it was made to look old
-    assert time.time() - path.stat().st_mtime < 0.4 and not b.acquire()
+    assert time.time() - path.stat().st_mtime < 0.4
+    assert not b.acquire()
     a.release()
-    assert not path.exists() and b.acquire()
+    assert not path.exists()
+    assert b.acquire()
     b.release()
 
 
@@ -438,12 +446,16 @@ def test_ledger_ignores_a_line_cut_short_and_appends_after_it(tmp_path: Path) ->
     with path.open("ab") as fh:
         fh.write(b'{"ledger": 1, "status": "processed", "sha256": "b", "fi')  # killed mid-write
     ledger.refresh()
-    assert ledger.processed("a") and not ledger.processed("b")
+    assert ledger.processed("a")
+    assert not ledger.processed("b")
     ledger.append({"ledger": 1, "status": "processed", "sha256": "c"})
     ledger.refresh()
-    assert ledger.processed("c") and not ledger.processed("b") and len(ledger) == 2
+    assert ledger.processed("c")
+    assert not ledger.processed("b")
+    assert len(ledger) == 2
     entries, bad = read_ledger(path)
-    assert [e["sha256"] for e in entries] == ["a", "c"] and bad == 1
+    assert [e["sha256"] for e in entries] == ["a", "c"]
+    assert bad == 1
 
 
 def test_scorecard_per_mapping() -> None:
@@ -496,9 +508,11 @@ def test_scorecard_per_mapping() -> None:
         "email:email_invalid": 16,
         "last_name:required_missing": 4,
     }
-    assert zoom["median_seconds_to_ready"] == 40.0 and zoom["median_seconds_processing"] == 1.0
+    assert zoom["median_seconds_to_ready"] == 40.0
+    assert zoom["median_seconds_processing"] == 1.0
     assert (badge["files"], badge["failed_files"], badge["rates"]["reject"]) == (1, 1, 0.5)
-    assert card["total"]["files"] == 4 and card["total"]["rows"] == 410
+    assert card["total"]["files"] == 4
+    assert card["total"]["rows"] == 410
 
 
 # --- killed and overlapping runs, with the fake processor, as processes ---------------------------
@@ -660,7 +674,8 @@ def test_two_leadkit_runs_at_once_process_each_file_exactly_once(real: dict[str,
     for e in ledger_lines(real["out"]):
         stem = e["file"].removesuffix(".csv")
         report = json.loads((real["out"] / e["outputs"] / f"{stem}.report.json").read_text())
-        assert report["counts"] == e["counts"] and report["input"]["sha256"] == e["sha256"]
+        assert report["counts"] == e["counts"]
+        assert report["input"]["sha256"] == e["sha256"]
 
 
 def test_sigkill_at_random_moments_then_a_clean_rerun(real: dict[str, Any]) -> None:
@@ -731,11 +746,14 @@ def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     assert files["partner-broken.csv"]["status"] == "failed"
     assert files["mystery.csv"]["status"] == "needs-mapping"
     assert sum(d["status"] == "processed" for d in files.values()) == 6
-    assert lines[-1]["kind"] == "run" and lines[-1]["exit_code"] == 1
+    assert lines[-1]["kind"] == "run"
+    assert lines[-1]["exit_code"] == 1
     assert lines[-1]["totals"] == {"processed": 6, "failed": 1, "needs-mapping": 1}
     # --quiet: only what a person must act on, and no colour codes when not a terminal
-    assert "partner-broken.csv" in r.stderr and "mystery.csv" in r.stderr
-    assert "partner-0.csv" not in r.stderr and "\x1b[" not in r.stderr
+    assert "partner-broken.csv" in r.stderr
+    assert "mystery.csv" in r.stderr
+    assert "partner-0.csv" not in r.stderr
+    assert "\x1b[" not in r.stderr
     # the processed lines hold the ledger's numbers
     for e in ledger_lines(out):
         assert files[e["file"]]["counts"] == e["counts"]
@@ -755,7 +773,9 @@ def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
         text=True,
         timeout=60,
     )
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "inbox not found" in r.stderr
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "inbox not found" in r.stderr
     # report --json is the library's scorecard of the ledger
     r = subprocess.run(
         [str(LEADKIT), "report", str(out / "ledger.jsonl"), "--json"],
@@ -766,7 +786,8 @@ def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     assert r.returncode == 0, r.stderr
     card = json.loads(r.stdout)
     expected = scorecard(read_ledger(out)[0])
-    assert card["partners"] == expected["partners"] and card["total"] == expected["total"]
+    assert card["partners"] == expected["partners"]
+    assert card["total"] == expected["total"]
     (partner,) = card["partners"]
     assert (partner["mapping"], partner["files"], partner["failed_files"], partner["rows"]) == (
         "partner",
@@ -778,7 +799,9 @@ def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     r = subprocess.run(
         [str(LEADKIT), "report", str(out)], capture_output=True, text=True, timeout=60
     )
-    assert r.returncode == 0 and "partner" in r.stdout and "median to ready" in r.stdout
+    assert r.returncode == 0
+    assert "partner" in r.stdout
+    assert "median to ready" in r.stdout
 
 
 def test_log_file_has_every_line_and_no_row_values(real: dict[str, Any], tmp_path: Path) -> None:
@@ -787,9 +810,12 @@ def test_log_file_has_every_line_and_no_row_values(real: dict[str, Any], tmp_pat
     r = subprocess.run(
         [str(LEADKIT), "run", *args, "--log", str(log)], capture_output=True, text=True, timeout=120
     )
-    assert r.returncode == 0 and r.stderr == "" and r.stdout == ""
+    assert r.returncode == 0
+    assert r.stderr == ""
+    assert r.stdout == ""
     text = log.read_text()
-    assert text.count("processed: partner-") == 6 and "done: 6 processed" in text
+    assert text.count("processed: partner-") == 6
+    assert "done: 6 processed" in text
     emails = [row[2].strip().lower() for row in csv.reader((real["data"] / "partner.csv").open())][
         1:
     ]
@@ -811,7 +837,8 @@ def test_the_crm_export_is_read_once_per_run_and_cached_between_runs(real: dict[
         result = run_inbox(
             inbox, maps, out, existing=[crm], settle_seconds=0, workers=workers, log=events.append
         )
-        assert result.exit_code == 0 and result.files
+        assert result.exit_code == 0
+        assert result.files
         assert all(f.status == "processed" for f in result.files)
         return [e.message for e in events if e.kind == "note" and "CRM export" in e.message]
 
@@ -848,5 +875,6 @@ def test_same_content_twice_in_one_drop_is_processed_once_with_workers(
     assert [f.status for f in second.files] in ([], ["skipped"])
     assert len(ledger_lines(out)) == 3
     archived = sorted(sha256_file(p) for p in (out / "archive").iterdir())
-    assert sorted(set(archived)) == sorted(shas) and len(archived) == 4
+    assert sorted(set(archived)) == sorted(shas)
+    assert len(archived) == 4
     assert files_in(inbox) == []

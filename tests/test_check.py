@@ -381,7 +381,8 @@ def test_sample_dry_run_gives_the_counts(tmp_path: Path) -> None:
     assert result.dry_run is not None
     counts = result.dry_run.counts
     assert sum(counts.values()) == result.dry_run.rows == 9
-    assert counts["rejects"] >= 1 and counts["duplicates"] >= 1
+    assert counts["rejects"] >= 1
+    assert counts["duplicates"] >= 1
     assert not list(tmp_path.iterdir())  # nothing is written beside the inputs
 
 
@@ -393,12 +394,14 @@ def test_sample_reject_limit(tmp_path: Path) -> None:
     )
     problems = check_file(mapping, sample=ZOOM).problems
     assert [(p.line, p.col, p.code) for p in problems] == [(7, 20, "reject-limit")]
-    assert "limits.max_reject_rate:" in problems[0].message and "above 1%" in problems[0].message
+    assert "limits.max_reject_rate:" in problems[0].message
+    assert "above 1%" in problems[0].message
 
 
 def test_unreadable_sample_is_fatal(tmp_path: Path) -> None:
     result = check_file(MAPPINGS / "zoom_webinar.yaml", sample=tmp_path / "nope.csv")
-    assert [p.code for p in result.problems] == ["unreadable"] and result.fatal
+    assert [p.code for p in result.problems] == ["unreadable"]
+    assert result.fatal
 
 
 # --- the command ------------------------------------------------------------------------
@@ -443,7 +446,9 @@ def test_cli_exit_2_when_a_file_cannot_be_read(tmp_path: Path) -> None:
 def test_cli_sample_prints_the_dry_run() -> None:
     code, out, err = run("mapping", "check", MAPPINGS / "zoom_webinar.yaml", "--sample", ZOOM)
     assert (code, out) == (0, "")
-    assert "dry run: " in err and "9 rows: " in err and " import" in err
+    assert "dry run: " in err
+    assert "9 rows: " in err
+    assert " import" in err
 
 
 # --- the JSON Schema --------------------------------------------------------------------

@@ -39,7 +39,8 @@ def test_normalize_writes_five_csvs_and_report(tmp_path: Path) -> None:
             "report.json",
         )
     )
-    assert "import" in err and "rejects" in err
+    assert "import" in err
+    assert "rejects" in err
 
 
 def test_json_prints_the_report_that_was_written(tmp_path: Path) -> None:
@@ -125,14 +126,18 @@ def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path: Path) -> Non
         text=True,
     )
     assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and "nope.csv" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "nope.csv" in proc.stderr
 
 
 def test_targets_and_codes_list() -> None:
     code, out, _ = run("targets")
-    assert code == 0 and "salesforce" in out and "Record ID" in out
+    assert code == 0
+    assert "salesforce" in out
+    assert "Record ID" in out
     code, out, _ = run("codes")
-    assert code == 0 and "email_invalid" in out
+    assert code == 0
+    assert "email_invalid" in out
 
 
 def test_readme_lists_every_reason_code() -> None:
@@ -197,5 +202,6 @@ def test_console_entry_point_exit(
         assert json.loads(proc.stdout) == report, case
         assert proc.stderr == "", (case, proc.stderr)
     else:
-        assert "import" in proc.stderr and "rejects" in proc.stderr, case
+        assert "import" in proc.stderr, case
+        assert "rejects" in proc.stderr, case
     assert not list(out.glob(".*.tmp")), case

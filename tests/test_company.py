@@ -23,8 +23,20 @@ from leadkit.normalizers.company import (
 
 COMPANYISH = st.lists(
     st.sampled_from(
-        list("aAcCiInN&.,/()'’- \u00a0ßİéÉ株式会社㈱0")
-        + ["Inc", "LLC", "GmbH", "& Co.", "KG", "The ", "S.A.", "de", "C.V.", "Ltd", "Co"]
+        [
+            *list("aAcCiInN&.,/()'’- \xa0ßİéÉ株式会社㈱0"),
+            "Inc",
+            "LLC",
+            "GmbH",
+            "& Co.",
+            "KG",
+            "The ",
+            "S.A.",
+            "de",
+            "C.V.",
+            "Ltd",
+            "Co",
+        ]
     ),
     max_size=12,
 ).map("".join)

@@ -19,8 +19,20 @@ from leadkit.normalizers.dates import (
 
 DATEISH = st.lists(
     st.sampled_from(
-        list("0123456789/-.:T Z+,")
-        + ["2024", "Mar", "march", "PM", "am", "UTC", "Sat, ", "st", "45123", "12", "31"]
+        [
+            *list("0123456789/-.:T Z+,"),
+            "2024",
+            "Mar",
+            "march",
+            "PM",
+            "am",
+            "UTC",
+            "Sat, ",
+            "st",
+            "45123",
+            "12",
+            "31",
+        ]
     ),
     max_size=12,
 ).map("".join)

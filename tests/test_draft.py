@@ -435,7 +435,8 @@ def test_ambiguous_column_is_left_out_with_a_comment(tmp_path: Path) -> None:
     draft = draft_mapping(path, profiles_dir=tmp_path)
     column = next(c for c in draft.columns if c.header == "Telefon/E-Mail")
     assert column.status == "ambiguous"
-    assert "email" not in draft.mapped and "phone" not in draft.mapped
+    assert "email" not in draft.mapped
+    assert "phone" not in draft.mapped
     text = draft.to_yaml()
     assert re.search(
         r"^  # ambiguous: 'Telefon/E-Mail' could be (email|phone) \(0\.\d\d\) or (email|phone)",
@@ -563,7 +564,8 @@ def test_input_hints_are_written_into_the_draft(tmp_path: Path) -> None:
         path, hints=InputHints(header_row=3, delimiter="|"), profiles_dir=tmp_path
     )
     loaded = _loads_back(draft, tmp_path)
-    assert loaded.spec.input.header_row == 3 and loaded.spec.input.delimiter == "|"
+    assert loaded.spec.input.header_row == 3
+    assert loaded.spec.input.delimiter == "|"
     assert draft.mapped["email"] == ["Email"]
 
 
@@ -642,7 +644,8 @@ def test_init_on_a_profile_example_picks_that_profile(
     mapping: Path, example: Path, tmp_path: Path
 ) -> None:
     draft = draft_mapping(example)
-    assert draft.profile is not None and draft.profile.path == mapping.resolve()
+    assert draft.profile is not None
+    assert draft.profile.path == mapping.resolve()
     text = draft.to_yaml()
     assert f"is a known format: the profile '{draft.profile.name}'" in text
     # What is written is the profile's mapping.
@@ -667,7 +670,8 @@ def test_without_profiles_the_draft_finds_the_profile_core_fields(
             continue
         wanted = {header_key(h) for h in ([want] if isinstance(want, str) else want)}
         got = draft.mapped.get(fld, [])
-        assert got and {header_key(h) for h in got} <= wanted, (fld, want, got)
+        assert got, (fld, want, got)
+        assert {header_key(h) for h in got} <= wanted, (fld, want, got)
     _loads_back(draft, tmp_path)
 
 
@@ -706,7 +710,8 @@ def test_profiles_folder_option(tmp_path: Path) -> None:
         ["email", "company", "country", "first"],
     )
     draft = draft_mapping(path, profiles_dir=tmp_path)
-    assert draft.profile is not None and draft.profile.name == "my_partner"
+    assert draft.profile is not None
+    assert draft.profile.name == "my_partner"
     assert "In the file, not read by this profile: 'Extra'" in draft.to_yaml()
     # A profile the file lacks one header of is only mentioned.
     path = _unseen_file(
@@ -752,7 +757,9 @@ def test_cli_init_writes_a_file_and_refuses_to_overwrite_it(tmp_path: Path) -> N
     before = out.read_text()
     code, _, err = run("mapping", "init", BUNDLED["eu_partner"], "-o", out)
     assert code == 2
-    assert err.count("\n") == 1 and "already exists" in err and "--force" in err
+    assert err.count("\n") == 1
+    assert "already exists" in err
+    assert "--force" in err
     assert out.read_text() == before
     code, _, err = run("mapping", "init", BUNDLED["eu_partner"], "-o", out, "--force")
     assert code == 0, err
@@ -782,4 +789,6 @@ def test_cli_init_errors_are_one_line_exit_2(args: list[str], needle: str) -> No
     code, out, err = run(*args)
     assert code == 2
     assert out == ""
-    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert needle in err
+    assert "Traceback" not in err

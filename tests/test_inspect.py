@@ -97,7 +97,8 @@ def test_column_profile_counts() -> None:
         }
     )
     (col,) = profile_frame(frame)
-    assert col.name == "Email" and col.position == 1
+    assert col.name == "Email"
+    assert col.position == 1
     assert col.filled == 4  # null and whitespace-only are empty
     assert col.fill_rate == round(4 / 6, 4)
     assert col.distinct == 3
@@ -144,12 +145,14 @@ def test_inspect_reports_what_the_reader_detected() -> None:
         "Einwilligung": "boolean",
         "Datum": "date",
     }
-    assert result.profile is not None and result.profile["name"] == "eu-partner"
+    assert result.profile is not None
+    assert result.profile["name"] == "eu-partner"
 
 
 def test_inspect_finds_the_table_in_a_report_and_a_workbook() -> None:
     zoom = inspect_file(EXAMPLES / "zoom_webinar_attendees.csv")
-    assert zoom.info["header_row"] == 12 and "First Name" in zoom.headers
+    assert zoom.info["header_row"] == 12
+    assert "First Name" in zoom.headers
     badge = inspect_file(EXAMPLES / "badge_scan.xlsx")
     assert (badge.info["format"], badge.info["sheet"], badge.info["header_row"]) == (
         "xlsx",
@@ -157,7 +160,8 @@ def test_inspect_finds_the_table_in_a_report_and_a_workbook() -> None:
         4,
     )
     crm = inspect_file(EXAMPLES / "crm_export.csv")
-    assert crm.info["footer"] and crm.info["footer"].startswith("Grand Totals")
+    assert crm.info["footer"]
+    assert crm.info["footer"].startswith("Grand Totals")
 
 
 def test_inspect_without_known_headers(tmp_path: Path) -> None:
@@ -182,7 +186,9 @@ def test_cli_inspect_shows_detection_and_columns() -> None:
     assert any(ln.startswith("rows") and "8 data rows" in ln for ln in lines)
     assert any(ln.startswith("profile") and "eu-partner" in ln for ln in lines)
     email = next(ln for ln in lines if " E-Mail " in ln)
-    assert "100%" in email and "email 88%" in email and "juergen.mueller@" in email
+    assert "100%" in email
+    assert "email 88%" in email
+    assert "juergen.mueller@" in email
     assert all(len(ln) <= 100 for ln in lines)
 
 
@@ -219,7 +225,9 @@ def test_cli_inspect_errors_are_one_line_exit_2(args: list[str], needle: str) ->
     code, out, err = run(*args)
     assert code == 2
     assert out == ""
-    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert needle in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.slow
@@ -237,7 +245,9 @@ def test_inspect_a_million_rows_is_fast(tmp_path: Path) -> None:
     start = time.perf_counter()
     result = inspect_file(tmp_path / "big.csv")
     assert time.perf_counter() - start < 10
-    assert result.rows == n and result.sampled_rows == SAMPLE_ROWS
+    assert result.rows == n
+    assert result.sampled_rows == SAMPLE_ROWS
     assert [c.kind for c in result.columns] == ["name", "email", "phone", "country"]
     email = result.column("Email")
-    assert not email.distinct_exact and abs(email.distinct - n) < n * 0.05
+    assert not email.distinct_exact
+    assert abs(email.distinct - n) < n * 0.05

@@ -33,7 +33,8 @@ columns:
 def test_every_bundled_mapping_loads() -> None:
     for path in sorted((ROOT / "mappings").glob("*.yaml")):
         loaded = load_mapping(path)
-        assert loaded.name and len(loaded.sha256) == 64
+        assert loaded.name
+        assert len(loaded.sha256) == 64
 
 
 def problems(text: str) -> list[str]:

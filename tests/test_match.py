@@ -209,7 +209,8 @@ def test_nickname_matches(lead_first: str, crm_first: str) -> None:
 
 
 def test_nickname_table_is_not_transitive() -> None:
-    assert same_name("pat", "patricia") and same_name("pat", "patrick")
+    assert same_name("pat", "patricia")
+    assert same_name("pat", "patrick")
     assert not same_name("patrick", "patricia")
 
 
@@ -651,7 +652,8 @@ def test_pair_numbers_tell_distinct_pairs_apart() -> None:
     a, b = rng.integers(0, 30, 2000), rng.integers(0, 1000, 2000)
     inverse, first = _pair_numbers(a, b, 1000)
     assert len(first) == len(set(zip(a.tolist(), b.tolist(), strict=True)))
-    assert (a[first][inverse] == a).all() and (b[first][inverse] == b).all()
+    assert (a[first][inverse] == a).all()
+    assert (b[first][inverse] == b).all()
 
 
 def test_a_hash_collision_never_makes_two_values_the_same() -> None:

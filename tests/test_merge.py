@@ -48,5 +48,5 @@ def test_whole_numbers_stay_whole() -> None:
 
 
 def test_sum_must_name_a_known_column() -> None:
-    with pytest.raises(MappingError, match="duplicates.sum names 'Minutes'"):
+    with pytest.raises(MappingError, match=r"duplicates\.sum names 'Minutes'"):
         parse_mapping("columns:\n  email: E\nduplicates:\n  sum: [Minutes]\n")

@@ -12,8 +12,19 @@ from leadkit.normalizers.name import normalize_name, split_full_name, standardiz
 # apostrophes, particles, Mc/Mac, CJK, spaces of every kind.
 NAMEISH = st.lists(
     st.sampled_from(
-        list("aAbBcCdDeEmMnNoOrRvV'’ʼ-.,/ \u00a0\u3000ßẞİıǅǆŉﬁΣσς李田ÉéÑñ0123()\"\u0301")
-        + ["van ", "de ", "la ", "mc", "MAC", "Mr. ", "Jr.", "III", "PhD", ", "]
+        [
+            *list("aAbBcCdDeEmMnNoOrRvV'’ʼ-.,/ \xa0\u3000ßẞİıǅǆŉﬁΣσς李田ÉéÑñ0123()\"́"),
+            "van ",
+            "de ",
+            "la ",
+            "mc",
+            "MAC",
+            "Mr. ",
+            "Jr.",
+            "III",
+            "PhD",
+            ", ",
+        ]
     ),
     max_size=12,
 ).map("".join)

@@ -131,4 +131,5 @@ def test_check_deliverability_looks_each_domain_up_once() -> None:
     dead = check_deliverability(
         ["a.com", "b.com", "a.com"], lambda d: seen.append(d) or d == "a.com"
     )
-    assert sorted(seen) == ["a.com", "b.com"] and dead == {"b.com"}
+    assert sorted(seen) == ["a.com", "b.com"]
+    assert dead == {"b.com"}

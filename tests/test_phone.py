@@ -281,7 +281,7 @@ def test_fast_path_equals_library_all_regions() -> None:
     for cc in (800, 808, 870, 882, 883, 979):
         values += [f"+{cc} 1234 5678", f"+{cc}12345678901"]
         regions += [None, "US"]
-    _assert_fast_equals_library(values + [None, "", "x"], regions + ["US", None, None])
+    _assert_fast_equals_library([*values, None, "", "x"], [*regions, "US", None, None])
 
 
 # How the generated partner file writes its countries (the country normalizer's job in
@@ -428,8 +428,20 @@ def test_plain_re() -> None:
 _REGIONS = st.sampled_from([None, "", "us", "GB", "DE", "JP", "BR", "IN", "XX", "001", "zz"])
 _PHONEISH = st.lists(
     st.sampled_from(
-        list("0123456789+()-./ x#;,:")
-        + ["ext", "00", "+1", "+44", "(0)", "p:", "０", "５", "\u200b", "E+", ".0"]
+        [
+            *list("0123456789+()-./ x#;,:"),
+            "ext",
+            "00",
+            "+1",
+            "+44",
+            "(0)",
+            "p:",
+            "０",
+            "５",
+            "\u200b",
+            "E+",
+            ".0",
+        ]
     ),
     max_size=20,
 ).map("".join)

@@ -9,7 +9,7 @@ from leadkit.normalizers._base import Normalized
 from leadkit.normalizers.postal import _FAST_FORMS, normalize_postal, standardize_postal
 
 POSTISH = st.lists(
-    st.sampled_from(list("0123456789 -〒ABCDEJMNPSWabcdejmnpsw.－ー１") + ["D-", "SE-", "GIR"]),
+    st.sampled_from([*list("0123456789 -〒ABCDEJMNPSWabcdejmnpsw.－ー１"), "D-", "SE-", "GIR"]),
     max_size=12,
 ).map("".join)
 COUNTRIES = st.sampled_from(

@@ -11,7 +11,7 @@ from leadkit.standardize import Settings, standardize
 def run(settings: Settings, **cols: list[str | None]) -> pl.DataFrame:
     n = len(next(iter(cols.values())))
     frame = pl.DataFrame(
-        {"_row": list(range(1, n + 1)), **cols}, schema_overrides={k: pl.String for k in cols}
+        {"_row": list(range(1, n + 1)), **cols}, schema_overrides=dict.fromkeys(cols, pl.String)
     )
     return standardize(frame, settings)
 

@@ -48,7 +48,8 @@ def test_custom_target_from_yaml(tmp_path: Path) -> None:
         "name: pipedrive\nid_column: ID\nrequired: [email]\nfields:\n  email: {column: Email}\n"
     )
     t = load_target("pipedrive.yaml", relative_to=tmp_path)
-    assert t.name == "pipedrive" and t.column("email") == "Email"
+    assert t.name == "pipedrive"
+    assert t.column("email") == "Email"
 
 
 def test_custom_target_errors_are_located(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ RULES = Rules(required=("last_name", "company"), max_length={"first_name": 40})
 
 
 def frame(**cols: list[str | None]) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema={k: pl.String for k in cols})
+    return pl.DataFrame(cols, schema=dict.fromkeys(cols, pl.String))
 
 
 def row(**cols: str | None) -> pl.DataFrame:

@@ -10,7 +10,7 @@ from leadkit.normalizers.website import company_domain, normalize_website, stand
 
 URLISH = st.lists(
     st.sampled_from(
-        list("aAcmM.-_/:@?#0123 \u00a0ßİü") + ["www.", "http://", "https://", ".com", ":8080"]
+        [*list("aAcmM.-_/:@?#0123 \xa0ßİü"), "www.", "http://", "https://", ".com", ":8080"]
     ),
     max_size=12,
 ).map("".join)

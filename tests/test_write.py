@@ -52,9 +52,14 @@ def test_outputs_are_readable_by_others(tmp_path: Path) -> None:
 
 def test_interrupted_write_leaves_nothing_under_the_final_name(tmp_path: Path) -> None:
     target = tmp_path / "o.csv"
-    with pytest.raises(RuntimeError), atomic_file(target, "w") as fh:
-        fh.write("half")
-        raise RuntimeError("killed")
+
+    def interrupted() -> None:
+        with atomic_file(target, "w") as fh:
+            fh.write("half")
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        interrupted()
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
 

@@ -95,8 +95,8 @@ def _end_now_if_safe(code: int) -> None:
 
 
 # Command groups register themselves on `app` when imported.
-from leadkit.cli import normalize as _normalize  # noqa: E402,F401,I001
-from leadkit.cli import mapping as _mapping  # noqa: E402,F401,I001
-from leadkit.cli import mapping_check as _mapping_check  # noqa: E402,F401,I001
-from leadkit.cli import batch as _batch  # noqa: E402,F401,I001
-from leadkit.cli import inspect as _inspect  # noqa: E402,F401,I001
+from leadkit.cli import batch as _batch  # noqa: E402,F401
+from leadkit.cli import inspect as _inspect  # noqa: E402,F401
+from leadkit.cli import mapping as _mapping  # noqa: E402,F401
+from leadkit.cli import mapping_check as _mapping_check  # noqa: E402,F401
+from leadkit.cli import normalize as _normalize  # noqa: E402,F401

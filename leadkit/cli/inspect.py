@@ -84,31 +84,7 @@ def _render(result: Inspection) -> None:
     from rich.text import Text
 
     console = Console(highlight=False)
-    info = result.info
-    detected = [("file", result.path), ("format", str(info.get("format", "")).upper())]
-    if info.get("encoding"):
-        detected.append(("encoding", str(info["encoding"])))
-    if info.get("delimiter"):
-        detected.append(
-            ("delimiter", "tab" if info["delimiter"] == "\t" else repr(info["delimiter"]))
-        )
-    if info.get("sheet"):
-        detected.append(("sheet", repr(info["sheet"])))
-    detected.append(("header row", str(info.get("header_row"))))
-    detected.append(("footer", repr(info["footer"]) if info.get("footer") else "none"))
-    rows = f"{result.rows:,} data rows"
-    if info.get("blank_rows"):
-        rows += f", {info['blank_rows']:,} blank"
-    if info.get("extra_cell_rows"):
-        rows += f", {info['extra_cell_rows']:,} with cells beyond the header (kept in _extra)"
-    detected.append(("rows", rows))
-    if result.sampled_rows < result.rows:
-        detected.append(("kinds from", f"the first {result.sampled_rows:,} rows"))
-    if result.profile:
-        p = result.profile
-        detected.append(
-            ("profile", f"{p['name']} ({p['path']}): all {p['total']} of its headers are here")
-        )
+    detected = _detected(result)
     width = max(len(k) for k, _ in detected)
     for key, value in detected:
         console.print(Text.assemble((key.ljust(width), "bold"), "  ", value))
@@ -149,3 +125,33 @@ def _render(result: Inspection) -> None:
 def _short(value: str, limit: int = 30) -> str:
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _detected(result: Inspection) -> list[tuple[str, str]]:
+    """What the reader detected, as (label, value) lines."""
+    info = result.info
+    detected = [("file", result.path), ("format", str(info.get("format", "")).upper())]
+    if info.get("encoding"):
+        detected.append(("encoding", str(info["encoding"])))
+    if info.get("delimiter"):
+        detected.append(
+            ("delimiter", "tab" if info["delimiter"] == "\t" else repr(info["delimiter"]))
+        )
+    if info.get("sheet"):
+        detected.append(("sheet", repr(info["sheet"])))
+    detected.append(("header row", str(info.get("header_row"))))
+    detected.append(("footer", repr(info["footer"]) if info.get("footer") else "none"))
+    rows = f"{result.rows:,} data rows"
+    if info.get("blank_rows"):
+        rows += f", {info['blank_rows']:,} blank"
+    if info.get("extra_cell_rows"):
+        rows += f", {info['extra_cell_rows']:,} with cells beyond the header (kept in _extra)"
+    detected.append(("rows", rows))
+    if result.sampled_rows < result.rows:
+        detected.append(("kinds from", f"the first {result.sampled_rows:,} rows"))
+    if result.profile:
+        p = result.profile
+        detected.append(
+            ("profile", f"{p['name']} ({p['path']}): all {p['total']} of its headers are here")
+        )
+    return detected

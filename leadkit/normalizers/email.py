@@ -118,7 +118,7 @@ def _validate(address: str) -> str | None:
 
     try:
         return validate_email(address, check_deliverability=False).normalized.lower()
-    except Exception:  # EmailNotValidError, and anything unexpected: never raise
+    except Exception:  # noqa: BLE001 - EmailNotValidError, and anything unexpected: never raise
         return None
 
 
@@ -126,7 +126,7 @@ def normalize_email(raw: str) -> Normalized:
     """One email address: the clean lowercase address, or the cleaned text with a code."""
     try:
         s = _clean(raw)
-    except Exception:  # defensive: cleaning is plain string work, but never raise
+    except Exception:  # noqa: BLE001 - cleaning is plain string work, but never raise
         return Normalized(raw, "email_invalid")
     if not s:
         return Normalized(None, None)
@@ -616,7 +616,7 @@ def _is_disposable(domain: str) -> bool:
     if not domain.isascii():
         try:
             domain = domain.encode("idna").decode("ascii")
-        except Exception:
+        except Exception:  # noqa: BLE001 - not encodable: not on an ASCII blocklist
             return False
     labels = domain.split(".")
     return any(".".join(labels[i:]) in _DISPOSABLE for i in range(len(labels) - 1))

@@ -149,7 +149,7 @@ def normalize_phone(raw: str, region: str | None) -> Normalized:
     """
     try:
         return _normalize(raw, _region(region))
-    except Exception:  # phonenumbers is well behaved, but a normalizer never raises
+    except Exception:  # noqa: BLE001 - phonenumbers is well behaved, but a normalizer never raises
         return Normalized(raw.strip() or None, "phone_invalid" if raw.strip() else None)
 
 
@@ -205,7 +205,7 @@ def phone_type(e164: str) -> str | None:
     try:
         num = phonenumbers.parse(e164.split(" x", 1)[0], None)
         return _TYPE_NAMES.get(phonenumbers.number_type(num))
-    except Exception:
+    except Exception:  # noqa: BLE001 - not a parsable number: its type is unknown
         return None
 
 
@@ -292,6 +292,16 @@ _TOKEN = re.compile(
 )
 
 
+def _repeated(lengths: set[int], least: int, most: int) -> set[int]:
+    """The lengths of `least` to `most` repetitions of a string of a length in `lengths`."""
+    repeated, times = set(), {0}
+    for k in range(most + 1):
+        if k >= least:
+            repeated |= times
+        times = {x + y for x in times for y in lengths if x + y <= _MAX_NSN}
+    return repeated
+
+
 def _lengths(pattern: str) -> frozenset[int] | None:
     """The lengths, up to _MAX_NSN, of the strings a phonenumbers pattern can match.
 
@@ -313,12 +323,7 @@ def _lengths(pattern: str) -> frozenset[int] | None:
                 return None
             least = int(m["least"] or 0)
             most = 1 if m["repeat"] == "?" else int(m["most"] or least)
-            repeated, times = set(), {0}
-            for k in range(most + 1):
-                if k >= least:
-                    repeated |= times
-                times = then(times, last)
-            seq, last = then(seq, repeated), None
+            seq, last = then(seq, _repeated(last, least, most)), None
             continue
         if last is not None:
             seq, last = then(seq, last), None

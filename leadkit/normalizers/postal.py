@@ -32,7 +32,7 @@ POSTAL_CODE_INVALID = "postal_code_invalid"
 
 # The Japanese postal mark, and the `z:` Meta lead-ads downloads put before a ZIP.
 _POSTAL_MARK = re.compile(r"^(?:[〒\s]+|[zZ]:\s*)")
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d"})
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—−ー－", "-"))
 
 Rule = Callable[[str], str | None]
 
