@@ -156,12 +156,11 @@ def score_all(root: Path = CORPUS) -> tuple[list[Score], Totals]:
 def render(scores: list[Score], totals: Totals) -> str:
     width = max(len(s.name) for s in scores) if scores else 4
     lines = [f"{'file':<{width}}  drafted  expected  correct  precision  recall"]
-    for s in scores:
-        lines.append(
-            f"{s.name:<{width}}  {s.drafted:>7}  {s.expected:>8}  {s.correct:>7}  "
-            f"{s.precision:>9.3f}  {s.recall:>6.3f}"
-            + (f"  (profile {s.profile})" if s.profile else "")
-        )
+    lines.extend(
+        f"{s.name:<{width}}  {s.drafted:>7}  {s.expected:>8}  {s.correct:>7}  "
+        f"{s.precision:>9.3f}  {s.recall:>6.3f}" + (f"  (profile {s.profile})" if s.profile else "")
+        for s in scores
+    )
     lines.append(
         f"{'TOTAL':<{width}}  {totals.drafted:>7}  {totals.expected:>8}  {totals.correct:>7}  "
         f"{totals.precision:>9.3f}  {totals.recall:>6.3f}"
