@@ -56,6 +56,7 @@ def read_workbook(
     expected_text: str,
     hints: InputHints,
 ) -> RawTable:
+    """The raw table of the workbook's best sheet (or the hinted one), cells as displayed."""
     reader, sheet_names = open_workbook(name, data, fmt)
     indices = (
         [_sheet_index(name, sheet_names, hints.sheet)]
