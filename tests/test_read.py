@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 
 import polars as pl
@@ -24,11 +24,13 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import leadkit.read
+import leadkit.read.delimited
 from leadkit.errors import InputError
 from leadkit.read import InputHints, Table, header_key, read_table
 
 Row = tuple[Any, ...]
+# csv.QUOTE_MINIMAL, QUOTE_ALL, QUOTE_NONNUMERIC, QUOTE_NONE: what csv.writer takes.
+Quoting = Literal[0, 1, 2, 3]
 Builder = Callable[[Path], None]
 
 
@@ -45,7 +47,7 @@ def delimited(
     rows: Sequence[Sequence[str]],
     delimiter: str,
     terminator: str = "\r\n",
-    quoting: int = csv.QUOTE_MINIMAL,
+    quoting: Quoting = csv.QUOTE_MINIMAL,
 ) -> str:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator=terminator, quoting=quoting).writerows(rows)
@@ -683,7 +685,7 @@ def test_round_trip(
     delimiter: str,
     encoding: str,
     path: str,
-    style: tuple[str, int],
+    style: tuple[str, Quoting],
 ) -> None:
     header = [f"Col#{i}" for i in range(width)]
     rows = [r[:width] for r in body]
@@ -707,7 +709,7 @@ def _read_by(path: str, file: Path, header: list[str]) -> Table:
     (the odd lines repaired by the csv module, then Polars); the csv module alone."""
     if path == "polars":
         return read_table(file, expected_headers=header)
-    real = leadkit.read._polars_body
+    real = leadkit.read.delimited._polars_body
     calls = 0
 
     def refuse_first(*args: Any) -> pl.DataFrame | None:
@@ -715,7 +717,7 @@ def _read_by(path: str, file: Path, header: list[str]) -> Table:
         calls += 1
         return None if calls == 1 or path == "python" else real(*args)
 
-    with mock.patch("leadkit.read._polars_body", side_effect=refuse_first):
+    with mock.patch("leadkit.read.delimited._polars_body", side_effect=refuse_first):
         table = read_table(file, expected_headers=header)
     assert calls == 2  # the first read refused, the repaired body read (or refused too)
     return table

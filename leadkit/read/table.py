@@ -1,0 +1,68 @@
+"""What a read produces: the input hints, the table and what was detected about it, and the raw
+table every reader hands to `layout.assemble` (the header's cells, then the body as columns
+`c0..c{n-1}` and `_extra`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+# Column names a header cannot take: the reader adds these.
+RESERVED = ("_row", "_extra")
+
+
+@dataclass(frozen=True)
+class InputHints:
+    """From the mapping's `input:` section; every field is optional."""
+
+    sheet: str | int | None = None  # sheet name or 0-based index
+    header_row: int | None = None  # 1-based physical row/line number of the header
+    delimiter: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadInfo:
+    path: str
+    format: str  # 'csv' | 'xlsx' | 'xls'
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    header_row: int  # 1-based physical row of the header (line for CSV, row for sheets)
+    footer: str | None  # the footer/trailer text that ended the table, if any
+    data_rows: int  # non-blank records in the frame
+    blank_rows: int  # whitespace-only records between data records (skipped, counted)
+    extra_cell_rows: int  # records with non-empty cells beyond the header (see `_extra`)
+    sha256: str  # hex sha256 of the input file's bytes
+
+
+@dataclass(frozen=True)
+class Table:
+    frame: pl.DataFrame  # one String column per header, then `_row` (Int64), `_extra` (String)
+    info: ReadInfo
+
+
+@dataclass
+class RawTable:
+    body: pl.DataFrame  # c0..c{n-1} String + `_extra` String, one row per record after the header
+    header: list[str]  # the header cells (the table's width)
+    header_row: int
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+
+
+def raw_columns(n: int) -> list[str]:
+    """The raw body's names for a table `n` columns wide: `c0`, `c1`, ..."""
+    return [f"c{i}" for i in range(n)]
+
+
+def extra_cells(columns: Sequence[str]) -> pl.Expr:
+    """The non-blank cells of `columns` joined with `|`, null when there are none."""
+    if not columns:
+        return pl.lit(None, dtype=pl.String).alias("_extra")
+    parts = [pl.when(pl.col(c).str.contains(r"\S")).then(pl.col(c)) for c in columns]
+    joined = pl.concat_str(parts, separator="|", ignore_nulls=True)
+    return pl.when(joined != "").then(joined).alias("_extra")
