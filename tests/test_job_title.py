@@ -3,10 +3,15 @@
 The table was labelled by hand before the classifier was run on it, as a reviewer would
 label a lead file; a wrong answer is a vocabulary bug, never a label to change. The
 choices that needed a rule (CTO is engineering, Account Manager an individual, ...) are
-written in `leadkit/data/job_titles.yaml` under "Labelling choices". The rows under
-"labelled blind" were written after the vocabulary, then run once before any fix: on them
-the first pass scored level 1.000, function 0.958 (71 titles); the three misses (a spelled-
-out "Chief Operating Officer", Italian "amministrativo", 経営企画) were fixed in the data.
+written in `leadkit/data/job_titles.yaml` under "Labelling choices".
+
+The vocabulary was written with the first rows in view, so they measure little. The rows
+under "labelled blind" and "a second blind batch" were labelled after it, then run once
+before any change: the first blind batch scored level 1.000 and function 0.958 (71 titles;
+misses: a spelled-out "Chief Operating Officer", Italian "amministrativo", 経営企画), the
+second level 0.984 and function 0.937 (63 titles; misses: RevOps, Datenschutzbeauftragter,
+gestionnaire, Asistente Ejecutiva, Gerente de Contas). Those misses were fixed in the data,
+not in the labels. Those first-pass figures are the fairer estimate for unseen titles.
 
 `python -m tests.test_job_title` prints the accuracy table per language.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from typing import Any
 
 import polars as pl
 import pytest
@@ -238,6 +244,33 @@ LABELS: list[Label] = [
     ("en", "Dir. of HR", "director", "hr"),
     ("en", "Co-Owner", "executive", "executive"),
     ("en", "Network Administrator", "individual", "it"),
+    # English, a second blind batch
+    ("en", "Sr. VP, Global Sales & Partnerships", "vp", "sales"),
+    ("en", "Director of Demand Gen", "director", "marketing"),
+    ("en", "Head of RevOps", "director", "sales"),
+    ("en", "Marketing Ops Specialist", "individual", "marketing"),
+    ("en", "Principal Software Engineer", "individual", "engineering"),
+    ("en", "Staff Accountant", "individual", "finance"),
+    ("en", "Cloud Infrastructure Engineer", "individual", "it"),
+    ("en", "Chief Executive", "executive", "executive"),
+    ("en", "Group CFO", "executive", "finance"),
+    ("en", "Deputy Director, Human Resources", "director", "hr"),
+    ("en", "Manager - IT Infrastructure", "manager", "it"),
+    ("en", "Brand Manager", "manager", "marketing"),
+    ("en", "Channel Sales Manager", "manager", "sales"),
+    ("en", "Customer Support Specialist", "individual", "operations"),
+    ("en", "Contracts Manager", "manager", "legal"),
+    ("en", "Payroll Manager", "manager", None),
+    ("en", "Supply Chain Analyst", "individual", "operations"),
+    ("en", "Senior Recruiter", "individual", "hr"),
+    ("en", "Executive Director, Marketing", "executive", "marketing"),
+    ("en", "Graduate Student", "student", "education"),
+    ("en", "Intern - Finance", "student", "finance"),
+    ("en", "Self-employed", None, None),
+    ("en", "Manager, Office of the CEO", "manager", "executive"),
+    ("en", "Director of Product", "director", "other"),
+    ("en", "Sales Director EMEA / Country Manager Germany", "director", "sales"),
+    ("en", "Vice President & General Counsel", "executive", "legal"),
     # --- German --------------------------------------------------------------------------
     ("de", "Geschäftsführer", "executive", "executive"),
     ("de", "Geschaeftsfuehrer", "executive", "executive"),
@@ -300,6 +333,15 @@ LABELS: list[Label] = [
     ("de", "Marketing-Assistentin", "individual", "marketing"),
     ("de", "Teamleiterin Buchhaltung", "manager", "finance"),
     ("de", "Entwicklungsingenieur", "individual", "engineering"),
+    # German, a second blind batch
+    ("de", "Geschäftsführerin / Inhaberin", "executive", "executive"),
+    ("de", "Leitung Vertrieb & Marketing", "director", "sales"),
+    ("de", "Abteilungsleiterin Personal", "director", "hr"),
+    ("de", "Senior Vertriebsmanager", "manager", "sales"),
+    ("de", "Sachbearbeiter Einkauf", "individual", "operations"),
+    ("de", "Datenschutzbeauftragter", None, "legal"),
+    ("de", "IT-Systemadministrator", "individual", "it"),
+    ("de", "Wissenschaftlicher Mitarbeiter", "individual", None),
     # --- French --------------------------------------------------------------------------
     ("fr", "PDG", "executive", "executive"),
     ("fr", "Président-directeur général", "executive", "executive"),
@@ -353,6 +395,13 @@ LABELS: list[Label] = [
     ("fr", "Avocate", "individual", "legal"),
     ("fr", "Directeur de la communication", "director", "marketing"),
     ("fr", "Assistant RH", "individual", "hr"),
+    # French, a second blind batch
+    ("fr", "Directeur Général Délégué", "executive", "executive"),
+    ("fr", "Responsable Communication & Événements", "manager", "marketing"),
+    ("fr", "Chef de Projet Informatique", "manager", "it"),
+    ("fr", "Directrice Financière", "director", "finance"),
+    ("fr", "Ingénieure R&D", "individual", "engineering"),
+    ("fr", "Gestionnaire de paie", "individual", None),
     # --- Spanish -------------------------------------------------------------------------
     ("es", "Director General", "executive", "executive"),
     ("es", "Directora General", "executive", "executive"),
@@ -401,6 +450,12 @@ LABELS: list[Label] = [
     ("es", "Analista de Sistemas", "individual", "it"),
     ("es", "Contadora General", "individual", "finance"),
     ("es", "Practicante de Recursos Humanos", "student", "hr"),
+    # Spanish, a second blind batch
+    ("es", "Director de Sistemas", "director", "it"),
+    ("es", "Jefa de Contabilidad", "manager", "finance"),
+    ("es", "Gerente de Desarrollo de Negocio", "manager", "sales"),
+    ("es", "Asistente Ejecutiva", "individual", "executive"),
+    ("es", "Ingeniera de Ventas", "individual", "sales"),
     # --- Portuguese ----------------------------------------------------------------------
     ("pt", "Diretor Geral", "executive", "executive"),
     ("pt", "Diretor-Presidente", "executive", "executive"),
@@ -447,6 +502,11 @@ LABELS: list[Label] = [
     ("pt", "Desenvolvedora Backend", "individual", "engineering"),
     ("pt", "Coordenador Financeiro", "manager", "finance"),
     ("pt", "Estagiária de Marketing", "student", "marketing"),
+    # Portuguese, a second blind batch
+    ("pt", "Diretor de Recursos Humanos", "director", "hr"),
+    ("pt", "Gerente de Contas", "manager", "sales"),
+    ("pt", "Analista de Sistemas Sênior", "individual", "it"),
+    ("pt", "Sócia-proprietária", "executive", "executive"),
     # --- Italian -------------------------------------------------------------------------
     ("it", "Amministratore Delegato", "executive", "executive"),
     ("it", "Amministratore Unico", "executive", "executive"),
@@ -490,6 +550,11 @@ LABELS: list[Label] = [
     ("it", "Impiegato Amministrativo", "individual", "finance"),
     ("it", "Responsabile Produzione", "manager", "operations"),
     ("it", "Ingegnere del Software", "individual", "engineering"),
+    # Italian, a second blind batch
+    ("it", "Responsabile Amministrativo", "manager", "finance"),
+    ("it", "Direttore Vendite Italia", "director", "sales"),
+    ("it", "Capo Progetto", "manager", None),
+    ("it", "Addetto Ufficio Acquisti", "individual", "operations"),
     # --- Dutch ---------------------------------------------------------------------------
     ("nl", "Algemeen Directeur", "executive", "executive"),
     ("nl", "Directeur-eigenaar", "executive", "executive"),
@@ -532,6 +597,11 @@ LABELS: list[Label] = [
     ("nl", "Medewerker Klantenservice", "individual", "operations"),
     ("nl", "HR-adviseur", None, "hr"),
     ("nl", "Hoofd Verkoop", "director", "sales"),
+    # Dutch, a second blind batch
+    ("nl", "Manager Verkoop Binnendienst", "manager", "sales"),
+    ("nl", "Hoofd Financiële Administratie", "director", "finance"),
+    ("nl", "Directiesecretaresse", "individual", "executive"),
+    ("nl", "Technisch Directeur", "director", "engineering"),
     # --- Japanese ------------------------------------------------------------------------
     ("ja", "代表取締役社長", "executive", "executive"),
     ("ja", "代表取締役", "executive", "executive"),
@@ -580,6 +650,13 @@ LABELS: list[Label] = [
     ("ja", "システム部 エンジニア", "individual", "it"),
     ("ja", "専務取締役", "executive", "executive"),
     ("ja", "人事担当者", "individual", "hr"),
+    # Japanese, a second blind batch
+    ("ja", "代表取締役会長", "executive", "executive"),
+    ("ja", "営業企画課 課長代理", "manager", "sales"),
+    ("ja", "人事部 採用担当", "individual", "hr"),
+    ("ja", "情報システム部 部長代理", "director", "it"),
+    ("ja", "開発部 マネージャー", "manager", "engineering"),
+    ("ja", "経理財務部長", "director", "finance"),
 ]
 
 # The cases issue 18 names, exact: each must hold whatever the overall accuracy.
@@ -778,7 +855,7 @@ def test_runs_once_per_distinct_title(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- the data file ------------------------------------------------------------------------------
-MINIMAL = {
+MINIMAL: dict[str, Any] = {
     "abbreviations": {"mgr": "manager"},
     "stopwords": ["of"],
     "compound_parts": [],
