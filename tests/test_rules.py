@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leadkit.rules import RulesError, load_rules, parse_rules, rules_schema
+from leadkit.handoff.rules import RulesError, load_rules, parse_rules, rules_schema
 
 SPEC_EXAMPLE = """\
 suppress:

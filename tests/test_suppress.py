@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 
 from leadkit.errors import InputError
+from leadkit.handoff.rules import load_rules
+from leadkit.handoff.suppress import canonical, email_sha256, load_lists, read_list, suppressed
 from leadkit.mapping import load_mapping
 from leadkit.pipeline import Job
 from leadkit.read import read_table
 from leadkit.remap import remap
-from leadkit.rules import load_rules
 from leadkit.standardize import Settings, standardize
-from leadkit.suppress import canonical, email_sha256, load_lists, read_list, suppressed
 from leadkit.validate import ERRORS, validate
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
@@ -49,7 +49,7 @@ def test_email_sha256_is_of_the_trimmed_lowercased_address() -> None:
     assert email_sha256("  Ann@Example.com ") == hashlib.sha256(b"ann@example.com").hexdigest()
 
 
-def _leads(**columns: list[str | None]) -> pl.DataFrame:
+def _leads(**columns: list[str]) -> pl.DataFrame:
     frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
     return standardize(frame.with_row_index("_row", offset=1), Settings())
 
@@ -132,7 +132,7 @@ def test_a_list_without_a_known_column_is_one_clear_line(
 
 
 def test_missing_list_file_is_one_clear_line(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="missing.csv"):
+    with pytest.raises(InputError, match=r"missing\.csv"):
         read_list(tmp_path / "missing.csv", "optout")
 
 
@@ -142,8 +142,10 @@ def handoff(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("../shared/bench is not beside the checkout")
     out = tmp_path_factory.mktemp("handoff")
     subprocess.run(
-        [sys.executable, str(BENCH / "make_leads.py"), "--rows", "4000", "--existing", "3000"]
-        + ["--seed", "3", "--out", str(out), "--handoff", "--quiet"],
+        [
+            *(sys.executable, str(BENCH / "make_leads.py"), "--rows", "4000"),
+            *("--existing", "3000", "--seed", "3", "--out", str(out), "--handoff", "--quiet"),
+        ],
         check=True,
     )
     return out

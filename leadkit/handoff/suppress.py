@@ -22,12 +22,12 @@ from pathlib import Path
 import polars as pl
 
 from leadkit.errors import InputError
+from leadkit.handoff.rules import ERASURE, LIST_COLUMNS, LoadedRules
 from leadkit.normalizers.company import standardize_company
 from leadkit.normalizers.email import standardize_email
 from leadkit.normalizers.phone import standardize_phone
 from leadkit.normalizers.website import standardize_website
 from leadkit.read import header_key, read_table
-from leadkit.rules import ERASURE, LIST_COLUMNS, LoadedRules
 
 SUPPRESSED = "_suppressed"
 _SHA256_RE = r"^[0-9a-f]{64}$"
