@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from leadkit.cli import app
 from leadkit.handoff.rules import RulesError, load_rules, parse_rules, rules_schema
+from leadkit.handoff.suppress import email_sha256
 
 SPEC_EXAMPLE = """\
 suppress:
@@ -180,3 +184,106 @@ def test_schema_names_every_section() -> None:
         "qualify",
         "sla",
     }
+
+
+# --- leadkit rules check / schema, leadkit suppress hash -----------------------------------
+
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args], terminal_width=100)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "optouts.csv").write_text("email\nann@x.com\n")
+    (tmp_path / "territories.csv").write_text("country,state,owner\nUS,CA,rep-1\nDE,,rep-2\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("rules", "code", "lines"),
+    [
+        ("suppress:\n  - file: optouts.csv\n", 0, []),
+        (
+            "suppress:\n  - file: gone.csv\n",
+            1,
+            ["rules.yaml:2:11: missing-file: gone.csv: no such file"],
+        ),
+        (
+            "suppress:\n  - file: territories.csv\n",
+            1,
+            ["rules.yaml:2:11: bad-list: territories.csv: no header row with 'email'"],
+        ),
+        (
+            "routing:\n  - territories: optouts.csv\n",
+            1,
+            ["rules.yaml:2:18: bad-list: optouts.csv: no header row with 'country'"],
+        ),
+        ("routing:\n  - territories: territories.csv\n  - default: q\n", 0, []),
+        (
+            "routing:\n  - existing_ownr\n",
+            1,
+            ["rules.yaml:2:5: schema: routing.0: value error, unknown routing step"],
+        ),
+        ("[1, 2]\n", 1, ["rules.yaml:1:1: not-rules: a rules file is a YAML dictionary"]),
+        (
+            "update:\n  never: [lead_source]\n  never: [opt_in]\n",
+            1,
+            ["rules.yaml:3:3: duplicate-key"],
+        ),
+    ],
+)
+def test_rules_check(folder: Path, rules: str, code: int, lines: list[str]) -> None:
+    (folder / "rules.yaml").write_text(rules)
+    exit_code, out, _ = run("rules", "check", folder / "rules.yaml")
+    assert exit_code == code, out
+    got = [line.replace(str(folder) + "/", "") for line in out.splitlines()]
+    assert len(got) == len(lines), got
+    for have, want in zip(got, lines, strict=True):
+        assert have.startswith(want), got
+
+
+def test_rules_check_against_a_mapping(folder: Path) -> None:
+    (folder / "rules.yaml").write_text("update:\n  overwrite: [job_titel, Partner_Id__c]\n")
+    (folder / "m.yaml").write_text(
+        "target: salesforce\ncolumns: {email: E, last_name: L, company: C}\n"
+        "constants: {lead_source: Webinar}\ncustom: {Partner_Id__c: {column: P}}\n"
+    )
+    exit_code, out, _ = run("rules", "check", folder / "rules.yaml", "-m", folder / "m.yaml")
+    assert exit_code == 1
+    assert "unknown-update-field: update.overwrite: 'job_titel'" in out
+    assert "Partner_Id__c" not in out  # a custom column of the mapping
+    assert "never-overwritten-constant: m sets lead_source to 'Webinar'" in out
+
+
+def test_rules_check_unreadable_is_exit_2(tmp_path: Path) -> None:
+    exit_code, out, _ = run("rules", "check", tmp_path / "none.yaml")
+    assert exit_code == 2
+    assert "unreadable: no such file" in out
+
+
+def test_rules_schema_is_json() -> None:
+    exit_code, out, _ = run("rules", "schema")
+    assert exit_code == 0
+    assert json.loads(out)["title"] == "leadkit rules file"
+
+
+def test_suppress_hash(tmp_path: Path) -> None:
+    (tmp_path / "clear.csv").write_text("Email\n  Ann@X.com \nmailto:BOB@y.org\nnot-an-email\n")
+    exit_code, _, err = run("suppress", "hash", tmp_path / "clear.csv", "-o", tmp_path / "h.csv")
+    assert exit_code == 0
+    assert "2 addresses hashed" in err
+    assert (tmp_path / "h.csv").read_text().splitlines() == [
+        "email_sha256",
+        *sorted([email_sha256("ann@x.com"), email_sha256("bob@y.org")]),
+    ]
+    assert b"ann" not in (tmp_path / "h.csv").read_bytes()
+
+
+def test_suppress_hash_missing_file_is_one_line(tmp_path: Path) -> None:
+    exit_code, _, err = run("suppress", "hash", tmp_path / "none.csv")
+    assert exit_code == 2
+    assert len(err.strip().splitlines()) == 1

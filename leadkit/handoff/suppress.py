@@ -166,6 +166,8 @@ def _sha256_of(emails: pl.Series) -> pl.Series:
     it is installed (about three times faster); hashlib otherwise.
     """
     uniq = emails.drop_nulls().unique()
+    if uniq.is_empty():
+        return pl.repeat(None, emails.len(), dtype=pl.String, eager=True).rename("email_sha256")
     try:
         import polars_hash as plh
 
@@ -190,3 +192,17 @@ def _without_extension(phones: pl.Series) -> pl.Series:
 def email_sha256(email: str) -> str:
     """SPEC's erasure-list form of one address: trimmed, lowercased, SHA-256, hex."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def hash_list(path: Path) -> pl.DataFrame:
+    """A clear-text email list as an `email_sha256` list (`leadkit suppress hash`).
+
+    Each address is put in canonical form first (trimmed, `mailto:` removed, lowercased:
+    the form leads are compared in), then hashed; invalid addresses are left out, since
+    no lead can match them. One column, `email_sha256`, sorted: the output says nothing
+    of the order people were added in.
+    """
+    table = read_table(path, expected_headers=["email"])
+    column = next(c for c in table.frame.columns if header_key(c) == "email")
+    emails = canonical("email", table.frame[column])
+    return _sha256_of(emails).unique().sort().to_frame()
