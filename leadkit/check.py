@@ -134,6 +134,34 @@ _ALL: tuple[CheckCode, ...] = (
     ),
     _c("sample-failed", "Dry run failed", "The pipeline stopped on the sample file."),
     _c(
+        "not-rules",
+        "Not a rules file",
+        "The rules file is empty or not a YAML dictionary of suppress, routing, update, ...",
+    ),
+    _c(
+        "missing-file",
+        "Named file missing",
+        "A list, territory or owners file the rules name does not exist (paths are relative "
+        "to the rules file).",
+    ),
+    _c(
+        "bad-list",
+        "Unusable file",
+        "A suppression list, territory or owners file cannot be read or lacks the columns it "
+        "needs.",
+    ),
+    _c(
+        "unknown-update-field",
+        "Update policy for an unknown field",
+        "A field under update is neither a canonical field nor a custom column of the mapping.",
+    ),
+    _c(
+        "never-overwritten-constant",
+        "Constant for a field updates never write",
+        "The mapping gives a constant to a field the update policy never writes: imports get "
+        "it, updates do not.",
+    ),
+    _c(
         "reject-limit",
         "Dry run crosses the reject limit",
         "More sample rows are rejected than the mapping's limits.max_reject_rate allows.",
@@ -281,8 +309,8 @@ def _check(
             )
         )
         return result
-    at = _Locator(source, root)
-    out += _duplicate_keys(root, source)
+    at = Locator(source, root)
+    out += duplicate_keys(root, source)
 
     if "columns" not in data and "fields" in data and "id_column" in data:
         out += _schema(data, at, Target)  # a custom target file kept beside the mappings
@@ -334,16 +362,18 @@ def _sorted(result: CheckResult) -> CheckResult:
     return result
 
 
-def _schema(data: dict[str, Any], at: _Locator, model: type[BaseModel]) -> list[Problem]:
+def _schema(data: dict[str, Any], at: Locator, model: type[BaseModel]) -> list[Problem]:
     """The spec's own located errors (`leadkit.mapping.located_errors`), coded."""
     try:
         model.model_validate(data)
     except ValidationError as e:
-        return [_coded(at.source, line) for line in located_errors(e, at.root, at.source, model)]
+        return [
+            coded_problem(at.source, line) for line in located_errors(e, at.root, at.source, model)
+        ]
     return []
 
 
-def _coded(source: str, located: str) -> Problem:
+def coded_problem(source: str, located: str) -> Problem:
     file, line, col, message = _parse_located(located, source)
     if "unknown field" in message:
         code = "unknown-field"
@@ -423,9 +453,7 @@ def _drop_marked(node: Any) -> None:
             _drop_marked(v)
 
 
-def _target(
-    spec: Mapping, at: _Locator, base_dir: Path | None, out: list[Problem]
-) -> Target | None:
+def _target(spec: Mapping, at: Locator, base_dir: Path | None, out: list[Problem]) -> Target | None:
     name = spec.target
     if name in BUILTIN:
         return load_target(name)
@@ -456,7 +484,7 @@ def _target(
     return None
 
 
-def _sources(spec: Mapping, at: _Locator) -> Iterator[Problem]:
+def _sources(spec: Mapping, at: Locator) -> Iterator[Problem]:
     """Two fields, or two alternates of one field, reading the same header."""
     seen: dict[str, tuple[str, int]] = {}
     reads: list[tuple[tuple[Any, ...], str, str]] = []
@@ -489,7 +517,7 @@ def _reads(
     return [((*where, i), dotted, h) for i, h in enumerate(heads)]
 
 
-def _unused(spec: Mapping, at: _Locator) -> Iterator[Problem]:
+def _unused(spec: Mapping, at: Locator) -> Iterator[Problem]:
     # A value map applies to the field's source text, which a name split from full_name has
     # none of; an invalid-value policy applies to the clean value, which it has.
     read = set(spec.columns) | set(spec.constants)
@@ -511,7 +539,7 @@ def _filled(spec: Mapping) -> set[str]:
     return filled
 
 
-def _default_country(spec: Mapping, at: _Locator) -> Iterator[Problem]:
+def _default_country(spec: Mapping, at: Locator) -> Iterator[Problem]:
     code = spec.default_country
     if code is None:
         return
@@ -525,7 +553,7 @@ def _default_country(spec: Mapping, at: _Locator) -> Iterator[Problem]:
         )
 
 
-def _values(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
+def _values(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
     for f, vm in spec.values.items():
         tf = target.fields.get(f)
         firsts: dict[str, str] = {}
@@ -558,7 +586,7 @@ def _values(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
                 )
 
 
-def _constants(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
+def _constants(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
     for f, value in spec.constants.items():
         tf = target.fields.get(f)
         if tf is None:
@@ -587,7 +615,7 @@ def _not_in_picklist(value: str, target: Target, f: str) -> str:
     return f"'{value}' is not a value of {target.name}'s {tf.column} picklist{hint}"
 
 
-def _unwritten(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
+def _unwritten(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
     for section in ("columns", "constants"):
         for f in getattr(spec, section):
             if f != "full_name" and f not in target.fields:
@@ -599,7 +627,7 @@ def _unwritten(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]
                 )
 
 
-def _custom_columns(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
+def _custom_columns(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
     own: dict[str, str] = {tf.column.casefold(): f for f, tf in target.fields.items()}
     own[target.id_column.casefold()] = "the id column"
     for name in spec.custom:
@@ -613,7 +641,7 @@ def _custom_columns(spec: Mapping, target: Target, at: _Locator) -> Iterator[Pro
             )
 
 
-def _required(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
+def _required(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
     filled = _filled(spec)
     for f in target.required:
         if f not in filled:
@@ -634,7 +662,7 @@ def _required(spec: Mapping, target: Target, at: _Locator) -> Iterator[Problem]:
 
 
 def _sample(
-    loaded: LoadedMapping, sample: Path, at: _Locator, out: list[Problem], *, dry_run: bool
+    loaded: LoadedMapping, sample: Path, at: Locator, out: list[Problem], *, dry_run: bool
 ) -> DryRun | None:
     """Every header the mapping reads present in the sample, then (when the mapping has no
     other problem) the pipeline on it, into a temporary folder."""
@@ -731,7 +759,7 @@ def _header_hint(heads: Sequence[str], have: Sequence[str]) -> str:
     return ""
 
 
-def _duplicate_keys(node: yaml.Node, source: str, path: str = "") -> Iterator[Problem]:
+def duplicate_keys(node: yaml.Node, source: str, path: str = "") -> Iterator[Problem]:
     """The same key twice in one dictionary: PyYAML silently keeps the last one."""
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -751,13 +779,13 @@ def _duplicate_keys(node: yaml.Node, source: str, path: str = "") -> Iterator[Pr
                 )
             else:
                 seen[k.value] = line
-            yield from _duplicate_keys(v, source, dotted)
+            yield from duplicate_keys(v, source, dotted)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, source, f"{path}.{i}")
+            yield from duplicate_keys(item, source, f"{path}.{i}")
 
 
-class _Locator:
+class Locator:
     """Problems located at a path of the YAML node tree (the last of duplicate keys wins)."""
 
     def __init__(self, source: str, root: yaml.Node) -> None:

@@ -374,6 +374,8 @@ def _model_in(annotation: Any) -> Any:
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is dict and len(args) == 2:
         return {"value": args[1]}
+    if origin is list and len(args) == 1:  # a list's index: the item's type is next
+        return {"value": args[0]}
     models = [a for a in args if getattr(a, "model_fields", None) is not None]
     return models[0] if len(models) == 1 else annotation
 

@@ -96,6 +96,7 @@ def _end_now_if_safe(code: int) -> None:
 
 # Command groups register themselves on `app` when imported.
 from leadkit.cli import batch as _batch  # noqa: E402,F401
+from leadkit.cli import handoff as _handoff  # noqa: E402,F401
 from leadkit.cli import inspect as _inspect  # noqa: E402,F401
 from leadkit.cli import mapping as _mapping  # noqa: E402,F401
 from leadkit.cli import mapping_check as _mapping_check  # noqa: E402,F401

@@ -1,0 +1,109 @@
+"""`leadkit rules ...` (check and print the schema of rules files) and `leadkit suppress hash`.
+
+Exit codes of `rules check`: 0 every file is clean; 1 a problem was found; 2 a file could
+not be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadkit.cli import DebugOpt, app, fail
+
+rules_app = typer.Typer(
+    help="Check the sales-handoff rules file (suppress, routing, update, qualify) and print its schema.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(rules_app, name="rules")
+suppress_app = typer.Typer(
+    help="Work with suppression (never-contact) lists.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(suppress_app, name="suppress")
+
+
+@rules_app.command(
+    "check",
+    epilog="Examples:\n\n  leadkit rules check rules.yaml\n\n"
+    "  leadkit rules check rules.yaml -m mappings/zoom_webinar.yaml",
+)
+def check(
+    rules: Annotated[list[Path], typer.Argument(metavar="RULES...", help="Rules files.")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", "-m", help="Check the update policy against this mapping's fields."
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the problems, no summary.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Lint rules files: every problem, as `file:line:col: code: message`; exit 1 if any."""
+    from leadkit.handoff.check import check_rules_file
+    from leadkit.mapping import load_mapping
+
+    try:
+        loaded = load_mapping(mapping) if mapping else None
+        results = [check_rules_file(p, mapping=loaded) for p in rules]
+    except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
+        fail(err, debug)
+    problems = [p for r in results for p in r.problems]
+    for p in problems:
+        typer.echo(str(p))
+    if not quiet:
+        if problems:
+            typer.echo(
+                f"{len(problems)} problem(s); {len(results)} rules file(s) checked", err=True
+            )
+        else:
+            typer.echo(f"{len(results)} rules file(s) OK", err=True)
+    if any(r.fatal for r in results):
+        raise typer.Exit(2)
+    raise typer.Exit(1 if problems else 0)
+
+
+@rules_app.command("schema", epilog="Example:\n\n  leadkit rules schema > rules.schema.json")
+def schema() -> None:
+    """Print the JSON Schema of rules files (for editors and CI)."""
+    import json
+
+    from leadkit.handoff.rules import rules_schema
+
+    typer.echo(json.dumps(rules_schema(), indent=2, ensure_ascii=False))
+
+
+@suppress_app.command(
+    "hash",
+    epilog="Example:\n\n  leadkit suppress hash erasures-clear.csv -o erasures.csv",
+)
+def hash_(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A CSV/XLSX list with an email column.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the email_sha256 list here (default: stdout)."),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Turn a clear-text email list into an email_sha256 list, so an erasure list never has
+    to be kept in clear text. Each address is trimmed, lowercased and cleaned as leads are,
+    then hashed with SHA-256 (hex)."""
+    from leadkit.handoff.suppress import hash_list
+    from leadkit.write import write_csv
+
+    try:
+        hashed = hash_list(file)
+        if out is None:
+            typer.echo(hashed.write_csv(), nl=False)
+        else:
+            write_csv(hashed, out)
+    except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
+        fail(err, debug)
+    if out is not None:
+        typer.echo(f"{hashed.height} addresses hashed into {out}", err=True)

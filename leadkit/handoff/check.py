@@ -1,0 +1,148 @@
+"""Lint a rules file, like `mapping check`: every problem at once, located and coded.
+
+`leadkit rules check` is a thin adapter over this module. Beyond the schema (located
+errors with did-you-mean), every file the rules name is opened the way a run would open
+it: a suppression list must have a known column, a territory file `country` and `owner`,
+an owners file `id`. With a mapping, the update policy's fields are checked against the
+mapping's canonical fields and custom columns, and a constant the policy never writes is
+pointed out (imports get it, updates never do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from leadkit.check import CheckResult, Locator, Problem, coded_problem, duplicate_keys
+from leadkit.errors import LeadkitError
+from leadkit.handoff.rules import LoadedRules, Rules, unknown_update_fields
+from leadkit.handoff.suppress import read_list
+from leadkit.mapping import LoadedMapping, located_errors, yaml_data, yaml_nodes
+from leadkit.read import header_key, read_table
+
+# The columns a territory file and an owners file must have (more are allowed).
+TERRITORY_COLUMNS = ("country", "owner")
+OWNER_COLUMNS = ("id",)
+
+
+def check_rules_file(path: str | Path, *, mapping: LoadedMapping | None = None) -> CheckResult:
+    """Every problem of one rules file, located; the files it names are opened."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "no such file")])
+    except IsADirectoryError:
+        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "is a directory")])
+    except UnicodeDecodeError:
+        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "not UTF-8 text")])
+    except OSError as e:
+        return CheckResult(
+            source, [Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")]
+        )
+    result = CheckResult(source)
+    result.problems += _check_text(text, source, path, mapping)
+    result.problems.sort(key=lambda p: (p.line, p.col))
+    return result
+
+
+def _check_text(text: str, source: str, path: Path, mapping: LoadedMapping | None) -> list[Problem]:
+    try:
+        root, data = yaml_nodes(text), yaml_data(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return [Problem(source, line, col, "yaml-syntax", f"malformed YAML: {e.problem or e}")]
+    except yaml.YAMLError as e:
+        return [Problem(source, 1, 1, "yaml-syntax", f"malformed YAML: {e}")]
+    if root is None or not isinstance(data, dict):
+        got = "an empty file" if data is None else type(data).__name__
+        message = f"a rules file is a YAML dictionary (got {got})"
+        return [Problem(source, 1, 1, "not-rules", message)]
+    problems = list(duplicate_keys(root, source))
+    try:
+        spec = Rules.model_validate(data)
+    except ValidationError as e:
+        located = located_errors(e, root, source, Rules)
+        return problems + [coded_problem(source, line) for line in located]
+    at = Locator(source, root)
+    rules = LoadedRules(spec=spec, path=path, sha256="")
+    problems += _named_files(rules, at)
+    if mapping is not None:
+        problems += _against_mapping(rules, mapping, at)
+    return problems
+
+
+def _named_files(rules: LoadedRules, at: Locator) -> Iterator[Problem]:
+    for i, entry in enumerate(rules.spec.suppress):
+        if entry.file is not None:
+            yield from _opens(
+                rules, entry.file, ("suppress", i, "file"), at, _suppress_list(entry.reason)
+            )
+    for i, step in enumerate(rules.spec.routing):
+        if step.territories is not None:
+            where = ("routing", i, "territories")
+            yield from _opens(rules, step.territories, where, at, _with_columns(TERRITORY_COLUMNS))
+    if rules.spec.owners is not None:
+        yield from _opens(rules, rules.spec.owners, ("owners",), at, _with_columns(OWNER_COLUMNS))
+
+
+def _opens(
+    rules: LoadedRules,
+    name: str,
+    where: tuple[Any, ...],
+    at: Locator,
+    read: Any,
+) -> Iterator[Problem]:
+    file = rules.resolve(name)
+    if not file.is_file():
+        yield at.value(where, "missing-file", f"{name}: no such file (looked for {file})")
+        return
+    try:
+        read(file)
+    except LeadkitError as e:
+        yield at.value(where, "bad-list", str(e))
+
+
+def _suppress_list(reason: str) -> Any:
+    return lambda file: read_list(file, reason)
+
+
+def _with_columns(needed: tuple[str, ...]) -> Any:
+    def read(file: Path) -> None:
+        table = read_table(file, expected_headers=list(needed))
+        have = {header_key(c) for c in table.frame.columns}
+        missing = [c for c in needed if c not in have]
+        if missing:
+            raise LeadkitError(f"{file.name}: no column {', '.join(missing)}")
+
+    return read
+
+
+def _against_mapping(rules: LoadedRules, mapping: LoadedMapping, at: Locator) -> Iterator[Problem]:
+    spec = rules.spec
+    custom = frozenset(mapping.spec.custom)
+    for name in unknown_update_fields(spec, custom):
+        policy = next(
+            p for p in ("overwrite", "fill_empty", "never") if name in getattr(spec.update, p)
+        )
+        index = getattr(spec.update, policy).index(name)
+        yield at.value(
+            ("update", policy, index),
+            "unknown-update-field",
+            f"update.{policy}: '{name}' is neither a canonical field nor a custom column of "
+            f"{mapping.name}",
+        )
+    for name in mapping.spec.constants:
+        if spec.update.policy(name) == "never":
+            yield at.value(
+                ("update",),
+                "never-overwritten-constant",
+                f"{mapping.name} sets {name} to '{mapping.spec.constants[name]}' for every row; "
+                f"the update policy never writes {name}, so only new leads get it",
+            )
