@@ -521,7 +521,7 @@ CHILD = r"""
 import json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, os.environ["TESTS_DIR"])
-import leadkit.batch as b
+import leadkit.batch.run as b
 from test_batch import fake_outputs
 
 args = json.loads(sys.argv[1])
