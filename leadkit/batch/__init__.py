@@ -37,9 +37,9 @@ A file that cannot be processed (unreadable, mapping error) goes to `OUT/failed/
 file names, counts and codes, never a row's values.
 
 The modules: `run` (the pass, and a file's begin / complete / fail phases), `routing` (which
-mapping a file goes to), `lock` (the file lock), `files` (scan, hash, stage, publish, move),
-`workers` (the worker processes), `processor` (how one file is normalized), `results` (what
-a run reports).
+mapping a file goes to), `state` (ledger, locks and staging in the output folder), `lock` (the
+file lock), `files` (scan, hash, publish, move), `workers` (the worker processes),
+`processor` (how one file is normalized), `results` (what a run reports).
 """
 
 from leadkit.batch.files import sha256_file
@@ -55,7 +55,8 @@ from leadkit.batch.results import (
     describe,
 )
 from leadkit.batch.routing import NEEDS_MAPPING
-from leadkit.batch.run import ARCHIVE_DIR, FAILED_DIR, SETTLE_SECONDS, SHORT, STATE_DIR, run_inbox
+from leadkit.batch.run import ARCHIVE_DIR, FAILED_DIR, SETTLE_SECONDS, run_inbox
+from leadkit.batch.state import SHORT, STATE_DIR
 
 __all__ = [
     "ARCHIVE_DIR",

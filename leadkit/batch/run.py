@@ -5,9 +5,7 @@ or **fail** (to failed/ with its reason)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +19,7 @@ from leadkit.batch.files import (
     iso,
     move,
     now,
-    publish,
     rmtree,
-    safe_stem,
     scan_inbox,
     sha256_file,
     stat_or_none,
@@ -33,19 +29,18 @@ from leadkit.batch.lock import LOCK_STALE_SECONDS, FileLock
 from leadkit.batch.processor import PipelineProcessor, Processor, RunStopped, one_line
 from leadkit.batch.results import BatchResult, Event, FileResult, Log, describe
 from leadkit.batch.routing import Router, listed_before, write_needs_mapping
+from leadkit.batch.state import STATE_DIR, OutputState
 from leadkit.batch.workers import Outcome, WorkerPool
 from leadkit.errors import InputError, LeadkitError, MappingError
-from leadkit.ledger import FAILED, LEDGER_NAME, PROCESSED, Ledger, LedgerEntry
+from leadkit.ledger import FAILED, PROCESSED, LedgerEntry
 from leadkit.mapping import LoadedMapping
 
 if TYPE_CHECKING:
     from leadkit.pipeline import Options
 
 SETTLE_SECONDS = 30.0
-STATE_DIR = ".leadkit"  # locks and staging folders, inside the output folder
 FAILED_DIR = "failed"
 ARCHIVE_DIR = "archive"
-SHORT = 12  # hex digits of the sha256 in output folder names
 
 
 def run_inbox(
@@ -73,7 +68,7 @@ def run_inbox(
     inbox, mappings_dir, out_dir = Path(inbox), Path(mappings_dir), Path(out_dir)
     archive_dir = Path(archive) if archive is not None else out_dir / ARCHIVE_DIR
     _check_folders(inbox, mappings_dir, archive_dir, existing)
-    _make_state_folders(out_dir)
+    OutputState.create(out_dir)
     emit = log or (lambda _event: None)
     own = None
     if processor is None:  # the run's own: the run ends the pool it starts
@@ -117,14 +112,6 @@ def _check_folders(
             raise InputError(f"{p}: CRM export not found")
 
 
-def _make_state_folders(out_dir: Path) -> None:
-    try:
-        for folder in (out_dir, out_dir / STATE_DIR / "locks", out_dir / STATE_DIR / "staging"):
-            folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
-
-
 @dataclass
 class _Work:
     """A file locked, checked against the ledger, and given a staging folder."""
@@ -154,9 +141,7 @@ class _Run:
     pool: WorkerPool[_Work] | None = None
 
     def __post_init__(self) -> None:
-        self.ledger = Ledger(self.out_dir / LEDGER_NAME)
-        self.locks = self.out_dir / STATE_DIR / "locks"
-        self.staging = self.out_dir / STATE_DIR / "staging"
+        self.state = OutputState(self.out_dir, self.stale, self._note)
 
     # -- the pass --
 
@@ -167,7 +152,7 @@ class _Run:
             result.mapping_problems.append(problem)
             message = f"mapping {problem.path.name} does not load: {problem.message}"
             self.emit(Event("mapping", message, mapping=problem))
-        self._sweep()
+        self.state.sweep()
         todo = self._triage(self.router, result)
         try:
             self._process(todo, result)
@@ -223,7 +208,7 @@ class _Run:
         except OSError as e:  # no permission to read it, an I/O error: the file's problem
             msg = f"cannot read the file ({e.strerror})"
             return self._fail(cand, None, mapping, now(), "unreadable", msg, msg)
-        lock = FileLock(self.locks / f"{sha}.lock", stale_seconds=self.stale, on_break=self._note)
+        lock = self.state.content_lock(sha)
         if not lock.acquire():
             return self._locked(cand, mapping, sha)
         work = None
@@ -254,13 +239,11 @@ class _Run:
         if changed(st, cand.stat):
             message = "changed while it was being looked at"
             return FileResult(cand.name, "waiting", "changed", message, sha256=sha)
-        self.ledger.refresh()
-        done = self.ledger.processed(sha)
+        done = self.state.processed(sha)
         if done is not None:
             return self._already(cand, st, sha, done)
-        self._clear_leftovers(sha)
-        stage = self.staging / f"{sha}.{secrets.token_hex(4)}"
-        stage.mkdir(parents=True)
+        self.state.clear_leftovers(sha)
+        stage = self.state.new_stage(sha)
         self.emit(Event("start", f"processing {cand.name} with {mapping.name}"))
         return _Work(cand, mapping, sha, lock, stage, now(), time.perf_counter())
 
@@ -342,11 +325,10 @@ class _Run:
         if not work.lock.held():
             message = "another run took this content over"
             return FileResult(work.cand.name, "waiting", "locked", message, sha256=work.sha)
-        final = self.out_dir / f"{safe_stem(work.cand.path.stem)}-{work.sha[:SHORT]}"
-        publish(work.stage, final, self.staging / f"{work.sha}.old.{secrets.token_hex(4)}")
+        final = self.state.publish(work.stage, work.cand.path.stem, work.sha)
         entry = _processed_entry(work, st, outcome, final, ready=now())
         _checkpoint("published")
-        if not self._record(entry):
+        if not self.state.record(entry):
             message = "another run recorded this content first"
             return FileResult(
                 work.cand.name, "skipped", "already-processed", message, sha256=work.sha
@@ -355,17 +337,6 @@ class _Run:
         moved = self._move_out(work.cand.path, st, self.archive_dir)
         _checkpoint("archived")
         return _processed_result(work, entry, final, moved)
-
-    def _record(self, entry: LedgerEntry) -> bool:
-        """Append the processed line unless the content is already there (the check and the
-        append under one lock)."""
-        with self._ledger_lock():
-            self.ledger.refresh()
-            if entry.sha256 is None or self.ledger.processed(entry.sha256) is not None:
-                return False
-            self.ledger.append(entry)
-            self.ledger.refresh()
-        return True
 
     def _move_out(self, path: Path, st: os.stat_result, folder: Path) -> Path | None:
         """Move an inbox file whose content is recorded, unless it was replaced meanwhile."""
@@ -433,63 +404,12 @@ class _Run:
             message=message,
             moved_to=f"{FAILED_DIR}/{name}",
         )
-        with self._ledger_lock():
-            self.ledger.append(entry)
+        self.state.record_failure(entry)
         return FileResult(
             cand.name, "failed", code, message, sha256=sha, mapping=mapping.name, moved_to=moved
         )
 
     # -- housekeeping --
-
-    @contextlib.contextmanager
-    def _ledger_lock(self) -> Iterator[None]:
-        lock = FileLock(
-            self.out_dir / STATE_DIR / "ledger.lock",
-            stale_seconds=60,
-            heartbeat=False,
-            on_break=self._note,
-        )
-        deadline = time.monotonic() + 120
-        while not lock.acquire():
-            if time.monotonic() > deadline:
-                raise InputError(f"{lock.path}: the ledger stays locked by another run")
-            time.sleep(0.02 + secrets.randbelow(30) / 1000)
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def _clear_leftovers(self, sha: str) -> None:
-        """What a killed run left for this content: its staging folders, and an output folder
-        published but never recorded (under any file name). Only the holder of the content's
-        lock calls this, and only for content the ledger does not know."""
-        for p in self.staging.glob(f"{sha}.*"):
-            rmtree(p)
-            self._note(f"removed the leftovers of an interrupted run: {p.name}")
-        for p in self.out_dir.glob(f"*-{sha[:SHORT]}"):
-            if p.is_dir():
-                rmtree(p)
-                self._note(f"removed {p.name}/: published by an interrupted run, not recorded")
-
-    def _sweep(self) -> None:
-        """What dead runs left that nothing else would clear: locks whose owner died after its
-        file was done, and staging folders of content no run holds (taken under its lock, so
-        never a live run's)."""
-        for p in self.locks.glob("*.lock"):
-            FileLock(p, stale_seconds=self.stale, on_break=self._note).break_if_stale()
-        for sha in {p.name.split(".", 1)[0] for p in self.staging.iterdir()}:
-            lock = FileLock(
-                self.locks / f"{sha}.lock",
-                stale_seconds=self.stale,
-                heartbeat=False,
-                on_break=self._note,
-            )
-            if lock.acquire():
-                try:
-                    for p in self.staging.glob(f"{sha}.*"):
-                        rmtree(p)
-                finally:
-                    lock.release()
 
     def _note(self, message: str) -> None:
         self.emit(Event("note", message))
