@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,18 @@ def cache_dir() -> Path:
     return Path(base) / "leadkit"
 
 
-def cached_json(name: str, build: Callable[[], Any]) -> Any:
-    """`build()`'s result, kept as `name` in the cache folder; rebuilt when missing or damaged."""
-    path = cache_dir() / name
+def cache_key(*inputs: str) -> str:
+    """The key of whatever leadkit derives and keeps: its own code (`code_fingerprint`) and
+    the versions of the data it was built from (a library's version, a file's hash). One
+    scheme for every table, so none can outlive the code or data that built it."""
+    return hashlib.sha256("\0".join((code_fingerprint(), *inputs)).encode()).hexdigest()[:16]
+
+
+def cached_json(stem: str, build: Callable[[], Any], *, inputs: Sequence[str] = ()) -> Any:
+    """`build()`'s result, kept as `<stem>-<cache_key(*inputs)>.json` in the cache folder;
+    rebuilt when missing or damaged (then the files of older keys, all but the two built
+    last, are deleted)."""
+    path = cache_dir() / f"{stem}-{cache_key(*inputs)}.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -37,6 +46,7 @@ def cached_json(name: str, build: Callable[[], Any]) -> Any:
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only or full cache folder only costs speed
+    prune(path.parent, f"{stem}-*.json", keep=2)
     return value
 
 

@@ -17,6 +17,8 @@ A `processed` line::
 A `failed` line (the file went to `failed/`; it does not count as processed, so a fixed copy
 dropped again is processed) carries `error` (a code) and `message` instead of the counts.
 
+`LedgerEntry` is one line, typed; `to_dict()` gives its keys in the order above.
+
 `scorecard(entries)` is what `leadkit report LEDGER` shows: per mapping (one partner format),
 files, rows, outcome rates, top reject reasons and lead velocity (arrival to CRM-ready).
 """
@@ -25,18 +27,21 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
+
+from leadkit import __version__
 
 LEDGER_NAME = "ledger.jsonl"
 VERSION = 1
-PROCESSED = "processed"
-FAILED = "failed"
+PROCESSED: Final = "processed"
+FAILED: Final = "failed"
 
 # The outcomes of `normalize`, in SPEC's order, and the rates the scorecard derives from them.
 OUTCOMES = ("import", "updates", "review", "duplicates", "rejects", "blank")
@@ -51,6 +56,63 @@ RATES = {
 TOP_REASONS = 5
 
 
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One ledger line: a file processed (its outputs folder, counts, timings) or failed (the
+    error code and message, where the file went). Times are ISO 8601 with the UTC offset."""
+
+    status: Literal["processed", "failed"]
+    sha256: str | None  # None only for a file that failed before it could be read
+    file: str
+    mapping: str | None = None
+    mapping_file: str | None = None
+    mapping_sha256: str | None = None
+    arrived: str | None = None
+    started: str | None = None
+    # processed
+    size: int | None = None
+    target: str | None = None
+    ready: str | None = None
+    rows: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    limit_exceeded: bool = False
+    outputs: str | None = None  # the output folder's name, in the ledger's folder
+    # failed
+    failed: str | None = None
+    error: str | None = None  # a stable code: unreadable, mapping-error, internal-error
+    message: str | None = None
+    moved_to: str | None = None
+    # who wrote it
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    leadkit_version: str = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        """The line's JSON object: the keys of its status, in the documented order."""
+        keys = _PROCESSED_KEYS if self.status == PROCESSED else _FAILED_KEYS
+        return {"ledger": VERSION, "status": self.status} | {k: getattr(self, k) for k in keys}
+
+    @classmethod
+    def from_dict(cls, line: dict[str, Any]) -> LedgerEntry:
+        """A line read back: keys it does not know are left out, missing ones take their
+        defaults (a line is trusted as far as `Ledger.refresh` checked it)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{"sha256": None, "file": ""} | {k: v for k, v in line.items() if k in known})
+
+
+_WHO = ("host", "pid", "leadkit_version")
+_PROCESSED_KEYS = (
+    *("sha256", "file", "size", "mapping", "mapping_file", "mapping_sha256", "target"),
+    *("arrived", "started", "ready", "rows", "counts", "reject_reasons", "limit_exceeded"),
+    *("outputs", *_WHO),
+)
+_FAILED_KEYS = (
+    *("sha256", "file", "mapping", "mapping_file", "mapping_sha256", "arrived", "started"),
+    *("failed", "error", "message", "moved_to", *_WHO),
+)
+
+
 def ledger_path(path: str | Path) -> Path:
     """A ledger file, or the output folder that holds one."""
     path = Path(path)
@@ -63,7 +125,7 @@ class Ledger:
 
     path: Path
     _offset: int = 0
-    _processed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _processed: dict[str, LedgerEntry] = field(default_factory=dict)
     bad_lines: int = 0
 
     def refresh(self) -> None:
@@ -78,24 +140,29 @@ class Ledger:
         if end < 0:
             return  # only a partial line so far (or nothing): wait until it is complete
         for entry in _parse(data[: end + 1].splitlines(), self):
-            if entry.get("status") == PROCESSED and isinstance(entry.get("sha256"), str):
-                self._processed.setdefault(entry["sha256"], entry)
+            sha = entry.get("sha256")
+            if (
+                entry.get("status") == PROCESSED
+                and isinstance(sha, str)
+                and sha not in self._processed
+            ):
+                self._processed[sha] = LedgerEntry.from_dict(entry)
         self._offset += end + 1
 
-    def processed(self, sha256: str) -> dict[str, Any] | None:
+    def processed(self, sha256: str) -> LedgerEntry | None:
         """The ledger line of the file with this content, if it was processed."""
         return self._processed.get(sha256)
 
     def __len__(self) -> int:
         return len(self._processed)
 
-    def append(self, entry: dict[str, Any]) -> None:
+    def append(self, entry: LedgerEntry) -> None:
         """Append one line durably. The caller holds the ledger lock.
 
         A line cut short by an earlier crash is ended first, so it stays one unreadable line
         (skipped by readers) instead of corrupting this one.
         """
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = json.dumps(entry.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

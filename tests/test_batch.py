@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pytest
 from leadkit import batch
 from leadkit.batch import FileLock, run_inbox, sha256_file
 from leadkit.errors import InputError
-from leadkit.ledger import Ledger, read_ledger, scorecard
+from leadkit.ledger import Ledger, LedgerEntry, read_ledger, scorecard
 
 ROOT = Path(__file__).parent.parent
 LEADKIT = Path(sys.executable).parent / "leadkit"
@@ -442,13 +443,13 @@ def test_a_lock_taken_over_is_not_removed_by_its_old_owner(tmp_path: Path) -> No
 def test_ledger_ignores_a_line_cut_short_and_appends_after_it(tmp_path: Path) -> None:
     path = tmp_path / "ledger.jsonl"
     ledger = Ledger(path)
-    ledger.append({"ledger": 1, "status": "processed", "sha256": "a"})
+    ledger.append(LedgerEntry("processed", "a", "a.csv"))
     with path.open("ab") as fh:
         fh.write(b'{"ledger": 1, "status": "processed", "sha256": "b", "fi')  # killed mid-write
     ledger.refresh()
     assert ledger.processed("a")
     assert not ledger.processed("b")
-    ledger.append({"ledger": 1, "status": "processed", "sha256": "c"})
+    ledger.append(LedgerEntry("processed", "c", "c.csv"))
     ledger.refresh()
     assert ledger.processed("c")
     assert not ledger.processed("b")
@@ -456,6 +457,61 @@ def test_ledger_ignores_a_line_cut_short_and_appends_after_it(tmp_path: Path) ->
     entries, bad = read_ledger(path)
     assert [e["sha256"] for e in entries] == ["a", "c"]
     assert bad == 1
+
+
+def test_ledger_lines_keep_their_keys_in_the_documented_order(tmp_path: Path) -> None:
+    processed = LedgerEntry(
+        "processed",
+        "ab",
+        "w.csv",
+        mapping="zoom",
+        mapping_file="zoom.yaml",
+        mapping_sha256="cd",
+        arrived="A",
+        started="S",
+        size=3,
+        target="salesforce",
+        ready="R",
+        rows=2,
+        counts={"import": 2},
+        outputs="w-ab",
+        host="h",
+        pid=7,
+        leadkit_version="0.1.0",
+    )
+    failed = LedgerEntry(
+        "failed",
+        None,
+        "x.csv",
+        mapping="zoom",
+        mapping_sha256="cd",
+        arrived="A",
+        started="S",
+        failed="F",
+        error="unreadable",
+        message="cannot read the file (Permission denied)",
+        moved_to="failed/x.csv",
+        host="h",
+        pid=7,
+        leadkit_version="0.1.0",
+    )
+    path = tmp_path / "ledger.jsonl"
+    ledger = Ledger(path)
+    ledger.append(processed)
+    ledger.append(failed)
+    assert path.read_text("utf-8").splitlines() == [
+        '{"ledger":1,"status":"processed","sha256":"ab","file":"w.csv","size":3,'
+        '"mapping":"zoom","mapping_file":"zoom.yaml","mapping_sha256":"cd",'
+        '"target":"salesforce","arrived":"A","started":"S","ready":"R","rows":2,'
+        '"counts":{"import":2},"reject_reasons":{},"limit_exceeded":false,"outputs":"w-ab",'
+        '"host":"h","pid":7,"leadkit_version":"0.1.0"}',
+        '{"ledger":1,"status":"failed","sha256":null,"file":"x.csv","mapping":"zoom",'
+        '"mapping_file":null,"mapping_sha256":"cd","arrived":"A","started":"S","failed":"F",'
+        '"error":"unreadable","message":"cannot read the file (Permission denied)",'
+        '"moved_to":"failed/x.csv","host":"h","pid":7,"leadkit_version":"0.1.0"}',
+    ]
+    ledger.refresh()
+    assert ledger.processed("ab") == processed  # read back as written
 
 
 def test_scorecard_per_mapping() -> None:
@@ -521,7 +577,7 @@ CHILD = r"""
 import json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, os.environ["TESTS_DIR"])
-import leadkit.batch as b
+import leadkit.batch.run as b
 from test_batch import fake_outputs
 
 args = json.loads(sys.argv[1])
@@ -603,7 +659,7 @@ def pipeline_ready() -> None:
 
 
 @pytest.fixture
-def real(bench_data, tmp_path: Path) -> dict[str, Any]:
+def real(bench_data: Callable[..., Path], tmp_path: Path) -> dict[str, Any]:
     """An inbox of 6 partner files (slices of a make_leads.py file), its mapping with a
     `match:` glob, and the CRM export."""
     pipeline_ready()

@@ -14,8 +14,9 @@ import atexit
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 
 import polars as pl
@@ -25,9 +26,6 @@ R = TypeVar("R")
 
 # Below this many distinct values a second process costs more than it saves.
 PARALLEL_MIN = 20_000
-_pool: ProcessPoolExecutor | None = None
-_broken = False  # set when the worker cannot run here; everything then runs in-process
-_pool_lock = threading.Lock()
 
 
 class Normalized(NamedTuple):
@@ -97,34 +95,8 @@ def _run(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
     return [fn(v) for v in values]
 
 
-def apply_all(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
-    """`[fn(v) for v in values]`, on both cores when there are enough values.
-
-    A worker process takes the second half while this process does the first, so the
-    worker's start-up overlaps useful work. `fn` must be a module-level function (picklable)
-    and pure. LEADKIT_WORKERS=1 turns the second core off.
-    """
-    if len(values) < PARALLEL_MIN or _workers() < 2 or _broken:
-        return _run(fn, values)
-    half = len(values) // 2
-    try:
-        future = _executor().submit(_run, fn, values[half:])
-    except Exception:  # noqa: BLE001 - no second process: one core still gives the answer
-        return _disable_and_run(fn, values)
-    first = _run(fn, values[:half])
-    try:
-        return first + future.result()
-    except Exception:  # noqa: BLE001 - e.g. a worker that cannot import __main__ (a REPL)
-        return first + _disable_and_run(fn, values[half:])
-
-
-def _disable_and_run(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
-    global _broken
-    _broken = True
-    return _run(fn, values)
-
-
-def _workers() -> int:
+def available_workers() -> int:
+    """The cores this process may use; `LEADKIT_WORKERS` (a person's setting) overrides."""
     env = os.environ.get("LEADKIT_WORKERS")
     if env and env.isdigit():
         return int(env)
@@ -133,24 +105,116 @@ def _workers() -> int:
     )
 
 
-def _executor() -> ProcessPoolExecutor:
-    global _pool
-    with _pool_lock:  # standardize runs fields in threads: one pool for all of them
-        return _make_pool()
+class Pool:
+    """The second core for the per-value work of one owner: a run, a `normalize` call.
+
+    With `workers` >= 2, one worker process (spawned on first need, not forked: forking a
+    process that runs Polars' thread pool can deadlock) takes the second half of a big list
+    while this process does the first, so its start-up overlaps useful work. When it cannot
+    run here (a worker cannot import a REPL's `__main__`), this pool does everything in this
+    process from then on: the failure is its owner's, not the rest of the process's.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = available_workers() if workers is None else workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._broken = False
+        self._lock = threading.Lock()  # standardize runs fields in threads: one worker for all
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    @property
+    def broken(self) -> bool:
+        return self._broken
+
+    def map(self, fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
+        """`[fn(v) for v in values]`, on both cores when there are enough values. `fn` must
+        be a module-level function (picklable) and pure."""
+        if len(values) < PARALLEL_MIN or self.workers < 2 or self._broken:
+            return _run(fn, values)
+        half = len(values) // 2
+        try:
+            future = self._worker().submit(_run, fn, values[half:])
+        except Exception:  # noqa: BLE001 - no second process: one core still gives the answer
+            return self._run_alone(fn, values)
+        first = _run(fn, values[:half])
+        try:
+            return first + future.result()
+        except Exception:  # noqa: BLE001 - e.g. a worker that cannot import __main__ (a REPL)
+            return first + self._run_alone(fn, values[half:])
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run_alone(self, fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
+        self._broken = True
+        return _run(fn, values)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        global _any_started
+        with self._lock:
+            if self._executor is None:
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                _any_started = True
+            return self._executor
 
 
-def _make_pool() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        # spawn, not fork: forking a process that runs Polars' thread pool can deadlock.
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
-    return _pool
+# The pool `apply_all` uses: the one its owner put in place with `use_pool`, else one for
+# callers that own none (made on first need, closed when the process ends).
+_active: Pool | None = None
+_default: Pool | None = None
+_any_started = False  # a fact about this process, for the CLI's fast exit
+
+
+@contextmanager
+def use_pool(pool: Pool) -> Iterator[Pool]:
+    """Make `pool` the one the normalizers use while the block runs (in every thread: the
+    fields of a file are standardized in threads), then put back the one before."""
+    global _active
+    before, _active = _active, pool
+    try:
+        yield pool
+    finally:
+        _active = before
+
+
+def current_pool() -> Pool:
+    """The pool put in place by `use_pool`, else the process's default one."""
+    global _default
+    if _active is not None:
+        return _active
+    with _default_lock:
+        if _default is None:
+            _default = Pool()
+            atexit.register(_default.close)
+        return _default
+
+
+_default_lock = threading.Lock()
+
+
+def apply_all(fn: Callable[[T], R], values: Sequence[T], pool: Pool | None = None) -> list[R]:
+    """`[fn(v) for v in values]`, through `pool` (default: `current_pool()`)."""
+    return (pool or current_pool()).map(fn, values)
 
 
 def workers_started() -> bool:
-    """Whether a worker process was started (its queues want a proper shutdown)."""
-    return _pool is not None
+    """Whether a worker process was started in this process (its queues want a proper
+    shutdown)."""
+    return _any_started
 
 
 def settle_rest(

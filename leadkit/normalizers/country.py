@@ -42,7 +42,7 @@ import pycountry
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from leadkit.cache import cache_dir, cached_json, code_fingerprint, prune
+from leadkit.cache import cached_json
 from leadkit.normalizers._base import Normalized, settle_nulls, settle_rest
 from leadkit.normalizers.text import clean_text, clean_text_expr
 
@@ -518,15 +518,11 @@ def _local_table() -> dict[str, str]:
     """Key -> ISO2 from the ~160 translations, loaded only when English misses.
 
     Parsing every translation catalogue takes a second or more, so the table is built
-    once per pycountry version and kept in leadkit's cache folder.
+    once per pycountry version and leadkit code, and kept in leadkit's cache folder.
     """
-    name = f"country-local-names-{version('pycountry')}-{_LOCAL_TABLE_VERSION}.json"
-    table: dict[str, str] = cached_json(name, _build_local_table)
+    inputs = (version("pycountry"),)
+    table: dict[str, str] = cached_json("country-local-names", _build_local_table, inputs=inputs)
     return table
-
-
-# Bump when _build_local_table changes what it produces.
-_LOCAL_TABLE_VERSION = 1
 
 
 def _build_local_table() -> dict[str, str]:
@@ -631,13 +627,14 @@ def _state_tables() -> dict[str, dict[str, str]]:
     """Every state table. Loading pycountry's subdivisions costs ~0.1 s, more than a
     100k-row file's states take to read, so the tables are kept in leadkit's cache folder,
     per pycountry version and leadkit code (the spellings and aliases are leadkit's)."""
-    tag = f"{version('pycountry')}-{code_fingerprint()[:16]}"
-    tables: dict[str, dict[str, str]] = cached_json(f"state-names-{tag}.json", _build_state_tables)
+    inputs = (version("pycountry"),)
+    tables: dict[str, dict[str, str]] = cached_json(
+        "state-names", _build_state_tables, inputs=inputs
+    )
     return tables
 
 
 def _build_state_tables() -> dict[str, dict[str, str]]:
-    prune(cache_dir(), "state-names-*.json", keep=2)  # tables of older versions
     english = gettext.translation(
         "iso3166-2", pycountry.LOCALES_DIR, languages=["en"], fallback=True
     )
