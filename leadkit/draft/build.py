@@ -15,6 +15,7 @@ from leadkit.draft.model import Draft, draft_from_inspection
 from leadkit.draft.profiles import (
     MIN_PROFILE_HEADERS,
     KnownProfile,
+    ProfileMatch,
     builtin_profiles_dir,
     display_path,
     load_profiles,
@@ -83,21 +84,11 @@ def draft_mapping(
     table = read_input(path, hints=hints, profiles=profiles)
     inspection = inspect_table(table, sample_rows=sample_rows)
     matches = match_profiles(inspection.headers, profiles, name)
-    if not (matches and matches[0].complete):
+    if hints is None and not (matches and matches[0].complete):
         # A profile may need its own input hints (a sheet, a header row) to be seen.
-        for p in profiles:
-            hinted = profile_hints(p)
-            if hints is not None or hinted is None:
-                continue
-            try:
-                retry = read_table(path, expected_headers=p.entries, hints=hinted)
-            except InputError:
-                continue
-            again = match_profiles(list(_headers(retry)), [p], name)
-            if again[0].complete:
-                table, matches = retry, again
-                inspection = inspect_table(table, sample_rows=sample_rows)
-                break
+        seen = _seen_with_profile_hints(path, profiles, sample_rows)
+        if seen is not None:
+            inspection, matches = seen
     if matches and matches[0].complete:
         best = matches[0]
         known = next(p for p in profiles if display_path(p.path) == best.path)
@@ -109,12 +100,38 @@ def draft_mapping(
     draft = draft_from_inspection(
         inspection, target=target or "generic", required=target_obj.required
     )
-    near = [
+    return replace(
+        draft, near_profiles=_near(matches), hints=hints, target_given=target is not None
+    )
+
+
+def _seen_with_profile_hints(
+    path: str | Path, profiles: Sequence[KnownProfile], sample_rows: int
+) -> tuple[Inspection, list[ProfileMatch]] | None:
+    """The file read with the first profile's own input hints under which it is that
+    profile, and that profile's match; None when there is none."""
+    for p in profiles:
+        hinted = profile_hints(p)
+        if hinted is None:
+            continue
+        try:
+            retry = read_table(path, expected_headers=p.entries, hints=hinted)
+        except InputError:
+            continue
+        again = match_profiles(list(_headers(retry)), [p], Path(path).name)
+        if again[0].complete:
+            return inspect_table(retry, sample_rows=sample_rows), again
+    return None
+
+
+def _near(matches: list[ProfileMatch]) -> list[ProfileMatch]:
+    """Up to two profiles the file is close to (at most two headers missing): named in the
+    draft, in case the file is one of them with a column dropped."""
+    return [
         m
         for m in matches
         if m.total >= MIN_PROFILE_HEADERS and len(m.missing) <= 2 and m.matched / m.total >= 0.6
     ][:2]
-    return replace(draft, near_profiles=near, hints=hints, target_given=target is not None)
 
 
 def _headers(table: Table) -> Iterable[str]:
