@@ -41,13 +41,14 @@ __all__ = [
 OTHER = "_other"  # a known column that is no canonical lead field
 OPT_OUT = "_opt_out"  # the inverse of opt_in: mapping it as opt_in would flip consent
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SYNONYMS_FILE = "header_synonyms.yaml"
 WORDS_FILE = "header_words.yaml"
 
 
 def _load(name: str) -> dict[str, Any]:
     text = files("leadkit").joinpath("data", name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)  # a safe loader (libyaml's when installed)
     if not isinstance(data, dict):
         raise ValueError(f"leadkit/data/{name}: expected a mapping at the top")
     return data
