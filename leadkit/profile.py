@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from leadkit.normalizers.country import normalize_country
 from leadkit.normalizers.dates import DATE_AMBIGUOUS, normalize_date
 from leadkit.normalizers.email import normalize_email
 from leadkit.normalizers.phone import normalize_phone
+from leadkit.normalizers.text import fold
 from leadkit.normalizers.website import normalize_website
 
 __all__ = [
@@ -172,11 +172,6 @@ def given_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def _ok(result: Any) -> bool:
     """A normalizer accepted the value: something left, and no reason code."""
     return result.value is not None and result.code is None
@@ -206,58 +201,78 @@ def kinds_of(
     text = value.strip()
     if not text or text.casefold() in PLACEHOLDERS:
         return set()
-    kinds: set[str] = set()
-    has_digit = bool(_DIGIT.search(text))
     if "@" in text:
-        if _ok(normalize_email(text)):
-            kinds.add("email")
-        return kinds or {"text"}
-    if has_digit and _DATE_HINT.search(text) and _is_date(text):
-        kinds.add("date")
-    elif (
-        # `28.03.2026` would pass for a phone number in some region: a date is a date.
-        has_digit
-        and _PHONE_SHAPE.match(text)
-        and len(_DIGIT.findall(text)) >= 7
-        and any(_ok(normalize_phone(text, region)) for region in (None, *regions))
-    ):
-        kinds.add("phone")
-    if " " not in text and "." in text and _ok(normalize_website(text)):
-        kinds.add("url")
-    if len(text) <= 12 and _ok(normalize_bool(text)):
-        kinds.add("boolean")
+        return {"email"} if _ok(normalize_email(text)) else {"text"}
+    has_digit = bool(_DIGIT.search(text))
+    kinds = _date_or_phone(text, regions) if has_digit else set()
+    kinds |= _web_or_flag(text)
     if country is None:
         country = not has_digit and _ok(normalize_country(text))
     if country:
         kinds.add("country")
-    if (
-        _POSTAL.match(_PREFIX.sub("", text).upper())
-        and "phone" not in kinds
-        and "date" not in kinds
-    ):
-        kinds.add("postal_code")
-    if _NUMBER.match(text):
-        kinds.add("number")
+    kinds |= _codes(text, kinds)
     if not has_digit and "url" not in kinds:
-        words = _WORDS.sub(" ", _fold(text)).split()
-        tokens = text.split()
-        if (
-            words
-            and len(tokens) <= 4
-            and all(_NAME_TOKEN.match(t) for t in tokens)
-            and words[0] in given_names()
-        ):
-            kinds.add("name")
-        # A legal form (GmbH, Inc., S.A.) is what `company_key` folds away.
-        if (
-            len(words) >= 2
-            and len(words[0]) >= 2
-            and len((company_key(text) or "").split()) < len(words)
-        ):
-            kinds.add("company")
-        if any(w in _TITLE_WORDS for w in words):
-            kinds.add("job_title")
+        kinds |= _word_kinds(text)
     return kinds or {"text"}
+
+
+def _date_or_phone(text: str, regions: Sequence[str]) -> set[str]:
+    """A value with digits: a date, else a phone number for one of `regions` (`28.03.2026`
+    would pass for a phone number in some region: a date is a date)."""
+    if _DATE_HINT.search(text) and _is_date(text):
+        return {"date"}
+    if (
+        _PHONE_SHAPE.match(text)
+        and len(_DIGIT.findall(text)) >= 7
+        and any(_ok(normalize_phone(text, region)) for region in (None, *regions))
+    ):
+        return {"phone"}
+    return set()
+
+
+def _web_or_flag(text: str) -> set[str]:
+    """A web address (one word with a dot), a yes/no value (a short one), or both."""
+    kinds = set()
+    if " " not in text and "." in text and _ok(normalize_website(text)):
+        kinds.add("url")
+    if len(text) <= 12 and _ok(normalize_bool(text)):
+        kinds.add("boolean")
+    return kinds
+
+
+def _codes(text: str, kinds: set[str]) -> set[str]:
+    """A postal code (unless the value is a phone number or a date already), a number."""
+    out = set()
+    if _POSTAL.match(_PREFIX.sub("", text).upper()) and kinds.isdisjoint(("phone", "date")):
+        out.add("postal_code")
+    if _NUMBER.match(text):
+        out.add("number")
+    return out
+
+
+def _word_kinds(text: str) -> set[str]:
+    """A value of words: a name (starts with a given name), a company (has a legal form), a
+    job title (has a title word)."""
+    words = _WORDS.sub(" ", fold(text)).split()
+    tokens = text.split()
+    kinds = set()
+    if (
+        words
+        and len(tokens) <= 4
+        and all(_NAME_TOKEN.match(t) for t in tokens)
+        and words[0] in given_names()
+    ):
+        kinds.add("name")
+    # A legal form (GmbH, Inc., S.A.) is what `company_key` folds away.
+    if (
+        len(words) >= 2
+        and len(words[0]) >= 2
+        and len((company_key(text) or "").split()) < len(words)
+    ):
+        kinds.add("company")
+    if any(w in _TITLE_WORDS for w in words):
+        kinds.add("job_title")
+    return kinds
 
 
 # --- one column ------------------------------------------------------------------------

@@ -59,16 +59,56 @@ class Settings:
 def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """The clean frame: passthrough columns (`_row`, custom) plus each field and its code."""
     frame, unmapped = _apply_value_maps(frame, settings.value_maps)
-    present = set(frame.columns)
     parts: list[pl.DataFrame] = [
         frame.select(c for c in frame.columns if c not in CANONICAL_FIELDS)
     ]
+    countries, cols = _country_first(frame, settings)
+    parts += countries
+    jobs: dict[str, Callable[[], pl.DataFrame]] = {
+        job: partial(normalize, cols, job)
+        for job, normalize in NORMALIZERS.items()
+        if not cols.present.isdisjoint(_READS.get(job, (job,)))
+    }
+    parts += _run(jobs, frame.height)
+    out = pl.concat(parts, how="horizontal")
+    if settings.derive_website and "email_domain" in out.columns:
+        out = _derive_website(out)
+    return _mark_unmapped(out, unmapped) if unmapped else out
 
-    def col(name: str) -> pl.Series:
-        return frame[name] if name in present else pl.Series(name, [None] * frame.height, pl.String)
 
-    country = col("country")
-    if "country" in present:
+@dataclass(frozen=True)
+class Columns:
+    """What a field's normalizer reads: the frame's columns, and the country of each row
+    (understood, or null) and the region its phone numbers are read for."""
+
+    frame: pl.DataFrame
+    settings: Settings
+    country: pl.Series
+    region: pl.Series
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(self.frame.columns)
+
+    def col(self, name: str) -> pl.Series:
+        """The column, or nulls when the mapping has no such field."""
+        if name in self.frame.columns:
+            return self.frame[name]
+        return pl.Series(name, [None] * self.frame.height, pl.String)
+
+    def optional(self, name: str) -> pl.Series | None:
+        return self.frame[name] if name in self.frame.columns else None
+
+
+def _country_first(frame: pl.DataFrame, settings: Settings) -> tuple[list[pl.DataFrame], Columns]:
+    """The country column standardized (if mapped), and what the other fields read of it."""
+    parts: list[pl.DataFrame] = []
+    country = (
+        frame["country"]
+        if "country" in frame.columns
+        else pl.Series("country", [None] * frame.height, pl.String)
+    )
+    if "country" in frame.columns:
         countries = standardize_country(country)
         parts.append(countries)
         # a country that is not understood gives no region: the phone falls back to the default
@@ -76,62 +116,97 @@ def standardize(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
             pl.when(pl.col("country__code").is_null()).then(pl.col("country"))
         ).to_series()
     region = country.fill_null(settings.default_country) if settings.default_country else country
+    return parts, Columns(frame, settings, country, region)
 
-    # The fields are independent once the country is known. Each runs in its own thread:
-    # Polars releases the GIL, so one field's column work overlaps another's Python work.
-    jobs: dict[str, Callable[[], pl.DataFrame]] = {}
-    if "email" in present:
-        jobs["email"] = lambda: _emails(col("email"), settings)
-    if present & {"first_name", "last_name", "full_name"}:
-        jobs["name"] = lambda: standardize_names(
-            frame["first_name"] if "first_name" in present else None,
-            frame["last_name"] if "last_name" in present else None,
-            frame["full_name"] if "full_name" in present else None,
-        )
-    if "company" in present:
-        jobs["company"] = lambda: standardize_company(col("company"))
-    for name in ("phone", "mobile_phone"):
-        if name in present:
-            jobs[name] = partial(_phones, col(name), region, name, settings.phone_type)
-    if "state" in present:
-        jobs["state"] = lambda: standardize_state(col("state"), country)
-    if "postal_code" in present:
-        jobs["postal_code"] = lambda: standardize_postal(col("postal_code"), country)
-    if "website" in present:
-        jobs["website"] = lambda: standardize_website(col("website"))
-    if "opt_in" in present:
-        jobs["opt_in"] = lambda: standardize_bool(col("opt_in"), name="opt_in")
-    if "created_at" in present:
-        jobs["created_at"] = lambda: standardize_date(
-            col("created_at"), order=settings.date_order, name="created_at"
-        )
-    for f in TEXT_FIELDS:
-        if f in present:
-            jobs[f] = partial(_clean_text_column, col(f))
-    if frame.height < _THREADED_ROWS:
-        parts += [job() for job in jobs.values()]
-    else:
-        # The costliest start first, so that no long job is left to run alone at the end;
-        # the columns still come out in the order above.
-        order = sorted(
-            jobs, key=lambda f: _COSTLIEST.index(f) if f in _COSTLIEST else len(_COSTLIEST)
-        )
-        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            done = dict(zip(order, pool.map(lambda f: jobs[f](), order), strict=True))
-        parts += [done[f] for f in jobs]
 
-    out = pl.concat(parts, how="horizontal")
-    if settings.derive_website and "email_domain" in out.columns:
-        out = _derive_website(out)
-    if unmapped:
-        out = out.with_columns(
-            pl.when(pl.col(f"_unmapped:{f}"))
-            .then(pl.lit("value_unmapped"))
-            .otherwise(pl.col(f"{f}__code") if f"{f}__code" in out.columns else None)
-            .alias(f"{f}__code")
-            for f in unmapped
-        ).drop(f"_unmapped:{f}" for f in unmapped)
-    return out
+# --- the normalizer of each field ----------------------------------------------------------
+
+Normalizer = Callable[[Columns, str], pl.DataFrame]
+"""(the columns, the field) -> the field's clean column, its code and any derived columns."""
+
+
+def _email(cols: Columns, name: str) -> pl.DataFrame:
+    return _emails(cols.col(name), cols.settings)
+
+
+def _names(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_names(
+        cols.optional("first_name"), cols.optional("last_name"), cols.optional("full_name")
+    )
+
+
+def _company(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_company(cols.col(name))
+
+
+def _phone(cols: Columns, name: str) -> pl.DataFrame:
+    return _phones(cols.col(name), cols.region, name, cols.settings.phone_type)
+
+
+def _state(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_state(cols.col(name), cols.country)
+
+
+def _postal_code(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_postal(cols.col(name), cols.country)
+
+
+def _website(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_website(cols.col(name))
+
+
+def _opt_in(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_bool(cols.col(name), name=name)
+
+
+def _created_at(cols: Columns, name: str) -> pl.DataFrame:
+    return standardize_date(cols.col(name), order=cols.settings.date_order, name=name)
+
+
+def _text(cols: Columns, name: str) -> pl.DataFrame:
+    return _clean_text_column(cols.col(name))
+
+
+NORMALIZERS: dict[str, Normalizer] = {
+    "email": _email,
+    "name": _names,  # first, last and full name together
+    "company": _company,
+    "phone": _phone,
+    "mobile_phone": _phone,
+    "state": _state,
+    "postal_code": _postal_code,
+    "website": _website,
+    "opt_in": _opt_in,
+    "created_at": _created_at,
+    **dict.fromkeys(TEXT_FIELDS, _text),
+}
+"""Each field's normalizer (country aside: it comes first, the others read it). The
+fields are independent once the country is known; their columns come out in this order."""
+_READS: dict[str, tuple[str, ...]] = {"name": ("first_name", "last_name", "full_name")}
+"""A normalizer that reads other fields than the one it is listed under."""
+
+
+def _run(jobs: dict[str, Callable[[], pl.DataFrame]], rows: int) -> list[pl.DataFrame]:
+    """Every job's frame, in the jobs' order. Each runs in its own thread on a big file:
+    Polars releases the GIL, so one field's column work overlaps another's Python work."""
+    if rows < _THREADED_ROWS:
+        return [job() for job in jobs.values()]
+    # The costliest start first, so that no long job is left to run alone at the end.
+    order = sorted(jobs, key=lambda f: _COSTLIEST.index(f) if f in _COSTLIEST else len(_COSTLIEST))
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        done = dict(zip(order, pool.map(lambda f: jobs[f](), order), strict=True))
+    return [done[f] for f in jobs]
+
+
+def _mark_unmapped(out: pl.DataFrame, unmapped: list[str]) -> pl.DataFrame:
+    """`value_unmapped` for the values a field's value map lacks."""
+    return out.with_columns(
+        pl.when(pl.col(f"_unmapped:{f}"))
+        .then(pl.lit("value_unmapped"))
+        .otherwise(pl.col(f"{f}__code") if f"{f}__code" in out.columns else None)
+        .alias(f"{f}__code")
+        for f in unmapped
+    ).drop(f"_unmapped:{f}" for f in unmapped)
 
 
 # Threads pay off only on big files; three keep both cores busy without thrashing.

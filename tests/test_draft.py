@@ -25,11 +25,13 @@ from leadkit.draft import (
     builtin_profiles_dir,
     draft_mapping,
     guess_field,
+    header_synonyms,
     load_profiles,
     match_header,
     yaml_scalar,
 )
-from leadkit.mapping import CANONICAL_FIELDS, load_mapping
+from leadkit.draft.vocabulary import fold_header
+from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping, load_mapping
 from leadkit.read import header_key
 
 ROOT = Path(__file__).parent.parent
@@ -204,11 +206,36 @@ def test_every_synonym_names_its_own_field_and_only_that() -> None:
     for fld, langs in HEADER_SYNONYMS.items():
         assert fld in CANONICAL_FIELDS or fld.startswith("_")
         assert set(langs) <= set(LANGUAGES)
-        for block in langs.values():
-            for syn in (s.strip() for s in block.split("|")):
+        for names in langs.values():
+            for syn in names:
                 top = match_header(syn)[0]
                 assert (top.field, top.score, top.how) == (fld, 1.0, "exact"), syn
                 assert seen.setdefault(syn.casefold(), fld) == fld, f"{syn} listed twice"
+
+
+@pytest.mark.parametrize(
+    ("header", "folded"),
+    [
+        ("FirstName", "first name"),
+        ("first_name", "first name"),
+        ("LAST_NAME", "last name"),
+        ("Phone #", "phone number"),
+        ("Straße", "strasse"),
+        ("Código postal", "codigo postal"),
+        ("Company / Account", "company account"),
+        ("R&D Contact", "r and d contact"),
+        ("Ｅｍａｉｌ", "email"),  # full-width letters
+        ("  E-Mail-Adresse ", "e mail adresse"),
+    ],
+)
+def test_headers_and_synonyms_fold_alike(header: str, folded: str) -> None:
+    assert fold_header(header) == folded
+
+
+def test_the_vocabulary_data_files_load_once() -> None:
+    assert header_synonyms() is header_synonyms()
+    assert header_synonyms()["email"]["de"][0] == "E-Mail-Adresse"
+    assert LANGUAGES["de"] == "German"
 
 
 def test_every_canonical_field_but_constants_has_synonyms() -> None:
@@ -569,7 +596,7 @@ def test_input_hints_are_written_into_the_draft(tmp_path: Path) -> None:
     assert draft.mapped["email"] == ["Email"]
 
 
-def _loads_back(draft: Draft, tmp: Path):
+def _loads_back(draft: Draft, tmp: Path) -> LoadedMapping:
     """The written YAML loads with leadkit's own loader, and holds what the draft says."""
     out = tmp / "draft.yaml"
     out.write_text(draft.to_yaml(), encoding="utf-8")
@@ -665,7 +692,7 @@ def test_without_profiles_the_draft_finds_the_profile_core_fields(
     spec = load_mapping(mapping).spec
     draft = draft_mapping(example, profiles_dir=tmp_path)
     for fld in ("email", "first_name", "last_name", "full_name", "company", "phone", "country"):
-        want = spec.columns.get(fld)  # type: ignore[call-overload]
+        want = spec.columns.get(fld)
         if want is None:
             continue
         wanted = {header_key(h) for h in ([want] if isinstance(want, str) else want)}

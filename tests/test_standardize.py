@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import polars as pl
+from collections.abc import Callable
+from pathlib import Path
 
-from leadkit.mapping import ValueMap
-from leadkit.standardize import Settings, standardize
+import polars as pl
+import pytest
+
+from leadkit.mapping import CANONICAL_FIELDS, ValueMap
+from leadkit.standardize import _READS, NORMALIZERS, Settings, standardize
 
 
 def run(settings: Settings, **cols: list[str | None]) -> pl.DataFrame:
@@ -71,7 +75,9 @@ def test_phone_region_from_row_country_else_default() -> None:
     assert out["country__code"].to_list() == [None, None, "country_unknown"]
 
 
-def test_derived_website_fast_path_equals_company_domain(bench_data) -> None:
+def test_derived_website_fast_path_equals_company_domain(
+    bench_data: Callable[..., Path],
+) -> None:
     from leadkit.normalizers.email import standardize_email
     from leadkit.normalizers.website import company_domain
 
@@ -99,3 +105,31 @@ def test_derived_website_fast_path_equals_company_domain(bench_data) -> None:
         for d, s in zip(std["email_domain"].to_list(), skip.to_list(), strict=True)
     ]
     assert out["website"].to_list() == expected
+
+
+def test_every_field_but_country_has_one_normalizer() -> None:
+    """Country comes first (the others read it); every other field is in the table once."""
+    listed = [f for job in NORMALIZERS for f in _READS.get(job, (job,))]
+    assert sorted(listed) == sorted(set(CANONICAL_FIELDS) - {"country"})
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "clean", "code"),
+    [
+        ("email", " Ann@Acme.COM ", "ann@acme.com", None),
+        ("company", "Acme  Inc.", "Acme Inc.", None),
+        ("job_title", "  Head of\tSales ", "Head of Sales", None),
+        ("opt_in", "yes", "true", None),
+        ("phone", "+44 20 7946 0958", "+442079460958", None),
+        ("created_at", "28.03.2026", "2026-03-28", None),
+        ("created_at", "not a date", "not a date", "date_invalid"),
+    ],
+)
+def test_each_field_goes_through_its_own_normalizer(
+    field: str, raw: str, clean: str | None, code: str | None
+) -> None:
+    column: list[str | None] = [raw]
+    out = run(Settings(), **{field: column})
+    assert out[field].cast(pl.String).to_list() == [clean]
+    if f"{field}__code" in out.columns:
+        assert out[f"{field}__code"].to_list() == [code]

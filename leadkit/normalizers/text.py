@@ -7,6 +7,7 @@ pipeline uses over whole columns) are given, and tests hold them to the same res
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import polars as pl
 
@@ -74,3 +75,11 @@ def split_once(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
         data = expr.cast(pl.Binary)
         return data.bin.head(at).cast(pl.String), data.bin.slice(at + len(sep)).cast(pl.String)
     return expr.str.head(at), expr.str.slice(at + len(sep))
+
+
+def fold(text: str) -> str:
+    """`text` with case and accents folded away, for comparing words: `Müller`, `MULLER` and
+    `müller` are `muller`, `Straße` is `strasse` (casefold, compatibility decomposition, then
+    the combining marks dropped). Punctuation and spacing are left as they are."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
