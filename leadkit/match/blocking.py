@@ -10,6 +10,24 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from leadkit.match.columns import (
+    ANY_PHONE,
+    COMPANY_KEY,
+    COMPANY_PREFIX,
+    COUNTRY,
+    DOMAIN_ORGANIZATION,
+    EMAIL,
+    FIRST,
+    LAST,
+    LEFT,
+    LEFT_ROW,
+    MOBILE,
+    NAME_GROUP,
+    NAME_ROW,
+    PHONE,
+    RIGHT,
+    RIGHT_ROW,
+)
 from leadkit.match.features import _Column, _hashed, _Records
 from leadkit.match.keys import (
     _SEED,
@@ -42,15 +60,42 @@ class _Block:
 # (The company with its country alone pairs every two colleagues of a small company: ten
 # times the pairs for no match the name-refined keys miss, so it is not a block.)
 _BLOCKS: Final = (
-    _Block(("_em",), (_Block(("_em", "_ln")), _Block(("_em", "_fkey")))),
-    _Block(("_ph",), (_Block(("_ph", "_ln"), (_Block(("_ph", "_ln", "_fkey")),)),)),
-    _Block(("_droot", "_ln", "_fini"), (_Block(("_droot", "_ln", "_fkey")),)),
-    _Block(("_droot", "_fkey", "_lini"), (_Block(("_droot", "_fkey", "_lini", "_cty")),)),
-    _Block(("_ck", "_ln", "_fini"), (_Block(("_ck", "_ln", "_fkey")),)),
-    _Block(("_ck", "_fkey", "_lini"), (_Block(("_ck", "_fkey", "_lini", "_cty")),)),
-    _Block(("_fkey", "_ln", "_ck4"), (_Block(("_fkey", "_ln", "_ck4", "_cty")),)),
+    _Block((EMAIL,), (_Block((EMAIL, LAST.folded)), _Block((EMAIL, NAME_GROUP)))),
+    _Block(
+        (ANY_PHONE,),
+        (_Block((ANY_PHONE, LAST.folded), (_Block((ANY_PHONE, LAST.folded, NAME_GROUP)),)),),
+    ),
+    _Block(
+        (DOMAIN_ORGANIZATION, LAST.folded, FIRST.initial),
+        (_Block((DOMAIN_ORGANIZATION, LAST.folded, NAME_GROUP)),),
+    ),
+    _Block(
+        (DOMAIN_ORGANIZATION, NAME_GROUP, LAST.initial),
+        (_Block((DOMAIN_ORGANIZATION, NAME_GROUP, LAST.initial, COUNTRY)),),
+    ),
+    _Block(
+        (COMPANY_KEY, LAST.folded, FIRST.initial), (_Block((COMPANY_KEY, LAST.folded, NAME_GROUP)),)
+    ),
+    _Block(
+        (COMPANY_KEY, NAME_GROUP, LAST.initial),
+        (_Block((COMPANY_KEY, NAME_GROUP, LAST.initial, COUNTRY)),),
+    ),
+    _Block(
+        (NAME_GROUP, LAST.folded, COMPANY_PREFIX),
+        (_Block((NAME_GROUP, LAST.folded, COMPANY_PREFIX, COUNTRY)),),
+    ),
 )
-_KEY_PARTS: Final = ("_em", "_droot", "_ck", "_ck4", "_ln", "_fn", "_fini", "_lini", "_cty")
+_KEY_PARTS: Final = (
+    EMAIL,
+    DOMAIN_ORGANIZATION,
+    COMPANY_KEY,
+    COMPANY_PREFIX,
+    LAST.folded,
+    FIRST.folded,
+    FIRST.initial,
+    LAST.initial,
+    COUNTRY,
+)
 _Pairs = tuple[np.ndarray, np.ndarray]
 
 
@@ -134,22 +179,24 @@ class _Keys:
 
     @classmethod
     def of(cls, records: _Records) -> _Keys:
-        parts = {name: records.keys[name] for name in (*_KEY_PARTS, "_ph1", "_ph2")}
+        parts = {name: records.keys[name] for name in (*_KEY_PARTS, PHONE, MOBILE)}
         # each first name's nickname groups other than the name itself (Bob: Robert)
-        names = records.values["_i_fn"].select(_hashed(pl.col("_fn")).alias("_fn"))
-        other = (
-            names.with_row_index("_j")
-            .join(_nickname_keys(), on="_fn")
-            .filter(pl.col("_fkey") != pl.col("_fn"))
-            .sort("_j")
+        names = records.values[FIRST.table].select(
+            _hashed(pl.col(FIRST.folded)).alias(FIRST.folded)
         )
-        counts = np.bincount(other["_j"].to_numpy(), minlength=names.height)
-        groups = (counts, np.cumsum(counts) - counts, other["_fkey"].to_numpy())
-        return cls(np.arange(records.height), parts, records.index["_i_fn"], groups)
+        other = (
+            names.with_row_index(NAME_ROW)
+            .join(_nickname_keys(), on=FIRST.folded)
+            .filter(pl.col(NAME_GROUP) != pl.col(FIRST.folded))
+            .sort(NAME_ROW)
+        )
+        counts = np.bincount(other[NAME_ROW].to_numpy(), minlength=names.height)
+        groups = (counts, np.cumsum(counts) - counts, other[NAME_GROUP].to_numpy())
+        return cls(np.arange(records.height), parts, records.index[FIRST.table], groups)
 
     def screened(self, records: _Records) -> _Keys:
         """These keys with the email and phone parts of `records` (`_screen_keys`)."""
-        parts = {name: records.keys[name] for name in ("_em", "_ph1", "_ph2")}
+        parts = {name: records.keys[name] for name in (EMAIL, PHONE, MOBILE)}
         return _Keys(self.pos, self.parts | parts, self.first_name, self.groups)
 
     def subset(self, positions: np.ndarray) -> _Keys:
@@ -172,14 +219,14 @@ class _Keys:
             return self._variants[phones, first_names]
         segments: list[_Segment] = [(None, {})]
         if phones:
-            (ph1, valid1), (ph2, valid2) = self.parts["_ph1"], self.parts["_ph2"]
+            (ph1, valid1), (ph2, valid2) = self.parts[PHONE], self.parts[MOBILE]
             has1 = np.ones(len(ph1), dtype=bool) if valid1 is None else valid1
             has2 = np.ones(len(ph2), dtype=bool) if valid2 is None else valid2
             first, second = np.flatnonzero(has1), np.flatnonzero(has2 & ~(has1 & (ph1 == ph2)))
             at = np.concatenate([first, second])
-            segments = [(at, {"_ph": (np.concatenate([ph1[first], ph2[second]]), None)})]
+            segments = [(at, {ANY_PHONE: (np.concatenate([ph1[first], ph2[second]]), None)})]
         if first_names:
-            fn, valid = self.parts["_fn"]
+            fn, valid = self.parts[FIRST.folded]
             counts, starts, keys = self.groups
             named_segments: list[_Segment] = []
             for rows, extra in segments:
@@ -187,7 +234,7 @@ class _Keys:
                 # nickname group of the name
                 own = fn if rows is None else fn[rows]
                 own_valid = valid if rows is None or valid is None else valid[rows]
-                named_segments.append((rows, extra | {"_fkey": (own, own_valid)}))
+                named_segments.append((rows, extra | {NAME_GROUP: (own, own_valid)}))
                 table_rows = self.first_name if rows is None else self.first_name[rows]
                 repeats = counts[table_rows]
                 if own_valid is not None:
@@ -200,7 +247,7 @@ class _Keys:
                     (
                         again if rows is None else rows[again],
                         {name: (values[again], None) for name, (values, _) in extra.items()}
-                        | {"_fkey": (others, None)},
+                        | {NAME_GROUP: (others, None)},
                     )
                 )
             segments = named_segments
@@ -210,14 +257,14 @@ class _Keys:
     def prepare(self, blocks: Sequence[_Block]) -> None:
         """Build what `keyed` reads for `blocks` (so that threads only read it)."""
         for block in blocks:
-            self._variant("_ph" in block.keys, "_fkey" in block.keys)
+            self._variant(ANY_PHONE in block.keys, NAME_GROUP in block.keys)
 
     def keyed(self, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Feature rows and keys (a mix of the values of `keys`) of the records and their
         repeats (`_ph`, `_fkey`) with none of the values missing."""
         segments = [
             self._parts(rows, extra, keys)
-            for rows, extra in self._variant("_ph" in keys, "_fkey" in keys)
+            for rows, extra in self._variant(ANY_PHONE in keys, NAME_GROUP in keys)
         ]
         if len(segments) == 1:
             pos, values, valid = segments[0]
@@ -268,9 +315,10 @@ class _Keys:
 
 @cache
 def _nickname_keys() -> pl.DataFrame:
-    """(`_fn`, `_fkey`) as hashes: each name of the nickname table with each of its groups."""
+    """(`FIRST.folded`, `NAME_GROUP`) as hashes: each name of the nickname table with each of its groups."""
     return groups_frame().select(
-        pl.col("name").hash(_SEED).alias("_fn"), pl.col("group").hash(_SEED).alias("_fkey")
+        pl.col("name").hash(_SEED).alias(FIRST.folded),
+        pl.col("group").hash(_SEED).alias(NAME_GROUP),
     )
 
 
@@ -296,15 +344,15 @@ def _block_pairs(left: _Keys, right: _Keys | None, block: _Block, cap: int) -> l
 
 def _candidates(left: _Records, right: _Records | None, cap: int) -> tuple[_Records, pl.DataFrame]:
     """`left` with its email and phone keys screened (`_screen_keys`), and every pair some
-    block makes, once: record ids `_l`, `_r`, feature rows `_lp`, `_rp`.
+    block makes, once: record ids `LEFT`, `RIGHT`, feature rows `LEFT_ROW`, `RIGHT_ROW`.
 
-    Within the file (`right` None) `_l` is the earlier record id of the two. The blocks that
+    Within the file (`right` None) `LEFT` is the earlier record id of the two. The blocks that
     read no email or phone are made while those are screened (regular expressions): both
     cores stay busy.
     """
     lkeys = _Keys.of(left)
     rkeys = None if right is None else _Keys.of(right)
-    early = [b for b in _BLOCKS if "_em" not in b.keys and "_ph" not in b.keys]
+    early = [b for b in _BLOCKS if EMAIL not in b.keys and ANY_PHONE not in b.keys]
     late = [b for b in _BLOCKS if b not in early]
     lkeys.prepare(early)
     if rkeys is not None:
@@ -344,6 +392,6 @@ def _candidates(left: _Records, right: _Records | None, cap: int) -> tuple[_Reco
     lp = (both >> np.uint64(32)).astype(np.uint32)
     rp = (both & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     return left, pl.DataFrame(
-        {"_l": lrid[lp], "_r": rrid[rp], "_lp": lp, "_rp": rp},
-        schema={"_l": pl.UInt32, "_r": pl.UInt32, "_lp": pl.UInt32, "_rp": pl.UInt32},
+        {LEFT: lrid[lp], RIGHT: rrid[rp], LEFT_ROW: lp, RIGHT_ROW: rp},
+        schema={LEFT: pl.UInt32, RIGHT: pl.UInt32, LEFT_ROW: pl.UInt32, RIGHT_ROW: pl.UInt32},
     )

@@ -12,9 +12,49 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from leadkit.match.features import _OWN, _email_word_steps, _fold_steps, _per_value, _Records
+from leadkit.match.columns import (
+    CITY,
+    CITY_FOLDED,
+    COMPANIES,
+    COMPANY,
+    COMPANY_KEY,
+    COMPANY_RATIO,
+    COMPANY_SIMILARITY,
+    CORPORATE_DOMAIN,
+    COUNTRY,
+    DOMAIN_ORGANIZATION,
+    DOMAINS,
+    EDITS,
+    EMAIL,
+    FIRST,
+    JARO_WINKLER,
+    LAST,
+    LEFT,
+    LEFT_ROW,
+    MOBILE,
+    NAME_PART,
+    NAMES_SWAPPED,
+    NICKNAME,
+    OTHER_PHONES,
+    OWN,
+    PHONE,
+    PHONE_IN_COMMON,
+    RIGHT,
+    RIGHT_ROW,
+    SAME_CITY,
+    SAME_COMPANY_KEY,
+    SAME_COUNTRY,
+    SAME_DOMAIN,
+    SAME_DOMAIN_ORGANIZATION,
+    SAME_EMAIL,
+    SAME_EMAIL_WORDS,
+    NameColumns,
+    side_a,
+    side_b,
+)
+from leadkit.match.features import _email_word_steps, _fold_steps, _per_value, _Records
 from leadkit.match.keys import _pair_numbers
-from leadkit.match.rules import _LEVEL_SIM, _flag, _name_verdicts
+from leadkit.match.rules import LEVEL_SIMILARITY, _possible
 from leadkit.match.screening import _screened
 from leadkit.match.threads import _parallel
 from leadkit.nicknames import groups_frame
@@ -33,33 +73,34 @@ def _cpdist(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
 
 
 def _nickname_pairs(names: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (`_fn_a`, `_fn_b`) first-name pairs that share a nickname group."""
+    """The distinct pairs of folded first names that share a nickname group."""
     groups = groups_frame()
-    distinct = names.select("_fn_a", "_fn_b").unique().filter(pl.col("_fn_a") != pl.col("_fn_b"))
+    a, b = side_a(FIRST.folded), side_b(FIRST.folded)
+    distinct = names.select(a, b).unique().filter(pl.col(a) != pl.col(b))
     return (
-        distinct.join(groups, left_on="_fn_a", right_on="name")
-        .join(groups, left_on=["_fn_b", "group"], right_on=["name", "group"], how="semi")
-        .select("_fn_a", "_fn_b")
+        distinct.join(groups, left_on=a, right_on="name")
+        .join(groups, left_on=[b, "group"], right_on=["name", "group"], how="semi")
+        .select(a, b)
         .unique()
-        .with_columns(pl.lit(True).alias("_nick"))
+        .with_columns(pl.lit(True).alias(NICKNAME))
     )
 
 
-def _name_level(side: str, *, first: bool) -> pl.Expr:
+def _name_level(name: NameColumns, *, first: bool) -> pl.Expr:
     """How two folded names agree: exact, nickname, typo, part, initial or differ.
 
     A typo is one keystroke (two in names of 9+ letters) that keeps the first letter:
     "Rohan"/"Roohan" is a typo, "Neha"/"Sneha" and "Brigitte"/"Birgit" are two people.
     A part is one name's words all inside the other's ("Mary"/"Mary Ann").
     """
-    ca, cb = pl.col(f"_{side}_a"), pl.col(f"_{side}_b")
+    ca, cb = pl.col(side_a(name.folded)), pl.col(side_b(name.folded))
     longest = pl.max_horizontal(ca.str.len_chars(), cb.str.len_chars())
     allowed = pl.when(longest >= 9).then(2).when(longest >= 4).then(1).otherwise(0)
     same_initial = ca.str.slice(0, 1) == cb.str.slice(0, 1)
     cases = [(ca == cb, "exact")]
     if first:
-        cases.append((pl.col("_nick"), "nickname"))
-    cases += [(same_initial & (pl.col("_d") <= allowed), "typo"), (pl.col("_part"), "part")]
+        cases.append((pl.col(NICKNAME), "nickname"))
+    cases += [(same_initial & (pl.col(EDITS) <= allowed), "typo"), (pl.col(NAME_PART), "part")]
     if first:
         shortest = pl.min_horizontal(ca.str.len_chars(), cb.str.len_chars())
         cases.append((same_initial & (shortest == 1), "initial"))
@@ -114,12 +155,12 @@ class _Both:
         a = self.left.values[table].select(columns)[ia[first]]
         b = self.right.values[table].select(columns)[ib[first]]
         return inverse, pl.concat(
-            [a.rename({c: f"{c}_a" for c in columns}), b.rename({c: f"{c}_b" for c in columns})],
+            [a.rename({c: side_a(c) for c in columns}), b.rename({c: side_b(c) for c in columns})],
             how="horizontal",
         )
 
     def own(self) -> pl.DataFrame:
-        """The own columns (`_OWN`) of both records of each pair (`*_a`, `*_b`), the
+        """The own columns (`columns.OWN`) of both records of each pair (`*_a`, `*_b`), the
         leads' screened (`_screened`). Each record's are gathered and screened once,
         however many pairs it is in."""
 
@@ -142,41 +183,46 @@ class _Both:
             a = table(self.left, self.a, screen=True)
             b = table(self.right, self.b, screen=False)
         return pl.concat(
-            [a.rename({c: f"{c}_a" for c in _OWN}), b.rename({c: f"{c}_b" for c in _OWN})],
+            [a.rename({c: side_a(c) for c in OWN}), b.rename({c: side_b(c) for c in OWN})],
             how="horizontal",
         )
 
 
-def _name_agreement(both: _Both, side: str, *, first: bool) -> pl.DataFrame:
-    """How the two records' first (`side` "fn") or last ("ln") names agree: `_{side}l`
-    (the level) and `_{side}sim` per pair, worked out once per distinct pair of names;
-    both null when either name is missing."""
-    inverse, names = both.values(f"_i_{side}", [f"_{side}s", f"_{side}"])
-    a, b = f"_{side}s_a", f"_{side}s_b"
-    sa, sb = names[f"_{side}_a"], names[f"_{side}_b"]
+def _name_agreement(both: _Both, name: NameColumns, *, first: bool) -> pl.DataFrame:
+    """How the two records' first (`name` `FIRST`) or last (`LAST`) names agree: the level
+    and the similarity per pair, worked out once per distinct pair of names; both null when
+    either name is missing."""
+    inverse, names = both.values(name.table, [name.words, name.folded])
+    a, b = side_a(name.words), side_b(name.words)
+    sa, sb = names[side_a(name.folded)], names[side_b(name.folded)]
     names = names.with_columns(
-        pl.Series("_jw", _cpdist(sa, sb, JaroWinkler.normalized_similarity), dtype=pl.Float64),
-        pl.Series("_d", _cpdist(sa, sb, OSA.distance), dtype=pl.Int64),
-        pl.Series("_part", _cpdist(names[a], names[b], fuzz.token_set_ratio) == 100),
+        pl.Series(
+            JARO_WINKLER, _cpdist(sa, sb, JaroWinkler.normalized_similarity), dtype=pl.Float64
+        ),
+        pl.Series(EDITS, _cpdist(sa, sb, OSA.distance), dtype=pl.Int64),
+        pl.Series(NAME_PART, _cpdist(names[a], names[b], fuzz.token_set_ratio) == 100),
     )
     if first:
         names = names.join(
-            _nickname_pairs(names), on=["_fn_a", "_fn_b"], how="left", maintain_order="left"
+            _nickname_pairs(names),
+            on=[side_a(FIRST.folded), side_b(FIRST.folded)],
+            how="left",
+            maintain_order="left",
         )
-        names = names.with_columns(pl.col("_nick").fill_null(False))
+        names = names.with_columns(pl.col(NICKNAME).fill_null(False))
     present = pl.col(a).is_not_null() & pl.col(b).is_not_null()
     names = names.with_columns(
-        pl.when(present).then(_name_level(side, first=first)).alias(f"_{side}l")
+        pl.when(present).then(_name_level(name, first=first)).alias(name.level)
     )
     names = names.select(
-        f"_{side}l",
+        name.level,
         pl.when(present)
         .then(
-            pl.col(f"_{side}l")
-            .replace_strict(_LEVEL_SIM, default=None, return_dtype=pl.Float64)
-            .fill_null(pl.col("_jw"))
+            pl.col(name.level)
+            .replace_strict(LEVEL_SIMILARITY, default=None, return_dtype=pl.Float64)
+            .fill_null(pl.col(JARO_WINKLER))
         )
-        .alias(f"_{side}sim"),
+        .alias(name.similarity),
     )
     return names[inverse]
 
@@ -185,8 +231,8 @@ def _swapped(both: _Both) -> np.ndarray:
     """Per pair, whether the first and last names are written the other way round on one
     side (common with East Asian names). The hashes of the folded names (the name block
     keys) tell where they may be; the names decide there."""
-    (fa, fva), (la, lva) = both.left.keys["_fn"], both.left.keys["_ln"]
-    (fb, fvb), (lb, lvb) = both.right.keys["_fn"], both.right.keys["_ln"]
+    (fa, fva), (la, lva) = both.left.keys[FIRST.folded], both.left.keys[LAST.folded]
+    (fb, fvb), (lb, lvb) = both.right.keys[FIRST.folded], both.right.keys[LAST.folded]
     may = (fa[both.a] == lb[both.b]) & (la[both.a] == fb[both.b])
     for valid, rows in ((fva, both.a), (lva, both.a), (fvb, both.b), (lvb, both.b)):
         if valid is not None:
@@ -194,21 +240,15 @@ def _swapped(both: _Both) -> np.ndarray:
     at = np.flatnonzero(may)
     if len(at):
 
-        def name(records: _Records, side: str, rows: np.ndarray) -> pl.Series:
-            index = records.index[f"_i_{side}"][rows]
-            return records.values[f"_i_{side}"][f"_{side}"].gather(index)
+        def folded(records: _Records, name: NameColumns, rows: np.ndarray) -> pl.Series:
+            index = records.index[name.table][rows]
+            return records.values[name.table][name.folded].gather(index)
 
-        fn_a, ln_a = name(both.left, "fn", both.a[at]), name(both.left, "ln", both.a[at])
-        fn_b, ln_b = name(both.right, "fn", both.b[at]), name(both.right, "ln", both.b[at])
+        fn_a, ln_a = folded(both.left, FIRST, both.a[at]), folded(both.left, LAST, both.a[at])
+        fn_b, ln_b = folded(both.right, FIRST, both.b[at]), folded(both.right, LAST, both.b[at])
         swap = (fn_a == ln_b) & (ln_a == fn_b) & (fn_a != ln_a)
         may[at] = swap.fill_null(False).to_numpy()
     return may
-
-
-def _possible() -> pl.Expr:
-    """Pairs some rung of the ladder can accept (`_score`): the others score 0."""
-    full_name, half_name, colleague = _name_verdicts()
-    return _flag("_e_eq") | ((full_name | (_flag("_p_eq") & half_name)) & ~colleague)
 
 
 def _same_words(df: pl.DataFrame) -> pl.Series:
@@ -216,13 +256,15 @@ def _same_words(df: pl.DataFrame) -> pl.Series:
     "john_smith", "smith.john"); null when either has none, or the emails are the same
     (the ladder does not ask then)."""
     asked = df.select(
-        ~pl.col("_e_eq") & pl.col("_em_a").is_not_null() & pl.col("_em_b").is_not_null()
+        ~pl.col(SAME_EMAIL)
+        & pl.col(side_a(EMAIL)).is_not_null()
+        & pl.col(side_b(EMAIL)).is_not_null()
     ).to_series()
     at = asked.arg_true()
-    same = pl.Series("_loc_eq", [None] * df.height, dtype=pl.Boolean)
+    same = pl.Series(SAME_EMAIL_WORDS, [None] * df.height, dtype=pl.Boolean)
     if at.is_empty():
         return same
-    emails = pl.concat([df["_em_a"].gather(at), df["_em_b"].gather(at)])
+    emails = pl.concat([df[side_a(EMAIL)].gather(at), df[side_b(EMAIL)].gather(at)])
     inverse, table = _per_value(emails, *_email_word_steps("w"))
     words = table["w"].gather(inverse)
     wa, wb = words.head(len(at)), words.tail(len(at))
@@ -252,7 +294,7 @@ def _same_words(df: pl.DataFrame) -> pl.Series:
 
 
 def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.DataFrame:
-    """Per pair, each field's agreement: the columns the rule ladder (`_score`) reads
+    """Per pair, each field's agreement: the columns the rule ladder (`rules`) reads
     (`right=None` pairs the records of `left`).
 
     The first look (names, emails, phones) reads the NumPy keys and the distinct pairs of
@@ -262,97 +304,108 @@ def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.
     both = _Both(
         left,
         left if right is None else right,
-        pairs["_lp"].to_numpy().astype(np.intp),
-        pairs["_rp"].to_numpy().astype(np.intp),
+        pairs[LEFT_ROW].to_numpy().astype(np.intp),
+        pairs[RIGHT_ROW].to_numpy().astype(np.intp),
         within=right is None,
     )
     # (independent steps, on both cores: Polars, NumPy and RapidFuzz let go of the GIL)
     first_names, last_names, first_look = _parallel(
         [
-            partial(_name_agreement, both, "fn", first=True),
-            partial(_name_agreement, both, "ln", first=False),
+            partial(_name_agreement, both, FIRST, first=True),
+            partial(_name_agreement, both, LAST, first=False),
             partial(_first_look, both),
         ]
     )
     df = pl.concat(
-        [pairs.select("_l", "_r"), first_names, last_names, first_look], how="horizontal"
+        [pairs.select(LEFT, RIGHT), first_names, last_names, first_look], how="horizontal"
     )
     kept = np.flatnonzero(df.select(_possible()).to_series().fill_null(False).to_numpy())
     both = both.take(kept)
     own, organizations = _parallel([both.own, partial(_organizations, both)])
     df = pl.concat([df[kept], own, organizations], how="horizontal")
     cities, words = _parallel([partial(_same_cities, df), partial(_same_words, df)])
-    has_a = pl.col("_ph1_a").is_not_null() | pl.col("_ph2_a").is_not_null()
-    has_b = pl.col("_ph1_b").is_not_null() | pl.col("_ph2_b").is_not_null()
+    has_a = pl.col(side_a(PHONE)).is_not_null() | pl.col(side_a(MOBILE)).is_not_null()
+    has_b = pl.col(side_b(PHONE)).is_not_null() | pl.col(side_b(MOBILE)).is_not_null()
     return pl.concat([df, cities], how="horizontal").select(
-        "_l",
-        "_r",
-        "_fnl",
-        "_fnsim",
-        "_lnl",
-        "_lnsim",
-        "_e_eq",
-        "_p_eq",
-        "_swap",
-        (has_a & has_b & ~pl.col("_p_eq")).alias("_p_ne"),
-        "_ck_eq",
-        "_dom_eq",
-        "_droot_eq",
+        LEFT,
+        RIGHT,
+        FIRST.level,
+        FIRST.similarity,
+        LAST.level,
+        LAST.similarity,
+        SAME_EMAIL,
+        PHONE_IN_COMMON,
+        NAMES_SWAPPED,
+        (has_a & has_b & ~pl.col(PHONE_IN_COMMON)).alias(OTHER_PHONES),
+        SAME_COMPANY_KEY,
+        SAME_DOMAIN,
+        SAME_DOMAIN_ORGANIZATION,
         words,
-        "_city_eq",
-        (pl.col("_cty_a") == pl.col("_cty_b")).alias("_cty_eq"),
-        pl.when("_ck_eq").then(1.0).otherwise(pl.col("_co_r")).alias("_cos"),
+        SAME_CITY,
+        _equal(COUNTRY).alias(SAME_COUNTRY),
+        pl.when(SAME_COMPANY_KEY)
+        .then(1.0)
+        .otherwise(pl.col(COMPANY_RATIO))
+        .alias(COMPANY_SIMILARITY),
     )
 
 
+def _equal(name: str) -> pl.Expr:
+    """Whether a pair's two records hold one value of `name` (null when either is missing)."""
+    return pl.col(side_a(name)) == pl.col(side_b(name))
+
+
 def _first_look(both: _Both) -> pl.DataFrame:
-    """`_e_eq` (the same email), `_p_eq` (a phone in common) and `_swap` per pair."""
-    phones = ("_ph1", "_ph2")
+    """`SAME_EMAIL`, `PHONE_IN_COMMON` and `NAMES_SWAPPED` per pair."""
+    phones = (PHONE, MOBILE)
     return pl.DataFrame(
         {
-            "_e_eq": both.same("_em", "_em"),
-            "_p_eq": np.logical_or.reduce([both.same(a, b) for a in phones for b in phones]),
+            SAME_EMAIL: both.same(EMAIL, EMAIL),
+            PHONE_IN_COMMON: np.logical_or.reduce(
+                [both.same(a, b) for a in phones for b in phones]
+            ),
             # first and last names written the other way round (common with East Asian names)
-            "_swap": _swapped(both),
+            NAMES_SWAPPED: _swapped(both),
         }
     )
 
 
 def _organizations(both: _Both) -> pl.DataFrame:
-    """`_co_r` (company similarity, null when either is missing), `_ck_eq` (the same company
-    key), `_dom_eq` (the same corporate email domain) and `_droot_eq` (the same organization
-    name in it) per pair, each worked out once per distinct pair of values."""
-    index, co = both.values("_i_co", ["_co", "_ck"])
-    ratio = pl.Series(_cpdist(co["_co_a"], co["_co_b"], fuzz.ratio), dtype=pl.Float64) / 100.0
+    """`COMPANY_RATIO`, `SAME_COMPANY_KEY`, `SAME_DOMAIN` and `SAME_DOMAIN_ORGANIZATION` per
+    pair, each worked out once per distinct pair of values."""
+    index, co = both.values(COMPANIES, [COMPANY, COMPANY_KEY])
+    ratio = _cpdist(co[side_a(COMPANY)], co[side_b(COMPANY)], fuzz.ratio)
+    ratio = pl.Series(ratio, dtype=pl.Float64) / 100.0
     co = co.select(
-        pl.when(pl.col("_co_a").is_not_null() & pl.col("_co_b").is_not_null())
+        pl.when(pl.col(side_a(COMPANY)).is_not_null() & pl.col(side_b(COMPANY)).is_not_null())
         .then(ratio)
-        .alias("_co_r"),
-        (pl.col("_ck_a") == pl.col("_ck_b")).fill_null(False).alias("_ck_eq"),
+        .alias(COMPANY_RATIO),
+        _equal(COMPANY_KEY).fill_null(False).alias(SAME_COMPANY_KEY),
     )
-    index_dom, dom = both.values("_i_dom", ["_cdom", "_droot"])
+    index_dom, dom = both.values(DOMAINS, [CORPORATE_DOMAIN, DOMAIN_ORGANIZATION])
     dom = dom.select(
-        (pl.col("_cdom_a") == pl.col("_cdom_b")).fill_null(False).alias("_dom_eq"),
-        (pl.col("_droot_a") == pl.col("_droot_b")).fill_null(False).alias("_droot_eq"),
+        _equal(CORPORATE_DOMAIN).fill_null(False).alias(SAME_DOMAIN),
+        _equal(DOMAIN_ORGANIZATION).fill_null(False).alias(SAME_DOMAIN_ORGANIZATION),
     )
     return pl.concat([co[index], dom[index_dom]], how="horizontal")
 
 
 def _same_cities(df: pl.DataFrame) -> pl.DataFrame:
-    """`_city_eq` per pair: the two cities are one ("Frankfurt" and "Frankfurt am Main":
+    """`SAME_CITY` per pair: the two cities are one ("Frankfurt" and "Frankfurt am Main":
     all words of one inside the other), folded and compared once per distinct pair; null
     when either is missing."""
-    ids, folded = _per_value(pl.concat([df["_city0_a"], df["_city0_b"]]), *_fold_steps("_city"))
+    cities = pl.concat([df[side_a(CITY)], df[side_b(CITY)]])
+    ids, folded = _per_value(cities, *_fold_steps(CITY_FOLDED))
     a, b = ids.head(df.height).to_numpy(), ids.tail(df.height).to_numpy()
     index, first = _pair_numbers(a, b, folded.height)
     cities = pl.DataFrame(
-        {"a": folded["_city"].gather(a[first]), "b": folded["_city"].gather(b[first])}
+        {"a": folded[CITY_FOLDED].gather(a[first]), "b": folded[CITY_FOLDED].gather(b[first])}
     )
     ratio = pl.Series(_cpdist(cities["a"], cities["b"], fuzz.token_set_ratio)) / 100.0
     same = cities.select(
         pl.when(pl.col("a").is_not_null() & pl.col("b").is_not_null())
         .then(ratio >= 1.0)
-        .alias("_city_eq")
+        .alias(SAME_CITY)
     )
     return same[index]
 

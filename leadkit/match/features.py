@@ -10,24 +10,43 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from leadkit.match.columns import (
+    COMPANIES,
+    COMPANY,
+    COMPANY_KEY,
+    COMPANY_PREFIX,
+    CORPORATE_DOMAIN,
+    COUNTRY,
+    DOMAIN_ORGANIZATION,
+    DOMAINS,
+    EMAIL,
+    FIRST,
+    KEY_PREFIX,
+    LAST,
+    MOBILE,
+    PHONE,
+    REPAIRED,
+    VALUE,
+    NameColumns,
+)
 from leadkit.match.keys import _SEED, _distinct
 from leadkit.match.placeholders import _PLACEHOLDER_COMPANIES, _PLACEHOLDER_NAMES
 from leadkit.match.threads import _parallel
 from leadkit.normalizers.text import split_once
 
-_LEAD_COLUMNS: Final = (
+# The lead fields matching compares: all a CRM export need hold.
+MATCH_FIELDS: Final = (
     "email",
-    "email_domain",
-    "email_free",
     "first_name",
     "last_name",
     "company",
-    "company_key",
     "phone",
     "mobile_phone",
-    "country",
     "city",
+    "country",
 )
+# What standardizing derives from them, which matching reads too.
+DERIVED_FIELDS: Final = ("email_domain", "email_free", "company_key")
 
 # Letters NFKD does not split into a base letter and an accent.
 _FOLD_FROM: Final = ["ß", "ø", "ł", "đ", "æ", "œ", "ı", "þ", "ð", "ŀ"]
@@ -73,12 +92,12 @@ def _per_value(
         if len(at) > 10_000:
             # (many values gathered in no order: far faster from one chunk than from several)
             col = col.rechunk()
-    table = col.gather(first).rename("v").to_frame()
+    table = col.gather(first).rename(VALUE).to_frame()
     if repair is not None:
-        table = table.with_columns(repair(table["v"]).alias("_raw"))
+        table = table.with_columns(repair(table[VALUE]).alias(REPAIRED))
     for step in steps:
         table = table.with_columns(step)
-    return inverse.cast(pl.UInt32).alias("v"), table.drop("v")
+    return inverse.cast(pl.UInt32).alias(VALUE), table.drop(VALUE)
 
 
 def _repair_mojibake(col: pl.Series) -> pl.Series:
@@ -92,7 +111,7 @@ def _repair_mojibake(col: pl.Series) -> pl.Series:
     return col.replace(fixed) if fixed else col
 
 
-def _fold_steps(out: str, placeholders: Sequence[str] = (), source: str = "v") -> list[pl.Expr]:
+def _fold_steps(out: str, placeholders: Sequence[str] = (), source: str = VALUE) -> list[pl.Expr]:
     """Fold `source` into `out`: lowercase, no accents, every run of non-alphanumerics one space.
 
     Null when nothing is left or the value is a placeholder. Separate steps on purpose:
@@ -110,7 +129,7 @@ def _fold_steps(out: str, placeholders: Sequence[str] = (), source: str = "v") -
     ]
 
 
-def _email_word_steps(out: str, source: str = "v") -> list[pl.Expr]:
+def _email_word_steps(out: str, source: str = VALUE) -> list[pl.Expr]:
     """An email's local part as words in `out`: "smith.john42+news@a.com" -> "smith john"
     (null when it has none). Steps for `_per_value`, each read once."""
     w = pl.col(out)
@@ -142,16 +161,12 @@ def _ensure_columns(frame: pl.DataFrame) -> pl.DataFrame:
         column = pl.col(name) if name in frame.columns else pl.lit(None)
         return column.cast(dtype).alias(name)
 
-    return frame.select(typed(c) for c in _LEAD_COLUMNS)
+    return frame.select(typed(c) for c in (*MATCH_FIELDS, *DERIVED_FIELDS))
 
 
 def _hashed(expr: pl.Expr) -> pl.Expr:
     """A block-key part: the value's 64-bit hash, null when the value is."""
     return pl.when(expr.is_not_null()).then(expr.hash(_SEED))
-
-
-# The compared columns each record has (the rest come from `_Records.values`).
-_OWN: Final = ("_em", "_ph1", "_ph2", "_cty", "_city0")
 
 
 _Column = tuple[np.ndarray, np.ndarray | None]  # values (any where missing), where present
@@ -165,13 +180,13 @@ class _Records:
     rid: np.ndarray
     """Each record's id (UInt32)."""
     own: pl.DataFrame
-    """The record's own compared columns (`_OWN`)."""
+    """The record's own compared columns (`columns.OWN`)."""
     keys: dict[str, _Column]
-    """The block-key parts (`_KEY_PARTS`, `_ph1`, `_ph2`): 64-bit hashes, see `_Keys`."""
+    """The block-key parts (`_KEY_PARTS`, `PHONE`, `MOBILE`): 64-bit hashes, see `_Keys`."""
     index: dict[str, np.ndarray]
     """Per table of `values`, each record's row in it."""
     values: dict[str, pl.DataFrame]
-    """The columns worked out once per distinct value (`_per_value`), per `_i_*` table."""
+    """The columns worked out once per distinct value (`_per_value`), per table (`FIRST.table`, ...)."""
     screened: dict[str, np.ndarray] = field(default_factory=dict)
     """Per email and phone column, what `_screen_keys` found of each record's value
     (`_UNTESTED`, `_REAL`, `_PLACEHOLDER`)."""
@@ -198,33 +213,33 @@ def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> 
     rids = frame.select(rid.cast(pl.UInt32)).to_series().to_numpy()
     frame = _ensure_columns(frame)
 
-    def names(column: str, prefix: str) -> _Lookup:
-        spaced, joined, initial = f"_{prefix}s", f"_{prefix}", f"_{prefix[0]}ini"
+    def names(column: str, name: NameColumns) -> _Lookup:
+        spaced, joined = name.words, name.folded
         # (mojibake repaired in plain Python, not as a Polars callback: the tasks run on
         # threads, and a callback waiting for the GIL could hold up Polars' thread pool)
         inverse, table = _per_value(
             frame[column],
-            *_fold_steps(spaced, _PLACEHOLDER_NAMES, source="_raw"),
+            *_fold_steps(spaced, _PLACEHOLDER_NAMES, source=REPAIRED),
             pl.col(spaced).str.replace_all(" ", "", literal=True).alias(joined),
-            _hashed(pl.col(joined)).alias(f"_k{joined}"),
-            _hashed(pl.col(joined).str.slice(0, 1)).alias(f"_k{initial}"),
+            _hashed(pl.col(joined)).alias(KEY_PREFIX + joined),
+            _hashed(pl.col(joined).str.slice(0, 1)).alias(KEY_PREFIX + name.initial),
             repair=_repair_mojibake,
         )
-        return _lookup(f"_i{joined}", inverse, table)
+        return _lookup(name.table, inverse, table)
 
     def domains() -> _Lookup:
         free = pl.col("email_free").fill_null(False)
         cdom = frame.select(pl.when(free).then(None).otherwise(pl.col("email_domain")))
         inverse, table = _per_value(
             cdom.to_series(),
-            pl.col("v").alias("_cdom"),
-            pl.col("v")
+            pl.col(VALUE).alias(CORPORATE_DOMAIN),
+            pl.col(VALUE)
             .str.extract(_DOMAIN_ROOT_RE)
             .str.replace_all("-", "", literal=True)
-            .alias("_droot"),
-            _hashed(pl.col("_droot")).alias("_k_droot"),
+            .alias(DOMAIN_ORGANIZATION),
+            _hashed(pl.col(DOMAIN_ORGANIZATION)).alias(KEY_PREFIX + DOMAIN_ORGANIZATION),
         )
-        return _lookup("_i_dom", inverse, table)
+        return _lookup(DOMAINS, inverse, table)
 
     def companies() -> _Lookup:
         # the company key, or the company lowercased where it has no key (only there)
@@ -232,39 +247,39 @@ def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> 
         unkeyed = (co.is_null() & frame["company"].is_not_null()).arg_true()
         if unkeyed.len():
             co = co.clone().scatter(unkeyed, frame["company"].gather(unkeyed).str.to_lowercase())
-        ck = pl.col("_ck")
+        ck = pl.col(COMPANY_KEY)
         # `company_key` is words of letters and digits: without the spaces it is a block key
         inverse, table = _per_value(
             co,
-            pl.when(pl.col("v").is_in(list(_PLACEHOLDER_COMPANIES)))
+            pl.when(pl.col(VALUE).is_in(list(_PLACEHOLDER_COMPANIES)))
             .then(None)
-            .otherwise(pl.col("v"))
-            .alias("_co"),
-            pl.col("_co").str.replace_all(" ", "", literal=True).alias("_ck"),
-            pl.when(ck.str.len_bytes() > 0).then(ck).alias("_ck"),
-            _hashed(ck).alias("_k_ck"),
-            _hashed(ck.str.slice(0, 4)).alias("_k_ck4"),
+            .otherwise(pl.col(VALUE))
+            .alias(COMPANY),
+            pl.col(COMPANY).str.replace_all(" ", "", literal=True).alias(COMPANY_KEY),
+            pl.when(ck.str.len_bytes() > 0).then(ck).alias(COMPANY_KEY),
+            _hashed(ck).alias(KEY_PREFIX + COMPANY_KEY),
+            _hashed(ck.str.slice(0, 4)).alias(KEY_PREFIX + COMPANY_PREFIX),
         )
-        return _lookup("_i_co", inverse, table)
+        return _lookup(COMPANIES, inverse, table)
 
     def own() -> tuple[pl.DataFrame, dict[str, _Column]]:
         columns = frame.select(
-            pl.col("email").alias("_em"),
-            _without_extension(frame["phone"]).alias("_ph1"),
-            _without_extension(frame["mobile_phone"]).alias("_ph2"),
-            pl.col("country").alias("_cty"),
-            pl.col("city").alias("_city0"),
+            pl.col("email"),
+            _without_extension(frame["phone"]).alias(PHONE),
+            _without_extension(frame["mobile_phone"]).alias(MOBILE),
+            pl.col("country"),
+            pl.col("city"),
         )
         if read_often:
             columns = columns.rechunk()
-        hashes = columns.select(pl.col("_em", "_ph1", "_ph2", "_cty").hash(_SEED))
+        hashes = columns.select(pl.col(EMAIL, PHONE, MOBILE, COUNTRY).hash(_SEED))
         return columns, {name: _column(hashes[name], columns[name]) for name in hashes.columns}
 
     (own_columns, keys), *lookups = _parallel(
         [
             own,
-            partial(names, "first_name", "fn"),
-            partial(names, "last_name", "ln"),
+            partial(names, "first_name", FIRST),
+            partial(names, "last_name", LAST),
             domains,
             companies,
         ]
@@ -283,14 +298,17 @@ _Lookup = tuple[str, np.ndarray, pl.DataFrame, dict[str, _Column]]
 
 def _lookup(name: str, inverse: pl.Series, table: pl.DataFrame) -> _Lookup:
     """A `_per_value` table as `_Records` holds it: its name, each record's row in it, the
-    table without its key columns, and each record's key parts (the `_k_*` of its value)."""
+    table without its key columns, and each record's key parts (the `KEY_PREFIX` columns of its value)."""
     rows = inverse.to_numpy().astype(np.intp)  # (NumPy indexes fastest with intp)
     parts: dict[str, _Column] = {}
     for k in table.columns:
-        if k.startswith("_k_"):
+        if k.startswith(KEY_PREFIX):
             values, valid = _column(table[k])
-            parts[k[2:]] = (values[rows], None if valid is None else valid[rows])
-    return name, rows, table.select(pl.exclude("^_k_.*$", "_raw")), parts
+            parts[k.removeprefix(KEY_PREFIX)] = (
+                values[rows],
+                None if valid is None else valid[rows],
+            )
+    return name, rows, table.select(pl.exclude(f"^{KEY_PREFIX}.*$", REPAIRED)), parts
 
 
 def _column(hashes: pl.Series, values: pl.Series | None = None) -> _Column:

@@ -9,6 +9,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from leadkit.match.columns import EMAIL, MOBILE, PHONE
 from leadkit.match.features import _Column, _Records
 from leadkit.match.keys import _bucket_mask, _buckets, _ranges, _repeats, _seen
 from leadkit.match.placeholders import _placeholder_emails, _placeholder_phones
@@ -27,9 +28,9 @@ def _screened(feats: pl.DataFrame, known: dict[str, np.ndarray]) -> pl.DataFrame
     not test are tested here (regular expressions per value).
     """
     screens = (
-        ("_em", _placeholder_emails),
-        ("_ph1", _placeholder_phones),
-        ("_ph2", _placeholder_phones),
+        (EMAIL, _placeholder_emails),
+        (PHONE, _placeholder_phones),
+        (MOBILE, _placeholder_phones),
     )
     columns = []
     for name, test in screens:
@@ -90,8 +91,8 @@ def _screen_keys(records: _Records, other: _Records | None) -> _Records:
 
     (emails, email_states), (phones, phone_states) = _parallel(
         [
-            partial(screen, ("_em",), _placeholder_emails),
-            partial(screen, ("_ph1", "_ph2"), _placeholder_phones),
+            partial(screen, (EMAIL,), _placeholder_emails),
+            partial(screen, (PHONE, MOBILE), _placeholder_phones),
         ]
     )
     keys = records.keys | emails | phones

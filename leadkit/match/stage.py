@@ -8,9 +8,11 @@ import numpy as np
 import polars as pl
 
 from leadkit.match.blocking import _candidates
+from leadkit.match.columns import LEFT, REASON, RIGHT, SCORE
 from leadkit.match.compare import _compare
 from leadkit.match.features import _features, _Records
-from leadkit.match.rules import _REVIEW_CAP, _score
+from leadkit.match.reasons import _explained
+from leadkit.match.rules import _score, review_cap
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,17 @@ class MatchSettings:
 def _scored_pairs(
     left: _Records, right: _Records | None, settings: MatchSettings, floor: float
 ) -> pl.DataFrame:
-    """Candidate pairs scoring at least `floor`: `_l`, `_r`, `_score`, `_reason`.
+    """Candidate pairs scoring at least `floor`: `LEFT`, `RIGHT`, `SCORE`, `REASON`.
 
     `left` and `right` are `_features`; `right=None` pairs the records of `left`.
     """
     left, pairs = _candidates(left, right, settings.max_block_pairs)
     if pairs.is_empty():
         return pl.DataFrame(
-            schema={"_l": pl.UInt32, "_r": pl.UInt32, "_score": pl.Float64, "_reason": pl.String}
+            schema={LEFT: pl.UInt32, RIGHT: pl.UInt32, SCORE: pl.Float64, REASON: pl.String}
         )
-    cap = min(_REVIEW_CAP, settings.auto - 0.005)
     compared = _compare(pairs, left, right)
-    return _score(compared, cap, floor)
+    return _explained(_score(compared, review_cap(settings.auto), floor))
 
 
 # --------------------------------------------------------------------------------------
@@ -71,11 +72,11 @@ def find_duplicates(leads: pl.DataFrame, settings: MatchSettings) -> pl.DataFram
     feats = _features(leads, pl.col("_idx"))
     pairs = _scored_pairs(feats, None, settings, settings.auto)
     # each later row's best earlier match: the highest score, then the earliest row
-    best = pairs.sort(["_r", "_score", "_l"], descending=[False, True, False]).unique(
-        "_r", keep="first", maintain_order=True
+    best = pairs.sort([RIGHT, SCORE, LEFT], descending=[False, True, False]).unique(
+        RIGHT, keep="first", maintain_order=True
     )
-    later = best["_r"].to_numpy()
-    earlier = best["_l"].to_numpy()
+    later = best[RIGHT].to_numpy()
+    earlier = best[LEFT].to_numpy()
     # a row repeating a repeat points at the kept original: follow the chain (the earlier
     # row of a pair has the smaller `_idx`, so every chain ends at a row that repeats none)
     size = int(later.max()) + 1 if len(later) else 0
@@ -87,7 +88,7 @@ def find_duplicates(leads: pl.DataFrame, settings: MatchSettings) -> pl.DataFram
             break
         kept = step
     return pl.DataFrame(
-        {"_idx": later, "_duplicate_of": kept[later], "_match_reason": best["_reason"]},
+        {"_idx": later, "_duplicate_of": kept[later], "_match_reason": best[REASON]},
         schema=schema,
     )
 
@@ -114,7 +115,7 @@ def match_existing(leads: pl.DataFrame, crm: pl.DataFrame, settings: MatchSettin
     row = pl.int_range(pl.len(), dtype=pl.UInt32)
     owner = pl.col("_owner") if "_owner" in crm.columns else pl.lit(None)
     records = crm.select(
-        row.alias("_r"), pl.col("_crm_id").cast(pl.String), owner.cast(pl.String).alias("_owner")
+        row.alias(RIGHT), pl.col("_crm_id").cast(pl.String), owner.cast(pl.String).alias("_owner")
     )
     left = _features(leads, pl.col("_idx"))
     right = _features(crm, row, read_often=False)
@@ -122,44 +123,44 @@ def match_existing(leads: pl.DataFrame, crm: pl.DataFrame, settings: MatchSettin
     if scored.is_empty():
         return pl.DataFrame(schema=schema)
     ranked = (
-        scored.join(records, on="_r")
+        scored.join(records, on=RIGHT)
         .drop_nulls("_crm_id")
         .sort(
-            ["_l", "_score", "_crm_id", "_reason", "_owner"],
+            [LEFT, SCORE, "_crm_id", REASON, "_owner"],
             descending=[False, True, False, False, False],
             nulls_last=True,
         )
         # a record id listed twice in the export is one record: its best row speaks for it
-        .unique(["_l", "_crm_id"], keep="first", maintain_order=True)
-        .group_by("_l", maintain_order=True)
+        .unique([LEFT, "_crm_id"], keep="first", maintain_order=True)
+        .group_by(LEFT, maintain_order=True)
         .agg(
             pl.col("_crm_id").first().alias("_match_id"),
-            pl.col("_score").first().alias("_match_score"),
-            pl.col("_reason").first().alias("_reason1"),
+            pl.col(SCORE).first().alias("_match_score"),
+            pl.col(REASON).first().alias("best_reason"),
             pl.col("_owner").first().alias("_match_owner"),
-            pl.col("_crm_id").get(1, null_on_oob=True).alias("_id2"),
-            pl.col("_score").get(1, null_on_oob=True).alias("_score2"),
-            pl.col("_reason").get(1, null_on_oob=True).alias("_reason2"),
+            pl.col("_crm_id").get(1, null_on_oob=True).alias("second_id"),
+            pl.col(SCORE).get(1, null_on_oob=True).alias("second_score"),
+            pl.col(REASON).get(1, null_on_oob=True).alias("second_reason"),
         )
     )
-    tie = (pl.col("_score2") >= pl.col("_match_score") - settings.tie_margin - 1e-9).fill_null(
+    tie = (pl.col("second_score") >= pl.col("_match_score") - settings.tie_margin - 1e-9).fill_null(
         False
     )
     return ranked.select(
-        pl.col("_l").alias("_idx"),
+        pl.col(LEFT).alias("_idx"),
         "_match_id",
         pl.col("_match_score").cast(pl.Float64),
         pl.when(tie)
         .then(
             pl.format(
                 "{}; tie with {} ({}: {})",
-                "_reason1",
-                "_id2",
-                pl.col("_score2").round(3),
-                "_reason2",
+                "best_reason",
+                "second_id",
+                pl.col("second_score").round(3),
+                "second_reason",
             )
         )
-        .otherwise(pl.col("_reason1"))
+        .otherwise(pl.col("best_reason"))
         .alias("_match_reason"),
         pl.when(tie | (pl.col("_match_score") < settings.auto))
         .then(pl.lit("review"))
