@@ -7,7 +7,7 @@ import pytest
 
 from leadkit.errors import MappingError
 from leadkit.mapping import parse_mapping
-from leadkit.pipeline import merge_repeats
+from leadkit.match import merge_repeats
 
 
 def leads() -> pl.DataFrame:

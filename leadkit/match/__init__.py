@@ -46,6 +46,15 @@ never depend on the CRM export's row order: every choice between records is made
 then by record id.
 """
 
+from leadkit.match.features import DERIVED_FIELDS, MATCH_FIELDS
+from leadkit.match.merge import merge_repeats
 from leadkit.match.stage import MatchSettings, find_duplicates, match_existing
 
-__all__ = ["MatchSettings", "find_duplicates", "match_existing"]
+__all__ = [
+    "DERIVED_FIELDS",
+    "MATCH_FIELDS",
+    "MatchSettings",
+    "find_duplicates",
+    "match_existing",
+    "merge_repeats",
+]

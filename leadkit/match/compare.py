@@ -133,7 +133,7 @@ class _Both:
         screened keys); the strings decide there, so a hash collision never counts.
         """
         (ha, va), (hb, vb) = self.left.keys[name_a], self.right.keys[name_b]
-        same = ha[self.a] == hb[self.b]
+        same: np.ndarray = ha[self.a] == hb[self.b]
         if va is not None:
             same &= va[self.a]
         if vb is not None:
@@ -174,7 +174,8 @@ class _Both:
             own = records.own[rows]
             if screen:
                 own = _screened(own, {n: s[rows] for n, s in records.screened.items()})
-            return own[number[at]]
+            picked: pl.DataFrame = own[number[at]]
+            return picked
 
         if self.within:
             both = table(self.left, np.concatenate([self.a, self.b]), screen=True)
@@ -233,7 +234,7 @@ def _swapped(both: _Both) -> np.ndarray:
     keys) tell where they may be; the names decide there."""
     (fa, fva), (la, lva) = both.left.keys[FIRST.folded], both.left.keys[LAST.folded]
     (fb, fvb), (lb, lvb) = both.right.keys[FIRST.folded], both.right.keys[LAST.folded]
-    may = (fa[both.a] == lb[both.b]) & (la[both.a] == fb[both.b])
+    may: np.ndarray = (fa[both.a] == lb[both.b]) & (la[both.a] == fb[both.b])
     for valid, rows in ((fva, both.a), (lva, both.a), (fvb, both.b), (lvb, both.b)):
         if valid is not None:
             may &= valid[rows]
@@ -322,11 +323,13 @@ def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.
     kept = np.flatnonzero(df.select(_possible()).to_series().fill_null(False).to_numpy())
     both = both.take(kept)
     own, organizations = _parallel([both.own, partial(_organizations, both)])
-    df = pl.concat([df[kept], own, organizations], how="horizontal")
+    possible: pl.DataFrame = df[kept]
+    df = pl.concat([possible, own, organizations], how="horizontal")
     cities, words = _parallel([partial(_same_cities, df), partial(_same_words, df)])
     has_a = pl.col(side_a(PHONE)).is_not_null() | pl.col(side_a(MOBILE)).is_not_null()
     has_b = pl.col(side_b(PHONE)).is_not_null() | pl.col(side_b(MOBILE)).is_not_null()
-    return pl.concat([df, cities], how="horizontal").select(
+    with_cities: pl.DataFrame = pl.concat([df, cities], how="horizontal")
+    return with_cities.select(
         LEFT,
         RIGHT,
         FIRST.level,
@@ -374,8 +377,8 @@ def _organizations(both: _Both) -> pl.DataFrame:
     """`COMPANY_RATIO`, `SAME_COMPANY_KEY`, `SAME_DOMAIN` and `SAME_DOMAIN_ORGANIZATION` per
     pair, each worked out once per distinct pair of values."""
     index, co = both.values(COMPANIES, [COMPANY, COMPANY_KEY])
-    ratio = _cpdist(co[side_a(COMPANY)], co[side_b(COMPANY)], fuzz.ratio)
-    ratio = pl.Series(ratio, dtype=pl.Float64) / 100.0
+    scores = _cpdist(co[side_a(COMPANY)], co[side_b(COMPANY)], fuzz.ratio)
+    ratio = pl.Series(scores, dtype=pl.Float64) / 100.0
     co = co.select(
         pl.when(pl.col(side_a(COMPANY)).is_not_null() & pl.col(side_b(COMPANY)).is_not_null())
         .then(ratio)
@@ -394,8 +397,8 @@ def _same_cities(df: pl.DataFrame) -> pl.DataFrame:
     """`SAME_CITY` per pair: the two cities are one ("Frankfurt" and "Frankfurt am Main":
     all words of one inside the other), folded and compared once per distinct pair; null
     when either is missing."""
-    cities = pl.concat([df[side_a(CITY)], df[side_b(CITY)]])
-    ids, folded = _per_value(cities, *_fold_steps(CITY_FOLDED))
+    both_cities = pl.concat([df[side_a(CITY)], df[side_b(CITY)]])
+    ids, folded = _per_value(both_cities, *_fold_steps(CITY_FOLDED))
     a, b = ids.head(df.height).to_numpy(), ids.tail(df.height).to_numpy()
     index, first = _pair_numbers(a, b, folded.height)
     cities = pl.DataFrame(
@@ -407,7 +410,8 @@ def _same_cities(df: pl.DataFrame) -> pl.DataFrame:
         .then(ratio >= 1.0)
         .alias(SAME_CITY)
     )
-    return same[index]
+    per_pair: pl.DataFrame = same[index]
+    return per_pair
 
 
 # --------------------------------------------------------------------------------------

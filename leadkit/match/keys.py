@@ -49,12 +49,14 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
     """0, 1, .. count-1 for every count, one after the other."""
     ends = np.cumsum(counts)
     total = int(ends[-1]) if len(ends) else 0
-    return np.arange(total) - np.repeat(ends - counts, counts)
+    offsets: np.ndarray = np.arange(total) - np.repeat(ends - counts, counts)
+    return offsets
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """start, start+1, .. start+length-1 for every run, one after the other."""
-    return np.repeat(starts, lengths) + _offsets(lengths)
+    ranges: np.ndarray = np.repeat(starts, lengths) + _offsets(lengths)
+    return ranges
 
 
 def _sort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
