@@ -2,7 +2,7 @@
 
 A pair of records is judged in three steps.
 
-1. **Blocking** (`_candidates`): records are compared only when they share a key, never all
+1. **Blocking** (`blocking`, on the `keys` kernel): records are compared only when they share a key, never all
    pairs. The keys: the email; a phone number; the organization name in a corporate email
    domain, or the company key, each with the last name and first initial, or with the first
    name and the last initial; the full name with the company key's first letters. First
@@ -13,29 +13,22 @@ A pair of records is judged in three steps.
    company) is split by a longer key (with the country, the full first name), and dropped
    when even the longest key leaves it giant, so the cost stays near linear in the number of
    records.
-2. **Comparison** (`_compare`): each field's agreement, over arrays of pairs (RapidFuzz
+2. **Comparison** (`compare`, of the `features` of each record): each field's agreement, over arrays of pairs (RapidFuzz
    `process.cpdist` on the distinct value pairs, Polars expressions for the rest). Names
    are folded (lowercase, accents and punctuation removed, UTF-8 read as Windows-1252
    repaired) and tolerate nicknames (`leadkit.nicknames`), one-keystroke typos that keep the
    first letter, initials, name parts ("dos Santos"/"Santos") and swapped first/last names.
-3. **The rule ladder** (`_score`): a score between 0 and 1 and a reason per pair.
+3. **The rule ladder** (`rules`, its numbers on top; the reason's words in `reasons`): a
+   score between 0 and 1 and a reason per pair. The same email, a phone and the name, or
+   the name and the organization make a match; what speaks against it caps it at review.
 
-   - same email: 1.0, "email exact" (0.80, so review, when the first and the last names
-     both differ: a shared inbox);
-   - same phone and the same name: 0.80 + 0.20 x name similarity;
-   - the same name and the same organization (company key, company similarity, corporate
-     email domain): 0.5 x name + 0.4 x organization + 0.1 x context (city, country, email
-     local part) -- capped at review when one thing speaks against the pair (another phone,
-     another email address, city or country), no match when two do;
-   - the same last name with a different first name is a colleague (with the same phone, a
-     switchboard), never a match; a first name that is only close (a typo, an initial)
-     while both people use other email addresses, or a name missing on one side, is
-     capped at review.
+The columns a record and a pair are given are named once, in `columns`. After routing,
+`merge_repeats` folds each kept row's repeats into it when the mapping asks (`merge`).
 
 The cost per record stays flat from a thousand records to millions: string work runs once
-per distinct value (`_per_value`: a million records hold a few thousand names), a record's
+per distinct value (`features._per_value`: a million records hold a few thousand names), a record's
 strings are gathered only when it is in a candidate pair, fields are compared once per
-distinct pair of values (told apart by the rows of the two values in the `_per_value`
+distinct pair of values (told apart by the rows of the two values in the per-value
 tables), the same email or phone is found on the 64-bit keys and confirmed on the strings,
 and what cannot change a score is skipped (keys no other record has, pairs no rung of the
 ladder can accept, reasons the email already gives). Independent steps run on two threads.
