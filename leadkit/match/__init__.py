@@ -2,10 +2,11 @@
 
 A pair of records is judged in three steps.
 
-1. **Blocking** (`blocking`, on the `keys` kernel): records are compared only when they share a key, never all
-   pairs. The keys: the email; a phone number; the organization name in a corporate email
-   domain, or the company key, each with the last name and first initial, or with the first
-   name and the last initial; the full name with the company key's first letters. First
+1. **Blocking** (`blocking`, on the `keys` kernel): records are compared only when they
+   share a key, never all pairs. The keys: the email; a phone number; the organization name
+   in a corporate email domain, or the company key, each with the last name and first
+   initial, or with the first name and the last initial; the full name with the company
+   key's first letters. First
    names block with their nickname groups (Bob with Robert); a typo is never looked for in
    a first letter, so initials narrow blocks without losing matches. Keys are 64-bit hashes,
    grouped by sorting them (NumPy). A block that would make more than
@@ -13,8 +14,9 @@ A pair of records is judged in three steps.
    company) is split by a longer key (with the country, the full first name), and dropped
    when even the longest key leaves it giant, so the cost stays near linear in the number of
    records.
-2. **Comparison** (`compare`, of the `features` of each record): each field's agreement, over arrays of pairs (RapidFuzz
-   `process.cpdist` on the distinct value pairs, Polars expressions for the rest). Names
+2. **Comparison** (`compare`, of the `features` of each record): each field's agreement,
+   over arrays of pairs (RapidFuzz `process.cpdist` on the distinct value pairs, Polars
+   expressions for the rest). Names
    are folded (lowercase, accents and punctuation removed, UTF-8 read as Windows-1252
    repaired) and tolerate nicknames (`leadkit.nicknames`), one-keystroke typos that keep the
    first letter, initials, name parts ("dos Santos"/"Santos") and swapped first/last names.

@@ -54,7 +54,7 @@ class _Block:
     refine: tuple[_Block, ...] = ()
 
 
-# `_ph` stands for either phone of a record; `_fkey` for its first name and each nickname
+# `ANY_PHONE` stands for either phone of a record; `NAME_GROUP` for its first name and each nickname
 # group the name is in (bob -> bob, robert), so that Bob and Robert share blocks. A typo is
 # never looked for in a first letter, so initials refine blocks without losing matches.
 # (The company with its country alone pairs every two colleagues of a small company: ten
@@ -156,7 +156,7 @@ _Segment = tuple[np.ndarray | None, dict[str, _Column]]
 
 class _Keys:
     """One side's block-key parts (`_Records.keys`) as NumPy columns, one row per record,
-    with the list-valued parts exploded on demand (`_ph`: each phone of a record; `_fkey`:
+    with the list-valued parts exploded on demand (`ANY_PHONE`: each phone of a record; `NAME_GROUP`:
     its first name and each other nickname group the name is in).
 
     A hash collision can only add a candidate pair, which scoring then rejects: it never
@@ -212,8 +212,8 @@ class _Keys:
 
     def _variant(self, phones: bool, first_names: bool) -> list[_Segment]:
         """The records repeated once per phone and/or first-name group, in segments: the
-        records of each (their indices, None for every record once, in order) and the `_ph`
-        and/or `_fkey` of each repeat. Every record once is read where it is, not copied: a
+        records of each (their indices, None for every record once, in order) and the `ANY_PHONE`
+        and/or `NAME_GROUP` of each repeat. Every record once is read where it is, not copied: a
         segment of a million rows costs nothing until keyed."""
         if (phones, first_names) in self._variants:
             return self._variants[phones, first_names]
@@ -261,7 +261,7 @@ class _Keys:
 
     def keyed(self, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Feature rows and keys (a mix of the values of `keys`) of the records and their
-        repeats (`_ph`, `_fkey`) with none of the values missing."""
+        repeats (`ANY_PHONE`, `NAME_GROUP`) with none of the values missing."""
         segments = [
             self._parts(rows, extra, keys)
             for rows, extra in self._variant(ANY_PHONE in keys, NAME_GROUP in keys)
@@ -315,7 +315,8 @@ class _Keys:
 
 @cache
 def _nickname_keys() -> pl.DataFrame:
-    """(`FIRST.folded`, `NAME_GROUP`) as hashes: each name of the nickname table with each of its groups."""
+    """(`FIRST.folded`, `NAME_GROUP`) as hashes: each name of the nickname table with each
+    of its groups."""
     return groups_frame().select(
         pl.col("name").hash(_SEED).alias(FIRST.folded),
         pl.col("group").hash(_SEED).alias(NAME_GROUP),

@@ -77,7 +77,7 @@ def _per_value(
     A million CRM rows carry a few thousand distinct names: the string work runs on those.
     The values are told apart by a 64-bit hash, which sorts several times faster than the
     strings. `steps` run one `with_columns` after the other over a frame whose column `v`
-    holds the distinct values (null among them when `col` has nulls), and `_raw` the same
+    holds the distinct values (null among them when `col` has nulls), and `REPAIRED` the same
     values through `repair` when given; every column they add is in the table.
     """
     hashes = col.hash(_SEED)
@@ -186,7 +186,8 @@ class _Records:
     index: dict[str, np.ndarray]
     """Per table of `values`, each record's row in it."""
     values: dict[str, pl.DataFrame]
-    """The columns worked out once per distinct value (`_per_value`), per table (`FIRST.table`, ...)."""
+    """The columns worked out once per distinct value (`_per_value`), per table
+    (`FIRST.table`, ...)."""
     screened: dict[str, np.ndarray] = field(default_factory=dict)
     """Per email and phone column, what `_screen_keys` found of each record's value
     (`_UNTESTED`, `_REAL`, `_PLACEHOLDER`)."""
@@ -298,7 +299,8 @@ _Lookup = tuple[str, np.ndarray, pl.DataFrame, dict[str, _Column]]
 
 def _lookup(name: str, inverse: pl.Series, table: pl.DataFrame) -> _Lookup:
     """A `_per_value` table as `_Records` holds it: its name, each record's row in it, the
-    table without its key columns, and each record's key parts (the `KEY_PREFIX` columns of its value)."""
+    table without its key columns, and each record's key parts (the `KEY_PREFIX` columns of
+    its value)."""
     rows = inverse.to_numpy().astype(np.intp)  # (NumPy indexes fastest with intp)
     parts: dict[str, _Column] = {}
     for k in table.columns:
