@@ -156,8 +156,8 @@ _Segment = tuple[np.ndarray | None, dict[str, _Column]]
 
 class _Keys:
     """One side's block-key parts (`_Records.keys`) as NumPy columns, one row per record,
-    with the list-valued parts exploded on demand (`ANY_PHONE`: each phone of a record; `NAME_GROUP`:
-    its first name and each other nickname group the name is in).
+    with the list-valued parts exploded on demand (`ANY_PHONE`: each phone of a record;
+    `NAME_GROUP`: its first name and each other nickname group the name is in).
 
     A hash collision can only add a candidate pair, which scoring then rejects: it never
     makes a match.
