@@ -19,6 +19,7 @@ from leadkit import __version__
 from leadkit.cache import code_fingerprint, prune
 from leadkit.errors import InputError
 from leadkit.mapping import CANONICAL_FIELDS, Mapping
+from leadkit.match import DERIVED_FIELDS, MATCH_FIELDS
 from leadkit.read import header_key as key
 from leadkit.read import read_table
 from leadkit.remap import remap
@@ -61,21 +62,10 @@ _OWNER_NAMES = (
     "owner",
     "Lead Owner Email Address",
 )
-# Only what matching compares is read from the export (see match._LEAD_COLUMNS).
-_MATCH_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "phone",
-    "mobile_phone",
-    "city",
-    "country",
-)
 
 
 def _names() -> dict[str, list[str]]:
-    names: dict[str, list[str]] = {f: list(_EXTRA_NAMES.get(f, ())) for f in _MATCH_FIELDS}
+    names: dict[str, list[str]] = {f: list(_EXTRA_NAMES.get(f, ())) for f in MATCH_FIELDS}
     for target in builtin_targets():
         for f, spec in target.fields.items():
             if f in names and spec.column not in names[f]:
@@ -147,7 +137,7 @@ def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
             f"{path}: no id column in the CRM export (looked for {looked}); "
             "name it with --existing-id"
         )
-    columns = {f: col for f in _MATCH_FIELDS if (col := find(names[f])) is not None}
+    columns = {f: col for f in MATCH_FIELDS if (col := find(names[f])) is not None}
     if not columns.keys() & {"email", "phone", "last_name"}:
         raise InputError(f"{path}: the CRM export has no email, phone or name column to match on")
     owner = find(_OWNER_NAMES)
@@ -156,8 +146,8 @@ def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
     std = standardize(remap(table, spec), Settings())
     renamed = {f"custom:{ID}": ID, f"custom:{OWNER}": OWNER}
     std = std.rename({k: v for k, v in renamed.items() if k in std.columns})
-    keep = [c for c in std.columns if c in (ID, OWNER) or c in CANONICAL_FIELDS or c in _DERIVED]
+    # (only what matching compares is read from the export, and what is derived from it)
+    keep = [
+        c for c in std.columns if c in (ID, OWNER) or c in CANONICAL_FIELDS or c in DERIVED_FIELDS
+    ]
     return std.select(keep).filter(pl.col(ID).is_not_null())
-
-
-_DERIVED = ("email_domain", "email_free", "company_key")

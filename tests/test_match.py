@@ -605,7 +605,7 @@ def test_duplicates_do_not_depend_on_row_order() -> None:
 
 
 def test_sorting_keys_groups_equal_keys_even_when_they_differ_only_in_low_bits() -> None:
-    from leadkit.match import _runs
+    from leadkit.match.keys import _runs
 
     rng = np.random.default_rng(5)
     for n in [0, 1, 2, 7, 60, 300]:
@@ -622,7 +622,7 @@ def test_sorting_keys_groups_equal_keys_even_when_they_differ_only_in_low_bits()
 
 @pytest.mark.parametrize("spread", [4, 1 << 20])
 def test_repeated_and_distinct_keys_match_their_runs(spread: int) -> None:
-    from leadkit.match import _distinct, _repeats, _runs
+    from leadkit.match.keys import _distinct, _repeats, _runs
 
     # few keys, many of them alike in all but the low bits (where positions go), held by
     # many records (most keys repeat) or by few (most keys are held once)
@@ -646,7 +646,7 @@ def test_repeated_and_distinct_keys_match_their_runs(spread: int) -> None:
 
 
 def test_pair_numbers_tell_distinct_pairs_apart() -> None:
-    from leadkit.match import _pair_numbers
+    from leadkit.match.keys import _pair_numbers
 
     rng = np.random.default_rng(2)
     a, b = rng.integers(0, 30, 2000), rng.integers(0, 1000, 2000)
@@ -659,7 +659,9 @@ def test_pair_numbers_tell_distinct_pairs_apart() -> None:
 def test_a_hash_collision_never_makes_two_values_the_same() -> None:
     from dataclasses import replace
 
-    from leadkit.match import _Both, _Column, _features, _swapped
+    from leadkit.match.columns import EMAIL, PHONE
+    from leadkit.match.compare import _Both, _swapped
+    from leadkit.match.features import _Column, _features
 
     # every key part of both records collides: only the values can tell them apart
     keys: dict[str, _Column] = {}
@@ -675,8 +677,8 @@ def test_a_hash_collision_never_makes_two_values_the_same() -> None:
         person(email="bob@acme.com", first_name="Lee", last_name="Ann"),
     )
     both = collided(frame)
-    assert not both.same("_em", "_em")[0]
-    assert both.same("_ph1", "_ph1")[0]  # the same phone, really
+    assert not both.same(EMAIL, EMAIL)[0]
+    assert both.same(PHONE, PHONE)[0]  # the same phone, really
     assert _swapped(both)[0]  # Ann Lee / Lee Ann, really
     other = frame.with_columns(pl.Series("first_name", ["Ann", "Bob"]))  # Ann Lee / Bob Ann
     assert not _swapped(collided(other))[0]
@@ -693,7 +695,7 @@ def test_a_hash_collision_never_makes_two_values_the_same() -> None:
     ],
 )
 def test_extensions_are_cut_off(phone: str | None, number: str | None) -> None:
-    from leadkit.match import _without_extension
+    from leadkit.match.features import _without_extension
 
     phones = pl.Series([phone, "+4930123456"], dtype=pl.String)
     assert _without_extension(phones).to_list() == [number, "+4930123456"]
@@ -707,7 +709,7 @@ def _brute_force(
 
 @pytest.mark.parametrize("seed", range(5))
 def test_block_pairs_are_every_pair_of_small_blocks(seed: int) -> None:
-    from leadkit.match import _across, _within
+    from leadkit.match.blocking import _across, _within
 
     rng = np.random.default_rng(seed)
     cap = 6
@@ -766,6 +768,6 @@ def test_block_pairs_are_every_pair_of_small_blocks(seed: int) -> None:
     ],
 )
 def test_placeholder_phones(phone: str, placeholder: bool) -> None:
-    from leadkit.match import _placeholder_phones
+    from leadkit.match.placeholders import _placeholder_phones
 
     assert _placeholder_phones(pl.Series([phone])).to_list() == [placeholder]

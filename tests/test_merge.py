@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from leadkit.errors import MappingError
-from leadkit.mapping import parse_mapping
-from leadkit.pipeline import merge_repeats
+from leadkit.mapping import LoadedMapping, parse_mapping
+from leadkit.match import merge_repeats
+from leadkit.pipeline import Options, normalize
 
 
 def leads() -> pl.DataFrame:
@@ -50,3 +53,29 @@ def test_whole_numbers_stay_whole() -> None:
 def test_sum_must_name_a_known_column() -> None:
     with pytest.raises(MappingError, match=r"duplicates\.sum names 'Minutes'"):
         parse_mapping("columns:\n  email: E\nduplicates:\n  sum: [Minutes]\n")
+
+
+def test_nothing_asked_returns_the_leads_themselves() -> None:
+    frame = leads()
+    assert merge_repeats(frame, merge=False, summed=[]) is frame
+
+
+def test_the_match_stage_folds_repeats_in_a_whole_run(tmp_path: Path) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text(
+        "Email,First,Last,Company,Title,Minutes\n"
+        "ann@acme.com,Ann,Lee,Acme,,60\n"
+        "ann@acme.com,Ann,Lee,Acme,CTO,15\n"
+        "bob@acme.com,Bob,Roe,Acme,,30\n"
+    )
+    spec = parse_mapping(
+        "target: salesforce\ncolumns:\n  email: Email\n  first_name: First\n"
+        "  last_name: Last\n  company: Company\n  job_title: Title\ncustom:\n  Minutes: {column: Minutes}\n"
+        "duplicates:\n  merge: true\n  sum: [Minutes]\n"
+    )
+    mapping = LoadedMapping(spec=spec, name="t", path=None, sha256="0" * 64)
+    normalize([source], mapping, tmp_path / "out", options=Options(trace=True))
+    kept = pl.read_csv(tmp_path / "out" / "leads.import.csv", infer_schema=False)
+    assert kept.select("_row", "Title", "Minutes").rows() == [("1", "CTO", "75"), ("3", None, "30")]
+    repeats = pl.read_csv(tmp_path / "out" / "leads.duplicates.csv", infer_schema=False)
+    assert repeats.select("_row", "Title", "Minutes").rows() == [("2", "CTO", "15")]

@@ -1,0 +1,266 @@
+"""The rule ladder: a score between 0 and 1 per compared pair (its reason: `reasons`).
+
+- the same email: `EMAIL_SCORE`, "email exact" (`SHARED_INBOX_SCORE`, so review, when the
+  first and the last names both differ: a shared inbox);
+- the same phone and the same name: `PHONE_BASE` + `PHONE_NAME_WEIGHT` x name score;
+- the same name and the same organization (company key, company similarity, corporate email
+  domain): `NAME_WEIGHT` x name + `ORGANIZATION_WEIGHT` x organization + `CONTEXT_WEIGHT` x
+  context (city, country, email local part) -- capped at review when one thing speaks
+  against the pair (another phone, another email address, city or country), no match when
+  `CONFLICTS_REJECT` do;
+- the same last name with a different first name is a colleague (with the same phone, a
+  switchboard), never a match; a first name that is only close (a typo, an initial) while
+  both people use other email addresses, or a name missing on one side, is capped at review.
+
+A pair no rung accepts scores 0: never a match, whatever the thresholds. The numbers people
+tune are below, first; then the steps, each a column the next ones read (one long expression
+would repeat its parts).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from leadkit.match.columns import (
+    COMPANY_SIMILARITY,
+    FIRST,
+    LAST,
+    NAMES_SWAPPED,
+    OTHER_PHONES,
+    PHONE_IN_COMMON,
+    SAME_CITY,
+    SAME_COUNTRY,
+    SAME_DOMAIN,
+    SAME_DOMAIN_ORGANIZATION,
+    SAME_EMAIL,
+    SAME_EMAIL_WORDS,
+    SCORE,
+)
+
+# --------------------------------------------------------------------------------------
+# The numbers
+# --------------------------------------------------------------------------------------
+
+# How two names may agree and still be one person's (levels: `compare._name_level`).
+FIRST_NAME_AGREES: Final = ("exact", "nickname", "typo", "part", "initial")
+LAST_NAME_AGREES: Final = ("exact", "typo", "part")
+# A first name only close to the other: unsure when both use other email addresses.
+CLOSE_FIRST_NAME: Final = ("typo", "part", "initial")
+# The similarity of two names at a level (a typo, or names that differ: Jaro-Winkler).
+LEVEL_SIMILARITY: Final = {"exact": 1.0, "nickname": 0.95, "part": 0.9, "initial": 0.85}
+
+# The name score: the mean of the two names' similarities, or
+SWAPPED_NAME_SCORE: Final = 0.95  # first and last names the other way round
+ONE_NAME_FACTOR: Final = 0.9  # x the other name's similarity, when one name is missing
+
+# The organization score: the company similarity, or better
+SAME_DOMAIN_SCORE: Final = 1.0  # the same corporate email domain
+SAME_DOMAIN_ORGANIZATION_SCORE: Final = 0.95  # the same organization in the domains
+# The context score: the mean of the city, the country and the email words that agree
+# (1.0) or not (0.0), among those both records have; this when they have none.
+UNKNOWN_CONTEXT_SCORE: Final = 0.5
+
+# The rungs
+EMAIL_SCORE: Final = 1.0  # the same email
+SHARED_INBOX_SCORE: Final = 0.80  # the same email, both names differ
+PHONE_BASE: Final = 0.80  # a phone in common and the same name: this, plus
+PHONE_NAME_WEIGHT: Final = 0.20  # x the name score
+ORGANIZATION_RUNG: Final = 0.85  # the least organization score that makes a rung
+NAME_WEIGHT: Final = 0.5  # the organization rung: x the name score, plus
+ORGANIZATION_WEIGHT: Final = 0.4  # x the organization score, plus
+CONTEXT_WEIGHT: Final = 0.1  # x the context score
+CONFLICTS_REJECT: Final = 2  # things speaking against an organization match that make it none
+# The most a pair scores when something speaks against it: a person decides. Never more
+# than `AUTO_MARGIN` below the mapping's `auto` threshold.
+REVIEW_CAP: Final = 0.85
+AUTO_MARGIN: Final = 0.005
+SCORE_DECIMALS: Final = 3
+
+# --------------------------------------------------------------------------------------
+# The steps: columns worked out on the way to the score
+# --------------------------------------------------------------------------------------
+
+FULL_NAME: Final = "full_name"  # both names agree (or are swapped)
+HALF_NAME: Final = "half_name"  # one name missing on a side, the other agreeing
+COLLEAGUE: Final = "colleague"  # the same last name, another first name
+OTHER_EMAIL: Final = "other_email"  # the email local parts hold other words
+OTHER_CITY: Final = "other_city"  # both have a city, not the same
+OTHER_COUNTRY: Final = "other_country"  # both have a country, not the same
+NAME_SCORE: Final = "name_score"  # how alike the names are, 0..1
+ORGANIZATION_SCORE: Final = "organization_score"  # how alike the organizations are, 0..1
+CONTEXT_SCORE: Final = "context_score"  # city, country and email words, 0..1
+BOTH_NAMES_DIFFER: Final = "both_names_differ"  # first and last names both differ
+UNSURE: Final = "unsure"  # a first name only close, while the emails differ
+CONFLICTS: Final = "conflicts"  # things speaking against the pair: 0..4
+PHONE_RUNG: Final = "phone_rung"  # a phone in common and the name
+ORGANIZATION_RUNG_MET: Final = "organization_rung"  # the name and the organization
+
+
+def review_cap(auto: float) -> float:
+    """The highest score of a pair a person must decide, below `auto`."""
+    return min(REVIEW_CAP, auto - AUTO_MARGIN)
+
+
+def _flag(name: str) -> pl.Expr:
+    """A nullable Boolean column as a plain Boolean (unknown is False)."""
+    return pl.col(name).fill_null(False)
+
+
+def _name_verdicts() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Whether a pair's names agree in full, in half (one missing), or say "colleague"."""
+    fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
+    first_ok = fl.is_in(FIRST_NAME_AGREES).fill_null(False)
+    last_ok = ll.is_in(LAST_NAME_AGREES).fill_null(False)
+    swap = pl.col(NAMES_SWAPPED)
+    full_name = (first_ok & last_ok) | swap
+    # one of the names missing on a side, the other agreeing: never enough on its own
+    half_name = ~full_name & ((first_ok & ll.is_null()) | (last_ok & fl.is_null()))
+    # the same last name and another first name: a colleague (same phone: a switchboard)
+    colleague = last_ok & (fl == "differ").fill_null(False) & ~swap
+    return full_name, half_name, colleague
+
+
+def _possible() -> pl.Expr:
+    """Pairs some rung of the ladder can accept: the others score 0."""
+    full_name, half_name, colleague = _name_verdicts()
+    return _flag(SAME_EMAIL) | ((full_name | (_flag(PHONE_IN_COMMON) & half_name)) & ~colleague)
+
+
+def _score(df: pl.DataFrame, cap: float, floor: float) -> pl.DataFrame:
+    """`df` with `SCORE` (0..1, 3 decimals) and the steps' columns, for the compared pairs
+    scoring at least `floor` (and above 0).
+
+    `cap` is the highest score of a pair a person must decide (`review_cap`).
+    """
+    df = df.with_columns(*_verdicts(), *_part_scores())
+    df = df.with_columns(*_doubts())
+    # a pair no rung accepts scores 0: never a match, whatever the thresholds
+    return df.with_columns(_ladder(cap).alias(SCORE)).filter(
+        (pl.col(SCORE) >= floor) & (pl.col(SCORE) > 0)
+    )
+
+
+def _verdicts() -> list[pl.Expr]:
+    """What the names say, and what speaks against one person (a fact two records lack
+    speaks for nothing and against nothing)."""
+    full_name, half_name, colleague = _name_verdicts()
+    fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
+    return [
+        full_name.alias(FULL_NAME),
+        half_name.alias(HALF_NAME),
+        colleague.alias(COLLEAGUE),
+        pl.col(SAME_EMAIL_WORDS).not_().fill_null(False).alias(OTHER_EMAIL),
+        pl.col(SAME_CITY).not_().fill_null(False).alias(OTHER_CITY),
+        pl.col(SAME_COUNTRY).not_().fill_null(False).alias(OTHER_COUNTRY),
+        ((fl == "differ").fill_null(False) & (ll == "differ").fill_null(False)).alias(
+            BOTH_NAMES_DIFFER
+        ),
+    ]
+
+
+def _part_scores() -> list[pl.Expr]:
+    """The name, organization and context scores the rungs weigh."""
+    fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
+    fs, ls = pl.col(FIRST.similarity), pl.col(LAST.similarity)
+    name = (
+        pl.when(pl.col(NAMES_SWAPPED))
+        .then(SWAPPED_NAME_SCORE)
+        .when(fl.is_null())
+        .then(ls * ONE_NAME_FACTOR)
+        .when(ll.is_null())
+        .then(fs * ONE_NAME_FACTOR)
+        .otherwise((fs + ls) / 2)
+    )
+    organization = pl.max_horizontal(
+        pl.col(COMPANY_SIMILARITY),
+        pl.when(_flag(SAME_DOMAIN))
+        .then(SAME_DOMAIN_SCORE)
+        .when(_flag(SAME_DOMAIN_ORGANIZATION))
+        .then(SAME_DOMAIN_ORGANIZATION_SCORE),
+    )
+    context = pl.mean_horizontal(
+        pl.col(SAME_CITY).cast(pl.Float64),
+        pl.col(SAME_COUNTRY).cast(pl.Float64),
+        pl.when(_flag(SAME_EMAIL_WORDS)).then(1.0),
+    ).fill_null(UNKNOWN_CONTEXT_SCORE)
+    return [
+        name.alias(NAME_SCORE),
+        organization.alias(ORGANIZATION_SCORE),
+        context.alias(CONTEXT_SCORE),
+    ]
+
+
+def _doubts() -> list[pl.Expr]:
+    """What makes a person decide, and which rungs the pair reaches (reads `_verdicts` and
+    `_part_scores`)."""
+    full_name, half_name, colleague = pl.col(FULL_NAME), pl.col(HALF_NAME), pl.col(COLLEAGUE)
+    other_email = pl.col(OTHER_EMAIL)
+    return [
+        # a first name only close to the other while both use other email addresses could
+        # be a colleague with a similar name (Jan/Jana)
+        (pl.col(FIRST.level).is_in(CLOSE_FIRST_NAME).fill_null(False) & other_email).alias(UNSURE),
+        # what says "two people" behind one name at one organization
+        pl.sum_horizontal(
+            pl.col(OTHER_PHONES).cast(pl.Int32),
+            other_email.cast(pl.Int32),
+            pl.col(OTHER_CITY).cast(pl.Int32),
+            pl.col(OTHER_COUNTRY).cast(pl.Int32),
+        ).alias(CONFLICTS),
+        (_flag(PHONE_IN_COMMON) & (full_name | half_name) & ~colleague).alias(PHONE_RUNG),
+        (
+            full_name
+            & ~colleague
+            & (pl.col(ORGANIZATION_SCORE) >= ORGANIZATION_RUNG).fill_null(False)
+        ).alias(ORGANIZATION_RUNG_MET),
+    ]
+
+
+def _ladder(cap: float) -> pl.Expr:
+    """The score: the first rung the pair reaches, capped at `cap` when unsure or when a
+    name is missing (not for the same email)."""
+    same_email = _flag(SAME_EMAIL)
+    phone_rung, org_rung = pl.col(PHONE_RUNG), pl.col(ORGANIZATION_RUNG_MET)
+    by_phone, by_org = _by_phone(), _by_organization(cap)
+    raw = (
+        pl.when(same_email)
+        .then(_by_email())
+        .when(phone_rung & org_rung)
+        .then(pl.max_horizontal(by_phone, by_org))
+        .when(phone_rung)
+        .then(by_phone)
+        .when(org_rung)
+        .then(by_org)
+        .otherwise(0.0)
+    )
+    return (
+        pl.when(~same_email & (pl.col(UNSURE) | pl.col(HALF_NAME)))
+        .then(pl.min_horizontal(raw, pl.lit(cap)))
+        .otherwise(raw)
+    ).round(SCORE_DECIMALS)
+
+
+def _by_email() -> pl.Expr:
+    return pl.when(BOTH_NAMES_DIFFER).then(SHARED_INBOX_SCORE).otherwise(EMAIL_SCORE)
+
+
+def _by_phone() -> pl.Expr:
+    return PHONE_BASE + PHONE_NAME_WEIGHT * pl.col(NAME_SCORE)
+
+
+def _by_organization(cap: float) -> pl.Expr:
+    """The organization rung's score: capped at `cap` with one thing against, 0 with more."""
+    score = (
+        NAME_WEIGHT * pl.col(NAME_SCORE)
+        + ORGANIZATION_WEIGHT * pl.col(ORGANIZATION_SCORE)
+        + CONTEXT_WEIGHT * pl.col(CONTEXT_SCORE)
+    )
+    conflicts = pl.col(CONFLICTS)
+    return (
+        pl.when(conflicts >= CONFLICTS_REJECT)
+        .then(0.0)
+        .when(conflicts == 1)
+        .then(pl.min_horizontal(score, pl.lit(cap)))
+        .otherwise(score)
+    )
