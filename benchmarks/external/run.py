@@ -17,6 +17,7 @@ Writes benchmarks/external/results/results.md and results.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import json
@@ -37,8 +38,11 @@ import datasets  # noqa: E402
 import scoring  # noqa: E402
 
 TOOLS = ("leadkit", "splink", "recordlinkage")
-NEEDS = {"leadkit": ("leadkit",), "splink": ("splink", "duckdb", "pandas"),
-         "recordlinkage": ("recordlinkage", "pandas")}
+NEEDS = {
+    "leadkit": ("leadkit",),
+    "splink": ("splink", "duckdb", "pandas"),
+    "recordlinkage": ("recordlinkage", "pandas"),
+}
 FIXED = {"splink": 0.9, "recordlinkage": 0.5}  # Splink p >= 0.9; ECMClassifier.predict
 
 
@@ -57,8 +61,11 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, floa
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd)} exited {code}:\n{err[-2000:]}")
-    return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-            "peak_mib": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_mib": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -71,8 +78,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def leadkit_supports(key: str) -> bool:
     """Whether this leadkit's mapping schema knows a top-level key (for example
     `contact_required`, which the matching issue adds)."""
-    out = subprocess.run([sys.executable, "-m", "leadkit", "mapping", "schema"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "leadkit", "mapping", "schema"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     try:
         return key in json.loads(out.stdout).get("properties", {})
     except json.JSONDecodeError:
@@ -82,8 +93,19 @@ def leadkit_supports(key: str) -> bool:
 def run_leadkit(case: datasets.Case, work: Path, truth: dict[int, str]) -> list[dict[str, Any]]:
     out = work / "leadkit"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "leadkit", "normalize", str(work / "partner.csv"),
-           "-m", str(work / "mapping.yaml"), "-o", str(out), "--trace", "--no-cache"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "leadkit",
+        "normalize",
+        str(work / "partner.csv"),
+        "-m",
+        str(work / "mapping.yaml"),
+        "-o",
+        str(out),
+        "--trace",
+        "--no-cache",
+    ]
     if case.task == "crm":
         cmd += ["-e", str(work / "crm.csv")]
     env = dict(os.environ, LEADKIT_CACHE_DIR=str(work.parent / ".leadkit-cache"))
@@ -93,28 +115,47 @@ def run_leadkit(case: datasets.Case, work: Path, truth: dict[int, str]) -> list[
     reasons = report.get("reject_reasons", {})
     top = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:2])
     note = f"rejects {counts.get('rejects', 0)}/{report['rows']}" + (f" ({top})" if top else "")
-    dup_of = {int(r["_row"]): int(r["_duplicate_of"]) for r in _rows(out / "partner.duplicates.csv")}
+    dup_of = {
+        int(r["_row"]): int(r["_duplicate_of"]) for r in _rows(out / "partner.duplicates.csv")
+    }
     if case.task == "duplicates":
         s = scoring.score_links(dup_of.items(), truth)
         return [dict(setting="duplicates", score=s.as_dict(), note=note, **m)]
     updates = {int(r["_row"]): r["id"] for r in _rows(out / "partner.updates.csv")}
-    review = {int(r["_row"]): r.get("id") or r["_match_id"]
-              for r in _rows(out / "partner.review.csv")}
+    review = {
+        int(r["_row"]): r.get("id") or r["_match_id"] for r in _rows(out / "partner.review.csv")
+    }
     auto = scoring.resolve_duplicates(updates, dup_of)
     both = scoring.resolve_duplicates({**review, **updates}, dup_of)
     note += f"; updates {counts.get('updates', 0)}, review {counts.get('review', 0)}"
-    return [dict(setting="updates", score=scoring.score_assignments(auto, truth).as_dict(),
-                 note=note, **m),
-            dict(setting="updates+review",
-                 score=scoring.score_assignments(both, truth).as_dict())]
+    return [
+        dict(
+            setting="updates",
+            score=scoring.score_assignments(auto, truth).as_dict(),
+            note=note,
+            **m,
+        ),
+        dict(setting="updates+review", score=scoring.score_assignments(both, truth).as_dict()),
+    ]
 
 
-def run_other(tool: str, case: datasets.Case, work: Path,
-              truth: dict[int, str]) -> list[dict[str, Any]]:
+def run_other(
+    tool: str, case: datasets.Case, work: Path, truth: dict[int, str]
+) -> list[dict[str, Any]]:
     out = work / f"{tool}.csv"
     script = HERE / f"tool_{tool}.py"
-    cmd = [sys.executable, str(script), "--schema", case.schema, "--task", case.task,
-           "--partner", str(work / "partner.csv"), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        str(script),
+        "--schema",
+        case.schema,
+        "--task",
+        case.task,
+        "--partner",
+        str(work / "partner.csv"),
+        "--out",
+        str(out),
+    ]
     if case.task == "crm":
         cmd += ["--crm", str(work / "crm.csv")]
     m = measure(cmd)
@@ -129,8 +170,10 @@ def run_other(tool: str, case: datasets.Case, work: Path,
         scored = [(int(r["row"]), r["crm_id"], float(r["score"])) for r in rows]
         s = scoring.score_assignments(scoring.best_assignment(scored, fixed), truth)
         t, best = scoring.sweep_assignments(scored, truth)
-    return [dict(setting=label, score=s.as_dict(), note=f"{len(rows)} pairs scored p>=0.01", **m),
-            dict(setting=f"best F1 at p>={t} (oracle)", score=best.as_dict())]
+    return [
+        dict(setting=label, score=s.as_dict(), note=f"{len(rows)} pairs scored p>=0.01", **m),
+        dict(setting=f"best F1 at p>={t} (oracle)", score=best.as_dict()),
+    ]
 
 
 def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
@@ -138,7 +181,8 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "# External benchmark: leadkit, Splink, recordlinkage",
         "",
         f"{meta['date']}, {meta['machine']}, Python {meta['python']}; versions: "
-        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+        + ".",
         "Each tool runs as one whole process on the same files; wall and CPU seconds and peak "
         "RSS are that process's. Scores are pairwise (see README.md: duplicates as clusters, "
         "CRM match as (row, CRM id) pairs).",
@@ -148,18 +192,27 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     for r in results:
         if "skipped" in r:
-            lines.append(f"| {r['case']} | {r['task']} | {r['tool']} | | | | | | | | "
-                         f"skipped: {r['skipped']} |")
+            lines.append(
+                f"| {r['case']} | {r['task']} | {r['tool']} | | | | | | | | "
+                f"skipped: {r['skipped']} |"
+            )
             continue
         s = r["score"]
-        timing = (f"{r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_mib']:.0f}"
-                  if "wall_s" in r else " | | ")
-        lines.append(f"| {r['case']} | {r['task']} | {r['tool']} | {r['setting']} | "
-                     f"{s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {timing} | "
-                     f"{r.get('note', '')} |")
+        timing = (
+            f"{r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_mib']:.0f}"
+            if "wall_s" in r
+            else " | | "
+        )
+        lines.append(
+            f"| {r['case']} | {r['task']} | {r['tool']} | {r['setting']} | "
+            f"{s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {timing} | "
+            f"{r.get('note', '')} |"
+        )
     lines += ["", "Cases:", ""]
-    lines += [f"- `{name}`: {c['describe']} ({', '.join(f'{k} {v:,}' for k, v in c['summary'].items())})"
-              for name, c in meta["cases"].items()]
+    lines += [
+        f"- `{name}`: {c['describe']} ({', '.join(f'{k} {v:,}' for k, v in c['summary'].items())})"
+        for name, c in meta["cases"].items()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -168,17 +221,18 @@ def versions() -> dict[str, str]:
 
     out = {}
     for name in ("leadkit", "polars", "splink", "duckdb", "recordlinkage", "pandas"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", default=",".join(datasets.CASES),
-                    help=f"comma-separated cases (default: all): {', '.join(datasets.CASES)}")
+    ap.add_argument(
+        "--datasets",
+        default=",".join(datasets.CASES),
+        help=f"comma-separated cases (default: all): {', '.join(datasets.CASES)}",
+    )
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (default: all)")
     ap.add_argument("--work", type=Path, default=HERE / "out", help="converted data and outputs")
     ap.add_argument("--results", type=Path, default=HERE / "results")
@@ -193,9 +247,13 @@ def main() -> int:
     if "leadkit" in tools and leadkit_supports("contact_required"):
         datasets.MAPPING_EXTRAS["contact_required"] = False
     results: list[dict[str, Any]] = []
-    meta: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
-                            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-                            "versions": versions(), "cases": {}}
+    meta: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "versions": versions(),
+        "cases": {},
+    }
     for name in cases:
         case = datasets.CASES[name]
         work = args.work / name
@@ -214,8 +272,11 @@ def main() -> int:
                 continue
             print(f"{name}: {tool} ...", file=sys.stderr, flush=True)
             try:
-                rows = (run_leadkit(case, work, truth) if tool == "leadkit"
-                        else run_other(tool, case, work, truth))
+                rows = (
+                    run_leadkit(case, work, truth)
+                    if tool == "leadkit"
+                    else run_other(tool, case, work, truth)
+                )
             except RuntimeError as e:
                 results.append({**base, "skipped": str(e).splitlines()[0]})
                 print(e, file=sys.stderr)
@@ -223,12 +284,15 @@ def main() -> int:
             for row in rows:
                 results.append({**base, **row})
                 s = row["score"]
-                print(f"  {row['setting']}: P {s['precision']:.3f} R {s['recall']:.3f} "
-                      f"F1 {s['f1']:.3f}" + (f"  {row['wall_s']:.2f} s" if "wall_s" in row else ""),
-                      file=sys.stderr)
+                print(
+                    f"  {row['setting']}: P {s['precision']:.3f} R {s['recall']:.3f} "
+                    f"F1 {s['f1']:.3f}" + (f"  {row['wall_s']:.2f} s" if "wall_s" in row else ""),
+                    file=sys.stderr,
+                )
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "results.json").write_text(
-        json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+        json.dumps({"meta": meta, "results": results}, indent=2) + "\n"
+    )
     (args.results / "results.md").write_text(markdown(results, meta))
     print(f"wrote {args.results / 'results.md'}", file=sys.stderr)
     return 0

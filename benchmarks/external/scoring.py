@@ -47,9 +47,14 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"tp": self.tp, "predicted": self.predicted, "true": self.true,
-                "precision": round(self.precision, 4), "recall": round(self.recall, 4),
-                "f1": round(self.f1, 4)}
+        return {
+            "tp": self.tp,
+            "predicted": self.predicted,
+            "true": self.true,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 def components(links: Iterable[tuple[K, K]]) -> dict[K, K]:
@@ -95,8 +100,9 @@ def score_partition(predicted: Mapping[K, Hashable], truth: Mapping[K, Hashable]
     for item, label in predicted.items():
         cells[(label, truth[item])] += 1
     tp = sum(n * (n - 1) // 2 for n in cells.values())
-    return Score(tp=tp, predicted=_pairs_in_groups(by_pred.values()),
-                 true=_pairs_in_groups(by_true.values()))
+    return Score(
+        tp=tp, predicted=_pairs_in_groups(by_pred.values()), true=_pairs_in_groups(by_true.values())
+    )
 
 
 def score_links(links: Iterable[tuple[K, K]], truth: Mapping[K, Hashable]) -> Score:
@@ -111,7 +117,9 @@ def score_assignments(predicted: Mapping[K, Hashable], truth: Mapping[K, Hashabl
     return Score(tp=tp, predicted=len(predicted), true=len(truth))
 
 
-def best_assignment(scored: Iterable[tuple[K, Hashable, float]], threshold: float) -> dict[K, Hashable]:
+def best_assignment(
+    scored: Iterable[tuple[K, Hashable, float]], threshold: float
+) -> dict[K, Hashable]:
     """Each row's best-scoring CRM id among the pairs at or above the threshold
     (ties: the first seen)."""
     best: dict[K, tuple[float, Hashable]] = {}
@@ -121,7 +129,9 @@ def best_assignment(scored: Iterable[tuple[K, Hashable, float]], threshold: floa
     return {row: crm for row, (_, crm) in best.items()}
 
 
-def resolve_duplicates(direct: Mapping[K, Hashable], duplicate_of: Mapping[K, K]) -> dict[K, Hashable]:
+def resolve_duplicates(
+    direct: Mapping[K, Hashable], duplicate_of: Mapping[K, K]
+) -> dict[K, Hashable]:
     """leadkit's CRM match: a row in `duplicates` gets the CRM id of the row it repeats
     (following chains of repeats), where that row matched one."""
     out = dict(direct)
@@ -136,20 +146,44 @@ def resolve_duplicates(direct: Mapping[K, Hashable], duplicate_of: Mapping[K, K]
     return out
 
 
-THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99,
-              0.995, 0.999)
+THRESHOLDS = (
+    0.01,
+    0.05,
+    0.1,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.8,
+    0.85,
+    0.9,
+    0.95,
+    0.98,
+    0.99,
+    0.995,
+    0.999,
+)
 
 
-def sweep_links(scored: Sequence[tuple[K, K, float]], truth: Mapping[K, Hashable],
-                thresholds: Sequence[float] = THRESHOLDS) -> tuple[float, Score]:
+def sweep_links(
+    scored: Sequence[tuple[K, K, float]],
+    truth: Mapping[K, Hashable],
+    thresholds: Sequence[float] = THRESHOLDS,
+) -> tuple[float, Score]:
     """Duplicates: the threshold with the best F1 (an oracle: it reads the truth)."""
-    results = [(t, score_links(((a, b) for a, b, s in scored if s >= t), truth))
-               for t in thresholds]
+    results = [
+        (t, score_links(((a, b) for a, b, s in scored if s >= t), truth)) for t in thresholds
+    ]
     return max(results, key=lambda ts: (ts[1].f1, -ts[0]))
 
 
-def sweep_assignments(scored: Sequence[tuple[K, Hashable, float]], truth: Mapping[K, Hashable],
-                      thresholds: Sequence[float] = THRESHOLDS) -> tuple[float, Score]:
+def sweep_assignments(
+    scored: Sequence[tuple[K, Hashable, float]],
+    truth: Mapping[K, Hashable],
+    thresholds: Sequence[float] = THRESHOLDS,
+) -> tuple[float, Score]:
     """CRM match: the threshold with the best F1 (an oracle: it reads the truth)."""
     results = [(t, score_assignments(best_assignment(scored, t), truth)) for t in thresholds]
     return max(results, key=lambda ts: (ts[1].f1, -ts[0]))

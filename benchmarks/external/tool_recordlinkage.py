@@ -26,17 +26,38 @@ STRING_THRESHOLD = 0.85
 def plan(schema: str) -> tuple[list[object], list[tuple[str, str]]]:
     """(index parts, features as (column, how)): how is 'string' or 'exact'."""
     if schema == "fake":
-        index = [Block("email"), Block(["first_name", "dob"]), Block(["surname", "dob"]),
-                 SortedNeighbourhood("surname", window=5, block_on="first_name")]
-        features = [("first_name", "string"), ("surname", "string"), ("dob", "exact"),
-                    ("city", "exact"), ("email", "string")]
+        index = [
+            Block("email"),
+            Block(["first_name", "dob"]),
+            Block(["surname", "dob"]),
+            SortedNeighbourhood("surname", window=5, block_on="first_name"),
+        ]
+        features = [
+            ("first_name", "string"),
+            ("surname", "string"),
+            ("dob", "exact"),
+            ("city", "exact"),
+            ("email", "string"),
+        ]
     else:
-        index = [Block("soc_sec_id"), Block(["given_name", "date_of_birth"]),
-                 Block(["surname", "date_of_birth"]), Block(["postcode", "street_number"]),
-                 SortedNeighbourhood("surname", window=5, block_on="given_name")]
-        features = [("given_name", "string"), ("surname", "string"), ("date_of_birth", "exact"),
-                    ("soc_sec_id", "exact"), ("street_number", "exact"), ("address_1", "string"),
-                    ("postcode", "exact"), ("suburb", "string"), ("state", "exact")]
+        index = [
+            Block("soc_sec_id"),
+            Block(["given_name", "date_of_birth"]),
+            Block(["surname", "date_of_birth"]),
+            Block(["postcode", "street_number"]),
+            SortedNeighbourhood("surname", window=5, block_on="given_name"),
+        ]
+        features = [
+            ("given_name", "string"),
+            ("surname", "string"),
+            ("date_of_birth", "exact"),
+            ("soc_sec_id", "exact"),
+            ("street_number", "exact"),
+            ("address_1", "string"),
+            ("postcode", "exact"),
+            ("suburb", "string"),
+            ("state", "exact"),
+        ]
     return index, features
 
 

@@ -37,29 +37,41 @@ def settings(schema: str, link_type: str) -> tuple[SettingsCreator, list[Any], l
             cl.ExactMatch("city").configure(term_frequency_adjustments=True),
             cl.EmailComparison("email"),
         ]
-        blocking = [block_on("first_name", "city"), block_on("surname"),
-                    block_on("first_name", "dob"), block_on("email")]
+        blocking = [
+            block_on("first_name", "city"),
+            block_on("surname"),
+            block_on("first_name", "dob"),
+            block_on("email"),
+        ]
         deterministic = [block_on("first_name", "surname", "dob"), block_on("email")]
         em = [block_on("first_name", "surname"), block_on("dob")]
     else:
         comparisons = [
             cl.NameComparison("given_name"),
             cl.NameComparison("surname"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d"),
+            cl.DateOfBirthComparison(
+                "date_of_birth", input_is_string=True, datetime_format="%Y%m%d"
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
             cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]),
             cl.JaroWinklerAtThresholds("suburb", [0.9, 0.7]),
         ]
-        blocking = [block_on("given_name", "surname"), block_on("surname", "date_of_birth"),
-                    block_on("given_name", "date_of_birth"), block_on("soc_sec_id"),
-                    block_on("postcode", "street_number")]
+        blocking = [
+            block_on("given_name", "surname"),
+            block_on("surname", "date_of_birth"),
+            block_on("given_name", "date_of_birth"),
+            block_on("soc_sec_id"),
+            block_on("postcode", "street_number"),
+        ]
         deterministic = [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth")]
         em = [block_on("date_of_birth"), block_on("postcode")]
-    s = SettingsCreator(link_type=link_type, comparisons=comparisons,
-                        blocking_rules_to_generate_predictions=blocking)
+    s = SettingsCreator(
+        link_type=link_type,
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=blocking,
+    )
     return s, deterministic, em
 
 
@@ -90,8 +102,10 @@ def main() -> None:
         crm_raw = pd.read_csv(args.crm, dtype=str, keep_default_na=False, na_values=[""])
         crm = crm_raw.rename(columns=crm_columns(args.schema))[cols]
         crm.insert(0, "unique_id", crm_raw["id"])
-        tables = [db.register(crm, dataset_display_name="crm"),
-                  db.register(partner, dataset_display_name="partner")]
+        tables = [
+            db.register(crm, dataset_display_name="crm"),
+            db.register(partner, dataset_display_name="partner"),
+        ]
         link_type = "link_only"
     s, deterministic, em = settings(args.schema, link_type)
     linker = Linker(tables if len(tables) > 1 else tables[0], s, log_level=None)
@@ -103,16 +117,24 @@ def main() -> None:
     df = pred.as_pandas_dataframe()
     if args.task == "duplicates":
         linker.clustering.cluster_pairwise_predictions_at_threshold(
-            pred, threshold_match_probability=0.9).as_pandas_dataframe()
-        out = pd.DataFrame({"row_a": df["unique_id_l"], "row_b": df["unique_id_r"],
-                            "score": df["match_probability"]})
+            pred, threshold_match_probability=0.9
+        ).as_pandas_dataframe()
+        out = pd.DataFrame(
+            {
+                "row_a": df["unique_id_l"],
+                "row_b": df["unique_id_r"],
+                "score": df["match_probability"],
+            }
+        )
     else:
         left_is_crm = df["source_dataset_l"] == "crm"
-        out = pd.DataFrame({
-            "row": df["unique_id_r"].where(left_is_crm, df["unique_id_l"]),
-            "crm_id": df["unique_id_l"].where(left_is_crm, df["unique_id_r"]),
-            "score": df["match_probability"],
-        })
+        out = pd.DataFrame(
+            {
+                "row": df["unique_id_r"].where(left_is_crm, df["unique_id_l"]),
+                "crm_id": df["unique_id_l"].where(left_is_crm, df["unique_id_r"]),
+                "score": df["match_probability"],
+            }
+        )
     out.to_csv(args.out, index=False)
 
 
