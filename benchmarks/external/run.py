@@ -51,21 +51,21 @@ def missing_modules(tool: str) -> list[str]:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall, CPU and peak RSS of one whole process (from wait4 on that child alone)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode(errors="replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise RuntimeError(f"{' '.join(cmd)} exited {code}:\n{err[-2000:]}")
-    return {
-        "wall_s": round(wall, 3),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_mib": round(usage.ru_maxrss / 1024, 1),
-    }
+    """Wall, CPU and peak RSS of one whole process, through measure.py (see there why)."""
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "measure.py"), *cmd],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        m: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        m = {"exit": -1}
+    if m.pop("exit") not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return m
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
