@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -68,6 +69,19 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, floa
     return m
 
 
+def measure_runs(
+    cmd: list[str], repeat: int, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """`measure` `repeat` times: median wall and CPU seconds, the largest peak RSS."""
+    runs = [measure(cmd, env) for _ in range(max(1, repeat))]
+    return {
+        "wall_s": statistics.median(r["wall_s"] for r in runs),
+        "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+        "peak_mib": max(r["peak_mib"] for r in runs),
+        "runs": len(runs),
+    }
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
@@ -90,7 +104,9 @@ def leadkit_supports(key: str) -> bool:
         return False
 
 
-def run_leadkit(case: datasets.Case, work: Path, truth: dict[int, str]) -> list[dict[str, Any]]:
+def run_leadkit(
+    case: datasets.Case, work: Path, truth: dict[int, str], repeat: int
+) -> list[dict[str, Any]]:
     out = work / "leadkit"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [
@@ -109,7 +125,7 @@ def run_leadkit(case: datasets.Case, work: Path, truth: dict[int, str]) -> list[
     if case.task == "crm":
         cmd += ["-e", str(work / "crm.csv")]
     env = dict(os.environ, LEADKIT_CACHE_DIR=str(work.parent / ".leadkit-cache"))
-    m = measure(cmd, env)
+    m = measure_runs(cmd, repeat, env)
     report = json.loads((out / "partner.report.json").read_text())
     counts = report["counts"]
     reasons = report.get("reject_reasons", {})
@@ -140,7 +156,7 @@ def run_leadkit(case: datasets.Case, work: Path, truth: dict[int, str]) -> list[
 
 
 def run_other(
-    tool: str, case: datasets.Case, work: Path, truth: dict[int, str]
+    tool: str, case: datasets.Case, work: Path, truth: dict[int, str], repeat: int
 ) -> list[dict[str, Any]]:
     out = work / f"{tool}.csv"
     script = HERE / f"tool_{tool}.py"
@@ -158,7 +174,7 @@ def run_other(
     ]
     if case.task == "crm":
         cmd += ["--crm", str(work / "crm.csv")]
-    m = measure(cmd)
+    m = measure_runs(cmd, repeat)
     rows = _rows(out)
     fixed = FIXED[tool]
     label = f"p>={fixed}" if tool == "splink" else f"ECM p>={fixed}"
@@ -183,8 +199,8 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"{meta['date']}, {meta['machine']}, Python {meta['python']}; versions: "
         + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
         + ".",
-        "Each tool runs as one whole process on the same files; wall and CPU seconds and peak "
-        "RSS are that process's. Scores are pairwise (see README.md: duplicates as clusters, "
+        "Each tool runs as one whole process on the same files; wall and CPU seconds (median of "
+        f"{meta['repeat']} run(s)) and peak RSS are that process's. Scores are pairwise (see README.md: duplicates as clusters, "
         "CRM match as (row, CRM id) pairs).",
         "",
         "| case | task | tool | setting | P | R | F1 | wall s | CPU s | peak MiB | note |",
@@ -236,6 +252,7 @@ def main() -> int:
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (default: all)")
     ap.add_argument("--work", type=Path, default=HERE / "out", help="converted data and outputs")
     ap.add_argument("--results", type=Path, default=HERE / "results")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per tool (median time)")
     args = ap.parse_args()
     cases = [c.strip() for c in args.datasets.split(",") if c.strip()]
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -253,6 +270,7 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "versions": versions(),
         "cases": {},
+        "repeat": max(1, args.repeat),
     }
     for name in cases:
         case = datasets.CASES[name]
@@ -273,9 +291,9 @@ def main() -> int:
             print(f"{name}: {tool} ...", file=sys.stderr, flush=True)
             try:
                 rows = (
-                    run_leadkit(case, work, truth)
+                    run_leadkit(case, work, truth, args.repeat)
                     if tool == "leadkit"
-                    else run_other(tool, case, work, truth)
+                    else run_other(tool, case, work, truth, args.repeat)
                 )
             except RuntimeError as e:
                 results.append({**base, "skipped": str(e).splitlines()[0]})
