@@ -202,6 +202,8 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "Each tool runs as one whole process on the same files; wall and CPU seconds (median of "
         f"{meta['repeat']} run(s)) and peak RSS are that process's. Scores are pairwise (see README.md: duplicates as clusters, "
         "CRM match as (row, CRM id) pairs).",
+        f"Load average (1, 5, 15 min) before: {meta['load_before']}, after: {meta['load_after']} "
+        "(on a shared machine wall time grows with the load; CPU seconds much less).",
         "",
         "| case | task | tool | setting | P | R | F1 | wall s | CPU s | peak MiB | note |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -271,6 +273,7 @@ def main() -> int:
         "versions": versions(),
         "cases": {},
         "repeat": max(1, args.repeat),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
     }
     for name in cases:
         case = datasets.CASES[name]
@@ -307,6 +310,7 @@ def main() -> int:
                     f"F1 {s['f1']:.3f}" + (f"  {row['wall_s']:.2f} s" if "wall_s" in row else ""),
                     file=sys.stderr,
                 )
+    meta["load_after"] = [round(x, 2) for x in os.getloadavg()]
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "results.json").write_text(
         json.dumps({"meta": meta, "results": results}, indent=2) + "\n"
