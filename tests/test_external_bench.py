@@ -13,7 +13,8 @@ import pytest
 def _load() -> ModuleType:
     path = Path(__file__).parent.parent / "benchmarks" / "external" / "scoring.py"
     spec = importlib.util.spec_from_file_location("external_scoring", path)
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

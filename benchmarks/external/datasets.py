@@ -273,6 +273,6 @@ def schema_columns(schema: str) -> list[str]:
 def crm_columns(schema: str) -> dict[str, str]:
     """CRM export column -> partner column of the same meaning (for Splink and recordlinkage)."""
     m = _mapping(schema)
-    out = {field: src for field, src in m["columns"].items()}
+    out = dict(m["columns"])
     out.update({c: c for c in m["custom"]})
     return {crm: src for crm, src in out.items() if src in schema_columns(schema)}

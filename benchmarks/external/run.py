@@ -136,7 +136,7 @@ def run_leadkit(
     }
     if case.task == "duplicates":
         s = scoring.score_links(dup_of.items(), truth)
-        return [dict(setting="duplicates", score=s.as_dict(), note=note, **m)]
+        return [{"setting": "duplicates", "score": s.as_dict(), "note": note, **m}]
     updates = {int(r["_row"]): r["id"] for r in _rows(out / "partner.updates.csv")}
     review = {
         int(r["_row"]): r.get("id") or r["_match_id"] for r in _rows(out / "partner.review.csv")
@@ -145,13 +145,13 @@ def run_leadkit(
     both = scoring.resolve_duplicates({**review, **updates}, dup_of)
     note += f"; updates {counts.get('updates', 0)}, review {counts.get('review', 0)}"
     return [
-        dict(
-            setting="updates",
-            score=scoring.score_assignments(auto, truth).as_dict(),
-            note=note,
+        {
+            "setting": "updates",
+            "score": scoring.score_assignments(auto, truth).as_dict(),
+            "note": note,
             **m,
-        ),
-        dict(setting="updates+review", score=scoring.score_assignments(both, truth).as_dict()),
+        },
+        {"setting": "updates+review", "score": scoring.score_assignments(both, truth).as_dict()},
     ]
 
 
@@ -187,8 +187,8 @@ def run_other(
         s = scoring.score_assignments(scoring.best_assignment(scored, fixed), truth)
         t, best = scoring.sweep_assignments(scored, truth)
     return [
-        dict(setting=label, score=s.as_dict(), note=f"{len(rows)} pairs scored p>=0.01", **m),
-        dict(setting=f"best F1 at p>={t} (oracle)", score=best.as_dict()),
+        {"setting": label, "score": s.as_dict(), "note": f"{len(rows)} pairs scored p>=0.01", **m},
+        {"setting": f"best F1 at p>={t} (oracle)", "score": best.as_dict()},
     ]
 
 

@@ -18,7 +18,7 @@ import recordlinkage
 from recordlinkage.index import Block, SortedNeighbourhood
 
 sys.path.insert(0, str(Path(__file__).parent))
-from datasets import crm_columns, schema_columns  # noqa: E402
+from datasets import crm_columns, schema_columns
 
 STRING_THRESHOLD = 0.85
 

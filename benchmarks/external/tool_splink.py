@@ -24,7 +24,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 sys.path.insert(0, str(Path(__file__).parent))
-from datasets import crm_columns, schema_columns  # noqa: E402
+from datasets import crm_columns, schema_columns
 
 
 def settings(schema: str, link_type: str) -> tuple[SettingsCreator, list[Any], list[Any]]:
