@@ -69,7 +69,7 @@ def campaign_status(leads: pl.DataFrame, spec: CampaignSpec) -> pl.Series:
     kept = text if status.default is None else pl.lit(status.default, dtype=pl.String)
     empty = pl.lit(status.default, dtype=pl.String)
     out = pl.when(text.is_null()).then(empty).otherwise(pl.coalesce(hit, kept))
-    return leads.select(out.alias(CAMPAIGN_STATUS)).to_series()
+    return leads.with_columns(out.alias(CAMPAIGN_STATUS))[CAMPAIGN_STATUS]
 
 
 def notes(leads: pl.DataFrame, spec: CampaignSpec) -> pl.Series:
@@ -91,7 +91,9 @@ def notes(leads: pl.DataFrame, spec: CampaignSpec) -> pl.Series:
     joined = pl.concat_str(pieces, separator="", ignore_nulls=True)
     # The first clause kept loses the separator it had after a left-out one.
     joined = joined.str.strip_chars_start(";\r\n").str.strip_chars(" ")
-    return leads.select(pl.when(joined != "").then(joined).alias(CAMPAIGN_NOTE)).to_series()
+    return leads.with_columns(pl.when(joined != "").then(joined).alias(CAMPAIGN_NOTE))[
+        CAMPAIGN_NOTE
+    ]
 
 
 def campaign_members(

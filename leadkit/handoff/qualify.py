@@ -126,7 +126,9 @@ def qualify(leads: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     ]
     why = pl.concat_str([first, *extra], separator="; ", ignore_nulls=True)
     why = pl.when(why == "").then(None).otherwise(why)
-    return frame.select(status.alias(STATUS), why.alias(QUALIFY), score.alias(SCORE))
+    # with_columns, not select: a column of literals still gets one value per row.
+    out = frame.with_columns(status.alias(STATUS), why.alias(QUALIFY), score.alias(SCORE))
+    return out.select(STATUS, QUALIFY, SCORE)
 
 
 def never_backwards(

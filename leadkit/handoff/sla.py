@@ -34,7 +34,9 @@ def captured_at(leads: pl.DataFrame, run_time: datetime) -> pl.Series:
     now = run_time if run_time.tzinfo else run_time.replace(tzinfo=UTC)
     stamp = pl.lit(now.isoformat(timespec="seconds"), dtype=pl.String)
     if "created_at" not in leads.columns:
-        return leads.select(stamp.alias(CAPTURED_AT)).to_series()
+        return pl.repeat(now.isoformat(timespec="seconds"), leads.height, eager=True).alias(
+            CAPTURED_AT
+        )
     created = leads["created_at"].cast(pl.String)
     if "created_at__code" in leads.columns:  # an unreadable date is no capture time
         created = leads.select(
