@@ -11,12 +11,22 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import string
 from collections.abc import Iterator
+from collections.abc import Mapping as Mapping_
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from leadkit.errors import MappingError
 
@@ -139,6 +149,117 @@ class DuplicatesSpec(_Spec):
     )
 
 
+# YAML 1.1 reads an unquoted Yes/No (true/false, on/off) as a boolean: a status map's key
+# written that way stands for each of its spellings.
+_BOOL_SPELLINGS: dict[bool, tuple[str, ...]] = {
+    True: ("yes", "true", "on"),
+    False: ("no", "false", "off"),
+}
+
+
+class CampaignStatusMap(_Spec):
+    """The member status from a column, through a value map (case-insensitive)."""
+
+    column: str = Field(
+        description="A canonical field, a custom column, or a source header the mapping reads."
+    )
+    map: dict[str, str] = Field(description="Value in the file: member status.")
+    default: str | None = Field(
+        None,
+        description="The status of an empty or unmapped value (unmapped values are kept as "
+        "written when absent; empty ones stay empty).",
+    )
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _bool_keys(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out: dict[Any, Any] = {}
+        for key, status in v.items():
+            if isinstance(key, bool):
+                out.update(dict.fromkeys(_BOOL_SPELLINGS[key], status))
+            else:
+                out[key if isinstance(key, str) else str(key)] = status
+        return out
+
+
+class CampaignSpec(_Spec):
+    """The campaign (Salesforce campaign, Marketo program, HubSpot event) a file's leads
+    join, their member status and the engagement note for the rep."""
+
+    id: str = Field(description="The CRM campaign id, Marketo program or HubSpot event.")
+    status: str | CampaignStatusMap = Field(
+        description="A constant member status, or {column, map, default}."
+    )
+    notes: str | None = Field(
+        None,
+        description="A template: {field} placeholders name canonical fields or custom "
+        "columns; a clause (between ';' or line breaks) whose placeholder is empty is left out.",
+    )
+    split_by_status: bool = Field(
+        False, description="Also write one campaign-members file per status."
+    )
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("notes")
+    @classmethod
+    def _template_parses(cls, v: str | None) -> str | None:
+        if v is not None:
+            template_fields(v)
+        return v
+
+
+def template_fields(template: str) -> list[str]:
+    """The placeholders of a notes template, in order; ValueError when it does not parse."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise ValueError(f"notes template: {e} (write {{{{ and }}}} for literal braces)") from None
+    names: list[str] = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.strip():
+            raise ValueError("notes template: an empty placeholder {} names no field")
+        if spec or conversion:
+            raise ValueError(f"notes template: write {{{name.split('!')[0]}}} without a format")
+        names.append(name)
+    return names
+
+
+def resolve_column(
+    name: str,
+    columns: Mapping_[Any, Sources],
+    constants: Mapping_[Any, str],
+    custom: Mapping_[str, CustomColumn],
+) -> tuple[Literal["field", "custom"], str] | None:
+    """("field", canonical field) or ("custom", custom column) that `name` names; a source
+    header resolves to the field or custom column reading it (case and surrounding spaces
+    ignored). None when nothing does."""
+    if name in columns or name in constants:
+        return ("field", name)
+    if name in custom:
+        return ("custom", name)
+    key = name.strip().lower()
+
+    def reads(sources: Sources | None) -> bool:
+        heads = [sources] if isinstance(sources, str) else (sources or [])
+        return any(h.strip().lower() == key for h in heads)
+
+    for field, sources in columns.items():
+        if reads(sources):
+            return ("field", field)
+    for custom_name, spec in custom.items():
+        if reads(spec.column):
+            return ("custom", custom_name)
+    return None
+
+
 class LimitsSpec(_Spec):
     max_reject_rate: float | None = Field(
         None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
@@ -183,6 +304,9 @@ class Mapping(_Spec):
     matching: MatchingSpec = MatchingSpec()
     duplicates: DuplicatesSpec = DuplicatesSpec()
     limits: LimitsSpec = LimitsSpec()
+    campaign: CampaignSpec | None = Field(
+        None, description="The campaign the leads join: X.campaign_members.csv."
+    )
 
     @field_validator("default_country")
     @classmethod
@@ -206,6 +330,42 @@ class Mapping(_Spec):
                 "neither maps nor declares in custom"
             )
         return self
+
+    @field_validator("campaign")
+    @classmethod
+    def _campaign_fields_exist(
+        cls, campaign: CampaignSpec | None, info: ValidationInfo
+    ) -> CampaignSpec | None:
+        if campaign is None:
+            return None
+        columns = info.data.get("columns") or {}
+        constants = info.data.get("constants") or {}
+        custom = info.data.get("custom") or {}
+        known = set(columns) | set(constants) | set(custom)
+        problems: list[str] = []
+        if campaign.notes is not None:
+            unknown = [f for f in template_fields(campaign.notes) if f not in known]
+            if unknown:
+                problems.append(
+                    f"notes names {', '.join(repr(f) for f in unknown)}, which the mapping "
+                    "neither maps nor declares in custom"
+                )
+        status = campaign.status
+        if isinstance(status, CampaignStatusMap) and (
+            resolve_column(status.column, columns, constants, custom) is None
+        ):
+            problems.append(
+                f"status.column {status.column!r} is neither a mapped field, a custom column "
+                "nor a source header the mapping reads"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return campaign
+
+    def campaign_column(self, name: str) -> tuple[Literal["field", "custom"], str] | None:
+        """What a campaign status column names: ("field", canonical field) or ("custom",
+        custom column); see `resolve_column`."""
+        return resolve_column(name, self.columns, self.constants, self.custom)
 
     def source_headers(self) -> list[str | list[str]]:
         """Every source header the mapping reads: an entry per field (a list means alternates)."""
