@@ -50,6 +50,31 @@ def test_json_prints_the_report_that_was_written(tmp_path: Path) -> None:
     assert json.loads(out) == written
 
 
+CRM = ROOT / "examples" / "crm_export.csv"
+
+
+def test_json_is_report_json_byte_for_byte_with_a_crm_export(tmp_path: Path) -> None:
+    code, out, err = run(
+        "normalize", ZOOM, "-m", ZOOM_MAP, "-e", CRM, "-o", tmp_path, "--json", "-q", "--no-cache"
+    )
+    assert code == 0, err
+    written = (tmp_path / "zoom_webinar_attendees.report.json").read_text(encoding="utf-8")
+    assert out == written
+    report = json.loads(written)
+    assert report["existing"] == {"files": [str(CRM)], "records": 4}
+    assert list(report["timings"]) == [
+        "read",
+        "remap",
+        "standardize",
+        "validate",
+        "match",
+        "write",
+        "total",
+        "existing",
+    ]
+    assert list(report)[-3:] == ["outputs", "timings", "existing"]
+
+
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
     empty = tmp / "empty.csv"
     empty.write_bytes(b"")

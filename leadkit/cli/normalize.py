@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -81,11 +80,10 @@ def normalize(
             )
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
         fail(err, debug)
-    if as_json:
-        reports = [r.report for r in results]
-        typer.echo(
-            json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False)
-        )
+    if as_json:  # exactly what report.json holds
+        from leadkit.report import reports_json
+
+        typer.echo(reports_json([r.document for r in results]), nl=False)
     if not quiet:
         render.summary(results, out)
     end_at_once()  # every output is written (atomically) and every line shown
