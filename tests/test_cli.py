@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -230,3 +231,83 @@ def test_console_entry_point_exit(
         assert "import" in proc.stderr, case
         assert "rejects" in proc.stderr, case
     assert not list(out.glob(".*.tmp")), case
+
+
+# --- help that teaches: usage in metavars, examples at the end ----------------------------
+HELP = {
+    "normalize": (
+        "Usage: leadkit normalize [OPTIONS] INPUT...",
+        "  INPUT...  Partner files (CSV, TSV, TXT, XLSX, XLS).  [required]",
+        "Examples:\n"
+        "  leadkit normalize zoom.csv -m mappings/zoom_webinar.yaml -o out/\n"
+        "  leadkit normalize leads.csv more.xlsx -m partner.yaml -e crm_export.csv --json -q\n",
+    ),
+    "targets": (
+        "Usage: leadkit targets [OPTIONS] [TARGET]",
+        "  TARGET  A target to show in full.",
+        "Examples:\n  leadkit targets\n  leadkit targets hubspot\n",
+    ),
+    "codes": (
+        "Usage: leadkit codes [OPTIONS]",
+        "  --help  Show this message and exit.",
+        "Examples:\n  leadkit codes\n  leadkit codes | grep email_\n",
+    ),
+    "mapping check": (
+        "Usage: leadkit mapping check [OPTIONS] MAPPING...",
+        "  MAPPING...  Mapping files, or folders of them (their *.yaml and *.yml).  [required]",
+        "Examples:\n"
+        "  leadkit mapping check mappings/\n"
+        "  leadkit mapping check mappings/partner.yaml --sample leads.csv --github\n",
+    ),
+    "mapping schema": (
+        "Usage: leadkit mapping schema [OPTIONS]",
+        "  --help  Show this message and exit.",
+        "Examples:\n  leadkit mapping schema > mapping.schema.json\n",
+    ),
+    "": (
+        "Usage: leadkit [OPTIONS] COMMAND [ARGS]...",
+        "  normalize  Read partner files, apply the mapping, write the CRM import files and a report.",
+        "Examples:\n"
+        "  leadkit normalize leads.csv -m mappings/partner.yaml -e crm_export.csv -o out/\n"
+        "  leadkit mapping init leads.csv -t salesforce -o mappings/partner.yaml\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", sorted(HELP))
+def test_help_reads_in_metavars_and_ends_with_examples(command: str) -> None:
+    usage, line, examples = HELP[command]
+    code, out, _ = run(*command.split(), "--help")
+    assert code == 0
+    assert out.splitlines()[0] == usage
+    assert line in out.splitlines()
+    assert out.endswith("\n\n" + examples)
+    assert "{" not in out.splitlines()[0]
+    assert "<list[" not in out
+
+
+# Their modules belong to other work in progress; the epilogs patch adds them here.
+_HELP_TO_COME = {"run", "report", "inspect", "mapping", "mapping init"}
+
+
+def _commands(group: Any, prefix: str = "") -> list[str]:
+    names = []
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        names.append(path)
+        if hasattr(command, "commands"):
+            names += _commands(command, f"{path} ")
+    return names
+
+
+def test_every_command_has_examples() -> None:
+    from typer.main import get_command
+
+    commands = _commands(get_command(app))
+    assert set(HELP) - {""} <= set(commands)
+    lacking = [
+        c
+        for c in commands
+        if c not in _HELP_TO_COME and "\nExamples:\n  leadkit " not in run(*c.split(), "--help")[1]
+    ]
+    assert lacking == []
