@@ -311,3 +311,39 @@ def test_every_command_has_examples() -> None:
         if c not in _HELP_TO_COME and "\nExamples:\n  leadkit " not in run(*c.split(), "--help")[1]
     ]
     assert lacking == []
+
+
+# --- exit 3: an internal error (a bug in leadkit) -------------------------------------------
+BROKEN = (
+    "import sys, leadkit.pipeline as p\n"
+    "def broken(*args, **kwargs):\n"
+    "    raise KeyError('the bug')\n"
+    "p.normalize = broken\n"
+    "from leadkit.cli import main; sys.argv[0] = 'leadkit'; main()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("debug", "code", "traceback"), [(False, 3, False), (True, 1, True)], ids=["plain", "debug"]
+)
+def test_internal_error_exits_3_with_one_line(
+    tmp_path: Path, debug: bool, code: int, traceback: bool
+) -> None:
+    args = ["normalize", str(ZOOM), "-m", str(ZOOM_MAP), "-o", str(tmp_path), "-q"]
+    proc = subprocess.run(
+        [sys.executable, "-c", BROKEN, *args, *(["--debug"] if debug else [])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == ""
+    assert ("Traceback" in proc.stderr) == traceback
+    if not debug:
+        assert proc.stderr == ("leadkit: internal error: KeyError: 'the bug' (run with --debug)\n")
+
+
+def test_readme_documents_every_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    assert [line.split("|")[1].strip() for line in table.splitlines()[2:]] == ["0", "1", "2", "3"]
