@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from typer.testing import CliRunner
@@ -137,6 +137,7 @@ def test_reject_rate_limit_exits_1(tmp_path: Path) -> None:
     assert "above the mapping's limit" in err
 
 
+@pytest.mark.subprocess
 def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
@@ -186,6 +187,7 @@ ENTRY = (
 )
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("case", "parallel_min", "strict", "extra", "code"),
     [
@@ -314,6 +316,25 @@ def test_every_command_has_examples() -> None:
 
 
 # --- exit 3: an internal error (a bug in leadkit) -------------------------------------------
+def _broken(*args: object, **kwargs: object) -> NoReturn:
+    raise KeyError("the bug")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_internal_error_exits_3_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, debug: bool
+) -> None:
+    monkeypatch.setattr("leadkit.pipeline.normalize", _broken)
+    args = ["normalize", ZOOM, "-m", ZOOM_MAP, "-o", tmp_path, "-q"]
+    result = runner.invoke(app, [str(a) for a in [*args, *(["--debug"] if debug else [])]])
+    assert result.stdout == ""
+    if debug:  # the error itself, for its traceback
+        assert isinstance(result.exception, KeyError)
+        return
+    assert result.exit_code == 3
+    assert result.stderr == "leadkit: internal error: KeyError: 'the bug' (run with --debug)\n"
+
+
 BROKEN = (
     "import sys, leadkit.pipeline as p\n"
     "def broken(*args, **kwargs):\n"
@@ -323,10 +344,11 @@ BROKEN = (
 )
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("debug", "code", "traceback"), [(False, 3, False), (True, 1, True)], ids=["plain", "debug"]
 )
-def test_internal_error_exits_3_with_one_line(
+def test_internal_error_in_a_real_process(
     tmp_path: Path, debug: bool, code: int, traceback: bool
 ) -> None:
     args = ["normalize", str(ZOOM), "-m", str(ZOOM_MAP), "-o", str(tmp_path), "-q"]
@@ -340,7 +362,7 @@ def test_internal_error_exits_3_with_one_line(
     assert proc.stdout == ""
     assert ("Traceback" in proc.stderr) == traceback
     if not debug:
-        assert proc.stderr == ("leadkit: internal error: KeyError: 'the bug' (run with --debug)\n")
+        assert proc.stderr == "leadkit: internal error: KeyError: 'the bug' (run with --debug)\n"
 
 
 def test_readme_documents_every_exit_code() -> None:
