@@ -3,7 +3,8 @@
 `read -> remap -> standardize -> validate -> match -> write`. Every non-blank data row
 ends in exactly one outcome: rejects (failed validation), duplicates (repeats an earlier
 row of the same input), updates or review (matches an existing CRM record), or import.
-The report is the run's own dict: what `report.json` holds and `--json` prints.
+Each file's report (leadkit.report) is built once from the stages' results, the CRM
+export's included, and written once: what `report.json` holds is what `--json` prints.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 
 import polars as pl
 
-from leadkit import __version__
 from leadkit.codes import CODES
 from leadkit.errors import InputError
 from leadkit.existing import load_existing
@@ -24,14 +24,14 @@ from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
 from leadkit.match import MatchSettings, find_duplicates, match_existing, merge_repeats
 from leadkit.read import InputHints, Table, read_table
 from leadkit.remap import remap
+from leadkit.report import EMAIL_FLAGS, ExistingFacts, Report, build_report
 from leadkit.standardize import Settings, standardize
 from leadkit.targets import Target, load_target
 from leadkit.validate import ERRORS, Rules, validate
-from leadkit.write import OUTPUTS, output_path, report_path, to_target, write_csv, write_json
+from leadkit.write import atomic_file, output_path, report_path, to_target, write_csv
 
 Progress = Callable[[str], None]
-_FLAGS = ("email_role", "email_free", "email_disposable")
-_FLAG_COLUMNS = (*_FLAGS, "email_suggestion", "phone_type", "mobile_phone_type")
+_FLAG_COLUMNS = (*EMAIL_FLAGS, "email_suggestion", "phone_type", "mobile_phone_type")
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,48 @@ class Options:
     check_deliverability: bool = False  # look up each email domain's MX record (DNS)
 
 
+@dataclass(frozen=True)
+class Crm:
+    """The standardized CRM export(s), loaded once for a run: the records matched
+    against, the files they came from and the seconds the load took (both in the report)."""
+
+    records: pl.DataFrame
+    files: tuple[Path, ...]
+    seconds: float
+
+    @classmethod
+    def load(
+        cls, files: Sequence[Path], *, id_column: str | None = None, cache: Path | None = None
+    ) -> Crm:
+        """Read (or take from the cache) and standardize the export(s), timed."""
+        started = time.perf_counter()
+        records = load_existing(files, id_column=id_column, cache=cache)
+        return cls(records, tuple(Path(p) for p in files), time.perf_counter() - started)
+
+    def facts(self) -> ExistingFacts:
+        return ExistingFacts(
+            files=tuple(str(p) for p in self.files),
+            records=self.records.height,
+            seconds=self.seconds,
+        )
+
+
 @dataclass
 class RunResult:
+    """One input's run: `document` is its typed report, `report` the same as the JSON
+    dict `X.report.json` holds (a fresh copy on each access)."""
+
     input: Path
-    report: dict[str, Any]
+    document: Report
     outputs: dict[str, Path] = field(default_factory=dict)
 
     @property
+    def report(self) -> dict[str, Any]:
+        return self.document.to_dict()
+
+    @property
     def limit_exceeded(self) -> bool:
-        return bool(self.report["limits"]["exceeded"])
+        return self.document.limits.exceeded
 
 
 class Job:
@@ -89,23 +122,13 @@ def normalize(
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
-    started = time.perf_counter()
     crm = (
-        load_existing(existing, id_column=options.existing_id, cache=options.cache)
-        if existing
-        else None
+        Crm.load(existing, id_column=options.existing_id, cache=options.cache) if existing else None
     )
-    crm_seconds = time.perf_counter() - started
-    results = []
-    for path in inputs:
-        result = normalize_file(
-            Path(path), job, out_dir, crm=crm, options=options, progress=progress
-        )
-        if crm is not None:
-            result.report["timings"]["existing"] = round(crm_seconds, 3)
-            result.report["existing"] = {"files": [str(p) for p in existing], "records": crm.height}
-        results.append(result)
-    return results
+    return [
+        normalize_file(Path(path), job, out_dir, crm=crm, options=options, progress=progress)
+        for path in inputs
+    ]
 
 
 def normalize_file(
@@ -113,10 +136,18 @@ def normalize_file(
     job: Job,
     out_dir: Path,
     *,
-    crm: pl.DataFrame | None = None,
+    crm: Crm | pl.DataFrame | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
 ) -> RunResult:
+    """Normalize one file into `out_dir`, matching against `crm` when given, and write
+    its outputs and its report. A bare frame as `crm` is matched against but, not being
+    timed or named, leaves the report without its `existing` block."""
+    if isinstance(crm, Crm):
+        records: pl.DataFrame | None = crm.records
+        existing = crm.facts()
+    else:
+        records, existing = crm, None
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -135,7 +166,7 @@ def normalize_file(
     stage("standardize")
     leads = validate(leads, job.rules).with_row_index("_idx")
     stage("validate")
-    leads, matched = _route(leads, crm, job)
+    leads, _ = _route(leads, records, job)
     leads = merge_repeats(leads, merge=job.spec.duplicates.merge, summed=job.spec.duplicates.sum)
     stage("match")
     outputs = _write(table, leads, job, out_dir, path.stem, options)
@@ -144,10 +175,19 @@ def normalize_file(
         write_csv(issue_records(raw, leads), outputs["issues"], bom=options.bom)
     stage("write")
     timings["total"] = round(sum(timings.values()), 3)
-    report = _report(table, leads, job, outputs, timings, matched)
-    write_json(report, report_path(out_dir, path.stem))
+    report = build_report(
+        table.info,
+        leads,
+        job.mapping,
+        job.target,
+        outputs=outputs,
+        timings=timings,
+        existing=existing,
+    )
     outputs["report"] = report_path(out_dir, path.stem)
-    return RunResult(input=path, report=report, outputs=outputs)
+    with atomic_file(outputs["report"], "w") as fh:
+        fh.write(report.to_json())
+    return RunResult(input=path, document=report, outputs=outputs)
 
 
 def _route(
@@ -264,7 +304,7 @@ def issue_records(raw: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
         leads.select("_row", pl.lit("email").alias("field"), pl.lit(flag).alias("code"))
         .with_columns(raw["email"].alias("value"))
         .filter(leads[flag].fill_null(False))
-        for flag in _FLAGS
+        for flag in EMAIL_FLAGS
         if flag in leads.columns
     )
     schema = {
@@ -298,73 +338,3 @@ def _rejects_view(table: Table, leads: pl.DataFrame, row: list[pl.Expr]) -> pl.D
     if source["_extra"].is_not_null().any():
         columns.append("_extra")
     return source.select(*row, *columns, ERRORS)
-
-
-def _report(
-    table: Table,
-    leads: pl.DataFrame,
-    job: Job,
-    outputs: dict[str, Path],
-    timings: dict[str, float],
-    matched: pl.DataFrame | None,
-) -> dict[str, Any]:
-    info = table.info
-    counts = dict.fromkeys(OUTPUTS, 0)
-    for name, n in leads["_outcome"].value_counts().iter_rows():
-        counts[name] = n
-    counts["blank"] = info.blank_rows
-    rows = leads.height + info.blank_rows
-    issues: dict[str, dict[str, int]] = {}
-    for f in CANONICAL_FIELDS:
-        code_col = f"{f}__code"
-        if code_col in leads.columns:
-            vc = leads[code_col].drop_nulls().value_counts(sort=True)
-            if vc.height:
-                issues[f] = dict(vc.iter_rows())
-    reasons = (
-        leads[ERRORS].drop_nulls().str.split("; ").explode().value_counts(sort=True).iter_rows()
-    )
-    flags = {f: int(leads[f].sum()) for f in _FLAGS if f in leads.columns}
-    if "email_suggestion" in leads.columns:
-        flags["email_typo"] = int(leads["email_suggestion"].is_not_null().sum())
-    if info.extra_cell_rows:
-        flags["extra_cells"] = info.extra_cell_rows
-    mapped = set(job.spec.columns) | set(job.spec.constants)
-    unwritten = sorted(f for f in mapped - set(job.target.fields) if f != "full_name")
-    limit = job.spec.limits.max_reject_rate
-    reject_rate = counts["rejects"] / rows if rows else 0.0
-    return {
-        "leadkit_version": __version__,
-        "input": {
-            "path": info.path,
-            "sha256": info.sha256,
-            "format": info.format,
-            "encoding": info.encoding,
-            "delimiter": info.delimiter,
-            "sheet": info.sheet,
-            "header_row": info.header_row,
-            "footer": info.footer,
-        },
-        "mapping": {
-            "name": job.mapping.name,
-            "path": str(job.mapping.path) if job.mapping.path else None,
-            "sha256": job.mapping.sha256,
-            "target": job.target.name,
-        },
-        "rows": rows,
-        "counts": counts,
-        "issues": issues,
-        "reject_reasons": dict(reasons),
-        "flags": flags,
-        "warnings": [
-            f"mapped field '{f}' has no column in target '{job.target.name}' and is not written"
-            for f in unwritten
-        ],
-        "limits": {
-            "max_reject_rate": limit,
-            "reject_rate": round(reject_rate, 4),
-            "exceeded": limit is not None and reject_rate > limit,
-        },
-        "outputs": {name: p.name for name, p in outputs.items()},
-        "timings": timings,
-    }

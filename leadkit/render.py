@@ -37,10 +37,10 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str], None] | None]:
 
 def summary(results: Sequence[RunResult], out_dir: Path) -> None:
     for r in results:
-        rep = r.report
-        c = rep["counts"]
+        rep = r.document
+        c = rep.counts
         err.print(
-            f"[bold]{r.input.name}[/] → {out_dir}/  ({rep['rows']:,} rows in {rep['timings']['total']:.2f}s)"
+            f"[bold]{r.input.name}[/] → {out_dir}/  ({rep.rows:,} rows in {rep.timings['total']:.2f}s)"
         )
         t = Table(show_header=False, box=None, pad_edge=False)
         t.add_column(justify="right")
@@ -49,15 +49,15 @@ def summary(results: Sequence[RunResult], out_dir: Path) -> None:
             if c.get(name) or name in ("import", "rejects"):
                 t.add_row(f"  {c.get(name, 0):,}", name)
         err.print(t)
-        top = list(rep["reject_reasons"].items())[:5]
+        top = list(rep.reject_reasons.items())[:5]
         if top:
             err.print("  top reject reasons: " + ", ".join(f"{k} ({v:,})" for k, v in top))
-        for w in rep["warnings"]:
+        for w in rep.warnings:
             err.print(f"  [yellow]warning:[/] {w}")
-        if rep["limits"]["exceeded"]:
+        if rep.limits.exceeded and rep.limits.max_reject_rate is not None:
             err.print(
-                f"  [red]reject rate {rep['limits']['reject_rate']:.1%} is above the mapping's "
-                f"limit {rep['limits']['max_reject_rate']:.1%}[/]"
+                f"  [red]reject rate {rep.limits.reject_rate:.1%} is above the mapping's "
+                f"limit {rep.limits.max_reject_rate:.1%}[/]"
             )
 
 

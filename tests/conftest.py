@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ BENCH = ROOT.parent / "shared" / "bench"
 
 
 @pytest.fixture(scope="session")
-def bench_data(tmp_path_factory: pytest.TempPathFactory):
+def bench_data(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """make_leads.py data sets, generated once per session and size."""
     made: dict[tuple[int, int, str], Path] = {}
 

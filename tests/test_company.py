@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -349,7 +351,7 @@ def _assert_column_matches_per_value(values: list[str | None]) -> None:
 
 
 def test_standardize_company_matches_the_per_value_functions_on_generated_leads(
-    bench_data,
+    bench_data: Callable[..., Path],
 ) -> None:
     partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
     values = partner["Company"].to_list() + COMPANY_EDGES + _made_up_names(20000, seed=7)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -346,18 +347,18 @@ def _bench_accuracy(directory: object) -> float:
     return scored.filter(pl.col("got") == pl.col("want")).height / scored.height
 
 
-def test_country_accuracy_on_generated_leads(bench_data) -> None:
+def test_country_accuracy_on_generated_leads(bench_data: Callable[..., Path]) -> None:
     assert _bench_accuracy(bench_data(5_000, 0)) >= 0.995
 
 
 @pytest.mark.slow
-def test_country_accuracy_on_100k_generated_leads(bench_data) -> None:
+def test_country_accuracy_on_100k_generated_leads(bench_data: Callable[..., Path]) -> None:
     # Measured 100.00% (95,986 of 95,986 rows with a country, seed 1).
     assert _bench_accuracy(bench_data(100_000, 0)) >= 0.995
 
 
 def test_standardize_country_and_state_match_the_per_value_functions_on_generated_leads(
-    bench_data,
+    bench_data: Callable[..., Path],
 ) -> None:
     partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
     raw = [*partner["Country"].to_list(), " us ", "US\xa0", "u s", "DE\u200b", "NA", "na", ""]

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,8 +29,8 @@ EXAMPLES = {
 _VOLATILE = ("timings", "leadkit_version")
 
 
-def _stable_report(path: Path) -> dict:
-    report = json.loads(path.read_text())
+def _stable_report(path: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(path.read_text())
     for key in _VOLATILE:
         report.pop(key, None)
     report["input"]["path"] = Path(report["input"]["path"]).name

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -231,7 +234,9 @@ NAME_EDGES = [
 ]
 
 
-def test_standardize_names_matches_the_per_value_function_on_generated_leads(bench_data) -> None:
+def test_standardize_names_matches_the_per_value_function_on_generated_leads(
+    bench_data: Callable[..., Path],
+) -> None:
     partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
     first = [*partner["First Name"].to_list(), *NAME_EDGES, *(v.upper() for v in NAME_EDGES)]
     last = [*partner["Last Name"].to_list(), *NAME_EDGES, *(v.lower() for v in NAME_EDGES)]

@@ -6,14 +6,16 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadkit.mapping import LoadedMapping, parse_mapping
-from leadkit.pipeline import Options, normalize
+from leadkit.mapping import LoadedMapping, load_mapping, parse_mapping
+from leadkit.pipeline import Crm, Job, Options, normalize, normalize_file
 
 BENCH = Path(__file__).parent.parent.parent / "shared" / "bench"
 HEADERS = ["Email", "First", "Last", "Company", "Phone", "Country"]
@@ -48,7 +50,7 @@ cell = st.one_of(
         ]
     ),
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        alphabet=st.characters(codec="utf-8", exclude_characters="\x00"),
         max_size=12,
     ),
 )
@@ -65,7 +67,9 @@ def _rows_in_outputs(out: Path) -> list[int]:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(st.lists(cell, min_size=6, max_size=6), min_size=1, max_size=30))
-def test_counts_add_up_and_every_row_lands_once(tmp_path_factory, table: list[list[str]]) -> None:
+def test_counts_add_up_and_every_row_lands_once(
+    tmp_path_factory: pytest.TempPathFactory, table: list[list[str]]
+) -> None:
     tmp = tmp_path_factory.mktemp("prop")
     src = tmp / "leads.csv"
     with src.open("w", newline="", encoding="utf-8") as fh:
@@ -79,7 +83,9 @@ def test_counts_add_up_and_every_row_lands_once(tmp_path_factory, table: list[li
     assert len(landed) == len(set(landed)) == report["rows"] - report["counts"]["blank"]
 
 
-def test_generated_partner_file_every_row_accounted_for(bench_data, tmp_path: Path) -> None:
+def test_generated_partner_file_every_row_accounted_for(
+    bench_data: Callable[[int, int], Path], tmp_path: Path
+) -> None:
     data = bench_data(2000, 2000)
     proc = subprocess.run(
         [
@@ -119,3 +125,70 @@ def test_generated_partner_file_every_row_accounted_for(bench_data, tmp_path: Pa
     assert res["accounting"]["missing"] == 0
     assert res["accounting"]["double_counted"] == 0
     assert res["formula_like_cells"] == 0
+
+
+# --- the report: one document, written once ---------------------------------------------
+ROOT = Path(__file__).parent.parent
+ZOOM = ROOT / "examples" / "zoom_webinar_attendees.csv"
+CRM = ROOT / "examples" / "crm_export.csv"
+REPORT_KEYS = [
+    "leadkit_version",
+    "input",
+    "mapping",
+    "rows",
+    "counts",
+    "issues",
+    "reject_reasons",
+    "flags",
+    "warnings",
+    "limits",
+    "outputs",
+    "timings",
+]
+
+
+def _zoom_job() -> Job:
+    return Job(load_mapping(ROOT / "mappings" / "zoom_webinar.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("crm", "keys", "existing"),
+    [
+        ("none", REPORT_KEYS, None),
+        ("loaded", [*REPORT_KEYS, "existing"], {"files": [str(CRM)], "records": 4}),
+        ("bare frame", REPORT_KEYS, None),  # matched against, but neither named nor timed
+    ],
+)
+def test_report_json_is_the_result_report(
+    tmp_path: Path, crm: str, keys: list[str], existing: dict[str, object] | None
+) -> None:
+    loaded = Crm.load([CRM])
+    given = {"none": None, "loaded": loaded, "bare frame": loaded.records}[crm]
+    result = normalize_file(ZOOM, _zoom_job(), tmp_path, crm=given)
+    text = result.outputs["report"].read_text(encoding="utf-8")
+    assert text == result.document.to_json()
+    assert json.loads(text) == result.report
+    assert list(result.report) == keys
+    assert result.report.get("existing") == existing
+    assert ("existing" in result.report["timings"]) == (existing is not None)
+    assert result.report["counts"]["updates"] == (0 if crm == "none" else 2)
+
+
+def test_result_report_is_a_fresh_copy(tmp_path: Path) -> None:
+    result = normalize_file(ZOOM, _zoom_job(), tmp_path)
+    result.report["counts"]["import"] = -1
+    assert result.report["counts"]["import"] >= 0
+
+
+def test_one_crm_load_serves_every_input(tmp_path: Path) -> None:
+    second = tmp_path / "second.csv"
+    second.write_bytes(ZOOM.read_bytes())
+    results = normalize(
+        [ZOOM, second],
+        load_mapping(ROOT / "mappings" / "zoom_webinar.yaml"),
+        tmp_path / "out",
+        existing=[CRM],
+    )
+    timings = [r.report["timings"]["existing"] for r in results]
+    assert timings[0] == timings[1] > 0
+    assert [r.report["existing"]["records"] for r in results] == [4, 4]

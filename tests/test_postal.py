@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -280,7 +283,9 @@ def _assert_column_matches_per_value(codes: list[str | None], countries: list[st
     assert out.rows() == [tuple(e) for e in expected]
 
 
-def test_standardize_postal_matches_the_per_value_function_on_generated_leads(bench_data) -> None:
+def test_standardize_postal_matches_the_per_value_function_on_generated_leads(
+    bench_data: Callable[..., Path],
+) -> None:
     from leadkit.normalizers.country import standardize_country
 
     partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -167,7 +170,9 @@ def _assert_column_matches_per_value(values: list[str | None]) -> None:
     assert out.rows() == [tuple(e) for e in expected]
 
 
-def test_standardize_website_matches_the_per_value_function_on_generated_leads(bench_data) -> None:
+def test_standardize_website_matches_the_per_value_function_on_generated_leads(
+    bench_data: Callable[..., Path],
+) -> None:
     partner = pl.read_csv(bench_data(20000, 0) / "partner.csv", infer_schema=False)
     values = [*partner["Website"].to_list(), *WEBSITE_EDGES, *(v.upper() for v in WEBSITE_EDGES)]
     _assert_column_matches_per_value(values)

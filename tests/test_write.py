@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -28,7 +29,9 @@ def test_cells_are_neutralized_but_numbers_and_phones_are_not(tmp_path: Path) ->
         ({"a": pl.Series([], dtype=pl.String)}, ["a"]),
     ],
 )
-def test_neutralizing_mixed_columns(tmp_path: Path, columns: dict, expected: list[str]) -> None:
+def test_neutralizing_mixed_columns(
+    tmp_path: Path, columns: dict[str, Any], expected: list[str]
+) -> None:
     write_csv(pl.DataFrame(columns), tmp_path / "o.csv")
     assert (tmp_path / "o.csv").read_text().splitlines() == expected
 

@@ -4,21 +4,89 @@ One module per command group registers its commands on `app`; this module holds 
 the one error handler and the entry point.
 
 Exit codes: 0 done; 1 done but a configured limit was crossed; 2 the user must fix
-something (told in one line on stderr, never a traceback; --debug shows it).
+something (told in one line on stderr, never a traceback; --debug shows it); 3 an internal
+error, a bug in leadkit (one line too, naming the error; --debug shows the traceback).
+
+Every command is declared with `cls=Command` and an `epilog` of example invocations, one
+per line: its help then reads `leadkit normalize [OPTIONS] INPUT...` and ends with them.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, NoReturn
+from inspect import cleandoc
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from leadkit import __version__
 from leadkit.errors import LeadkitError
 
+
+def _argument_name(param: TyperArgument, *, usage: bool) -> str:
+    """`INPUT...` for a list, `NAME` for one value; `[NAME]` on the usage line if optional."""
+    name = param.metavar or (param.name or "").upper()
+    if param.nargs != 1:
+        name += "..."
+    return f"[{name}]" if usage and not param.required else name
+
+
+class _Help:
+    """The help layout every leadkit command shares (mixed into Typer's classes)."""
+
+    epilog: str | None
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        """The examples, one invocation a line, never rewrapped."""
+        if not self.epilog:
+            return
+        with formatter.section("Examples"):
+            for line in cleandoc(self.epilog).splitlines():
+                formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+
+class Command(_Help, TyperCommand):
+    """A command whose arguments read as their metavar: `INPUT...`, not `{inputs}...
+    <list[Path]>`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        pieces += [
+            _argument_name(p, usage=True)
+            for p in self.get_params(ctx)
+            if isinstance(p, TyperArgument)
+        ]
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        args: list[tuple[str, str]] = []
+        opts: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if isinstance(param, TyperArgument):
+                args.append((_argument_name(param, usage=False), record[1]))
+            else:
+                opts.append(record)
+        for title, rows in (("Arguments", args), ("Options", opts)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class Group(_Help, TyperGroup):
+    """A command group (the root app, `leadkit mapping`) with examples at the end."""
+
+
 app = typer.Typer(
     name="leadkit",
+    cls=Group,
+    epilog="""
+        leadkit normalize leads.csv -m mappings/partner.yaml -e crm_export.csv -o out/
+        leadkit mapping init leads.csv -t salesforce -o mappings/partner.yaml
+        """,
     help="Turn any partner lead file into clean, deduplicated, CRM-ready imports.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -11,11 +11,18 @@ from typing import Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, fail
+from leadkit.cli import Command, DebugOpt, fail
 from leadkit.cli.mapping import mapping_app
 
 
-@mapping_app.command("check")
+@mapping_app.command(
+    "check",
+    cls=Command,
+    epilog="""
+        leadkit mapping check mappings/
+        leadkit mapping check mappings/partner.yaml --sample leads.csv --github
+        """,
+)
 def check(
     mappings: Annotated[
         list[Path],
@@ -70,7 +77,13 @@ def check(
     raise typer.Exit(1 if problems else 0)
 
 
-@mapping_app.command("schema")
+@mapping_app.command(
+    "schema",
+    cls=Command,
+    epilog="""
+        leadkit mapping schema > mapping.schema.json
+        """,
+)
 def schema() -> None:
     """Print the JSON Schema of mapping files (for editors and CI)."""
     from leadkit.check import mapping_schema_text

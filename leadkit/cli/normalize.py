@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, app, end_at_once, fail
+from leadkit.cli import Command, DebugOpt, app, end_at_once, fail
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog="""
+        leadkit normalize zoom.csv -m mappings/zoom_webinar.yaml -o out/
+        leadkit normalize leads.csv more.xlsx -m partner.yaml -e crm_export.csv --json -q
+        """,
+)
 def normalize(
-    inputs: Annotated[list[Path], typer.Argument(help="Partner files (CSV, TSV, TXT, XLSX, XLS).")],
-    mapping: Annotated[Path, typer.Option("--mapping", "-m", help="The mapping YAML file.")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(metavar="INPUT", help="Partner files (CSV, TSV, TXT, XLSX, XLS)."),
+    ],
+    mapping: Annotated[
+        Path, typer.Option("--mapping", "-m", metavar="MAPPING", help="The mapping YAML file.")
+    ],
     existing: Annotated[
         list[Path] | None,
         typer.Option(
-            "--existing", "-e", help="An existing CRM export to match against (repeatable)."
+            "--existing",
+            "-e",
+            metavar="CRM_EXPORT",
+            help="An existing CRM export to match against (repeatable).",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FOLDER", help="Output folder.")
+    ] = Path("out"),
     existing_id: Annotated[
         str | None,
-        typer.Option("--existing-id", help="The CRM export's id column, if not detected."),
+        typer.Option(
+            "--existing-id", metavar="COLUMN", help="The CRM export's id column, if not detected."
+        ),
     ] = None,
     trace: Annotated[
         bool, typer.Option("--trace", help="Add `_row` (input row number) to every output.")
@@ -81,20 +98,27 @@ def normalize(
             )
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
         fail(err, debug)
-    if as_json:
-        reports = [r.report for r in results]
-        typer.echo(
-            json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False)
-        )
+    if as_json:  # exactly what report.json holds
+        from leadkit.report import reports_json
+
+        typer.echo(reports_json([r.document for r in results]), nl=False)
     if not quiet:
         render.summary(results, out)
     end_at_once()  # every output is written (atomically) and every line shown
     raise typer.Exit(1 if any(r.limit_exceeded for r in results) else 0)
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog="""
+        leadkit targets
+        leadkit targets hubspot
+        """,
+)
 def targets(
-    name: Annotated[str | None, typer.Argument(help="A target to show in full.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(metavar="TARGET", help="A target to show in full.")
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """List the CRM targets, or one target's columns."""
@@ -107,7 +131,13 @@ def targets(
         fail(err, debug)
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog="""
+        leadkit codes
+        leadkit codes | grep email_
+        """,
+)
 def codes() -> None:
     """List the reason codes found in rejects files and reports."""
     from leadkit import render

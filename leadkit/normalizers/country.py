@@ -33,9 +33,10 @@ import gettext
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from importlib.metadata import version
+from typing import Any, Protocol
 
 import polars as pl
 import pycountry
@@ -641,7 +642,7 @@ def _build_state_tables() -> dict[str, dict[str, str]]:
     tables: dict[str, dict[str, str]] = {}
     for country in sorted(STATE_COUNTRIES):
         table = tables[country] = {}
-        for sub in pycountry.subdivisions.get(country_code=country) or []:
+        for sub in _find_subdivisions(country_code=country) or []:
             if getattr(sub, "parent_code", None):
                 continue
             code = sub.code.split("-", 1)[1]
@@ -684,12 +685,22 @@ def normalize_state(raw: str, country: str | None) -> Normalized:
     return Normalized(text, STATE_UNKNOWN)
 
 
+class _Subdivision(Protocol):
+    code: str
+    name: str
+
+
+# pycountry's subdivision lookup has no annotations; it is called through this typed name:
+# one subdivision for `code=`, a list of them for `country_code=`, None when nothing matches.
+_find_subdivisions: Callable[..., Any] = pycountry.subdivisions.get
+
+
 def state_name(country: str, code: str) -> str | None:
     """The name of a subdivision (``state_name("US", "CA")`` is "California")."""
     iso = country_code(country)
     if iso is None:
         return None
-    found = pycountry.subdivisions.get(code=f"{iso}-{code.strip().upper()}")
+    found: _Subdivision | None = _find_subdivisions(code=f"{iso}-{code.strip().upper()}")
     return found.name if found is not None else None
 
 

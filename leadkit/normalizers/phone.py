@@ -51,6 +51,7 @@ from typing import Any
 import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberType, ValidationResult
+from polars.expr.whenthen import ChainedThen, Then
 
 from leadkit.normalizers._base import Normalized
 
@@ -399,7 +400,7 @@ class _Rules:
     def kind(self, nsn: pl.Expr) -> pl.Expr:
         """phonenumbers' _number_type_helper: a type name, null for UNKNOWN."""
         n = nsn.str.len_bytes()
-        expr: Any = pl.when(~self.general.matches(nsn, n)).then(_NO_TEXT)
+        expr: Then | ChainedThen = pl.when(~self.general.matches(nsn, n)).then(_NO_TEXT)
         for name, desc in self.others:
             if desc.pattern is not None:
                 expr = expr.when(desc.matches(nsn, n)).then(pl.lit(name))
