@@ -613,6 +613,7 @@ def child(inbox: Path, maps: Path, out: Path, **kw: Any) -> subprocess.Popen[str
     )
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     "step", ["locked", "writing", "staged", "published", "recorded", "archived"]
 )
@@ -635,6 +636,7 @@ def test_a_run_killed_at_any_step_is_completed_by_the_next(tmp_path: Path, step:
     assert_exactly_once(out, inbox, shas)
 
 
+@pytest.mark.subprocess
 def test_overlapping_runs_process_each_file_once(tmp_path: Path) -> None:
     inbox, maps, out = layout(tmp_path)
     shas = {sha256_file(drop(inbox, f"partner-{i}.csv", seed=i)) for i in range(8)}
@@ -717,6 +719,7 @@ def json_lines(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
+@pytest.mark.subprocess
 def test_two_leadkit_runs_at_once_process_each_file_exactly_once(real: dict[str, Any]) -> None:
     runs = [leadkit_run(real["args"]) for _ in range(2)]
     processed = []
@@ -734,6 +737,7 @@ def test_two_leadkit_runs_at_once_process_each_file_exactly_once(real: dict[str,
         assert report["input"]["sha256"] == e["sha256"]
 
 
+@pytest.mark.subprocess
 def test_sigkill_at_random_moments_then_a_clean_rerun(real: dict[str, Any]) -> None:
     rng = random.Random(6)
     for _ in range(3):
@@ -771,6 +775,7 @@ main()
 """
 
 
+@pytest.mark.subprocess
 def test_sigkill_in_the_middle_of_writing_leaves_no_half_output(real: dict[str, Any]) -> None:
     out, inbox = real["out"], real["inbox"]
     r = subprocess.run(
@@ -789,6 +794,7 @@ def test_sigkill_in_the_middle_of_writing_leaves_no_half_output(real: dict[str, 
     assert_exactly_once(out, inbox, real["shas"])
 
 
+@pytest.mark.subprocess
 def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     inbox, out, args = real["inbox"], real["out"], real["args"]
     (inbox / "partner-broken.csv").write_bytes(
@@ -860,6 +866,7 @@ def test_cli_json_exit_codes_and_report(real: dict[str, Any]) -> None:
     assert "median to ready" in r.stdout
 
 
+@pytest.mark.subprocess
 def test_log_file_has_every_line_and_no_row_values(real: dict[str, Any], tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     args = [a for a in real["args"] if a != "--json"]
@@ -872,10 +879,24 @@ def test_log_file_has_every_line_and_no_row_values(real: dict[str, Any], tmp_pat
     text = log.read_text()
     assert text.count("processed: partner-") == 6
     assert "done: 6 processed" in text
-    emails = [row[2].strip().lower() for row in csv.reader((real["data"] / "partner.csv").open())][
-        1:
-    ]
+    with (real["data"] / "partner.csv").open(newline="", encoding="utf-8") as fh:
+        emails = [row[2].strip().lower() for row in csv.reader(fh)][1:]
     assert not any(e and e in text.lower() for e in emails)
+
+
+def test_each_report_json_names_the_crm_export_it_was_matched_against(
+    real: dict[str, Any],
+) -> None:
+    result = run_inbox(
+        real["inbox"], real["maps"], real["out"], existing=[real["crm"]], settle_seconds=0
+    )
+    assert [f.status for f in result.files] == ["processed"] * 6
+    records = len(real["crm"].read_text(encoding="utf-8").splitlines()) - 1
+    for path in real["out"].glob("*/*.report.json"):
+        report = json.loads(path.read_text(encoding="utf-8"))
+        assert report["existing"] == {"files": [str(real["crm"])], "records": records}
+        assert list(report["timings"])[-2:] == ["total", "existing"]
+        assert list(report)[-3:] == ["outputs", "timings", "existing"]
 
 
 def test_the_crm_export_is_read_once_per_run_and_cached_between_runs(real: dict[str, Any]) -> None:
@@ -915,6 +936,7 @@ def test_the_crm_export_is_read_once_per_run_and_cached_between_runs(real: dict[
     assert_exactly_once(out, inbox, real["shas"])
 
 
+@pytest.mark.subprocess
 def test_same_content_twice_in_one_drop_is_processed_once_with_workers(
     real: dict[str, Any],
 ) -> None:

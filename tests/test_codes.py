@@ -44,6 +44,8 @@ NOT_CODES = frozenset(
         "email_suggestion",
         "fixed_line",
         "fixed_line_or_mobile",
+        "job_function",
+        "job_level",
         "mobile_phone_type",
         "normalize_email",
         "normalize_phone",

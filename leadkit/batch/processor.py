@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,10 +12,8 @@ from leadkit.errors import LeadkitError
 from leadkit.mapping import LoadedMapping
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from leadkit.normalizers._base import Pool
-    from leadkit.pipeline import Options
+    from leadkit.pipeline import Crm, Options
 
 
 class RunStopped(LeadkitError):
@@ -57,39 +54,34 @@ class PipelineProcessor:
         self.cache_dir = cache_dir
         self.value_workers = value_workers
         self._pool: Pool | None = None
-        self._crm: pl.DataFrame | None = None
-        self._crm_seconds = 0.0
+        self._crm: Crm | None = None
         self._jobs: dict[tuple[str, str], Any] = {}
 
-    def crm(self) -> pl.DataFrame | None:
-        """The standardized CRM export(s), read (or taken from the cache) once."""
+    def crm(self) -> Crm | None:
+        """The standardized CRM export(s), read (or taken from the cache) once, with the
+        files and the seconds the load took (both go into every file's report)."""
         if not self.existing or self._crm is not None:
             return self._crm
-        from leadkit.existing import load_existing
+        from leadkit.pipeline import Crm
 
-        t = time.perf_counter()
         existing_id = self.options.existing_id if self.options else None
         try:
             with self._values_pool():
-                self._crm = load_existing(
-                    self.existing, id_column=existing_id, cache=self.cache_dir
-                )
+                self._crm = Crm.load(self.existing, id_column=existing_id, cache=self.cache_dir)
         except LeadkitError as e:
             raise RunStopped(f"CRM export: {one_line(e)}") from None
-        self._crm_seconds = time.perf_counter() - t
         if self.log:
             self.log(
                 Event(
                     "note",
-                    f"CRM export(s) ready: {self._crm.height:,} records in "
-                    f"{self._crm_seconds:.1f}s",
+                    f"CRM export(s) ready: {self._crm.records.height:,} records in "
+                    f"{self._crm.seconds:.1f}s",
                 )
             )
         return self._crm
 
     def __call__(self, path: Path, mapping: LoadedMapping, out_dir: Path) -> dict[str, Any]:
         from leadkit.pipeline import Job, Options, normalize_file
-        from leadkit.write import write_json
 
         crm = self.crm()
         key = (str(mapping.path), mapping.sha256)
@@ -99,13 +91,7 @@ class PipelineProcessor:
             result = normalize_file(
                 path, self._jobs[key], out_dir, crm=crm, options=self.options or Options()
             )
-        report = result.report
-        if crm is not None:
-            report["timings"]["existing"] = round(self._crm_seconds, 3)
-            report["existing"] = {"files": [str(p) for p in self.existing], "records": crm.height}
-            if "report" in result.outputs:  # the folder's report.json as complete as --json
-                write_json(report, result.outputs["report"])
-        return report
+        return result.report  # report.json as written, `existing` block included
 
     def close(self) -> None:
         """End the pool's worker process, if one was started."""

@@ -23,12 +23,20 @@ from typing import IO, Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, app, fail
+from leadkit.cli import Command, DebugOpt, app, fail
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog="""
+        leadkit run inbox/ -m mappings/ -o processed/
+        leadkit run inbox/ -m mappings/ -o processed/ -e crm_export.csv --quiet --log run.log
+        """,
+)
 def run(
-    inbox: Annotated[Path, typer.Argument(help="The folder partner files are dropped in.")],
+    inbox: Annotated[
+        Path, typer.Argument(metavar="INBOX", help="The folder partner files are dropped in.")
+    ],
     mappings: Annotated[
         Path,
         typer.Option(
@@ -244,10 +252,19 @@ class _RunView:
         sys.stdout.flush()
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog="""
+        leadkit report processed/
+        leadkit report processed/ledger.jsonl --since 2025-01-01 --json
+        """,
+)
 def report(
     ledger: Annotated[
-        Path, typer.Argument(help="A ledger.jsonl (or the output folder of `leadkit run`).")
+        Path,
+        typer.Argument(
+            metavar="LEDGER", help="A ledger.jsonl (or the output folder of `leadkit run`)."
+        ),
     ],
     since: Annotated[
         str | None,

@@ -11,27 +11,41 @@ from typing import Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, app, fail
+from leadkit.cli import Command, DebugOpt, Group, app, fail
 
 rules_app = typer.Typer(
     help="Check the sales-handoff rules file (suppress, routing, update, qualify) and print its schema.",
     no_args_is_help=True,
     rich_markup_mode=None,
+    cls=Group,
+    epilog="""
+        leadkit rules check rules.yaml -m mappings/zoom_webinar.yaml
+        leadkit rules schema > rules.schema.json
+        """,
 )
 app.add_typer(rules_app, name="rules")
 suppress_app = typer.Typer(
-    help="Work with suppression (never-contact) lists.", no_args_is_help=True, rich_markup_mode=None
+    help="Work with suppression (never-contact) lists.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=Group,
+    epilog="""
+        leadkit suppress hash erasure-requests.csv -o erasures.csv
+        """,
 )
 app.add_typer(suppress_app, name="suppress")
 
 
 @rules_app.command(
     "check",
-    epilog="Examples:\n\n  leadkit rules check rules.yaml\n\n"
-    "  leadkit rules check rules.yaml -m mappings/zoom_webinar.yaml",
+    cls=Command,
+    epilog="""
+        leadkit rules check rules.yaml
+        leadkit rules check rules.yaml -m mappings/zoom_webinar.yaml
+        """,
 )
 def check(
-    rules: Annotated[list[Path], typer.Argument(metavar="RULES...", help="Rules files.")],
+    rules: Annotated[list[Path], typer.Argument(metavar="RULES", help="Rules files.")],
     mapping: Annotated[
         Path | None,
         typer.Option(
@@ -67,7 +81,13 @@ def check(
     raise typer.Exit(1 if problems else 0)
 
 
-@rules_app.command("schema", epilog="Example:\n\n  leadkit rules schema > rules.schema.json")
+@rules_app.command(
+    "schema",
+    cls=Command,
+    epilog="""
+        leadkit rules schema > rules.schema.json
+        """,
+)
 def schema() -> None:
     """Print the JSON Schema of rules files (for editors and CI)."""
     import json
@@ -79,7 +99,10 @@ def schema() -> None:
 
 @suppress_app.command(
     "hash",
-    epilog="Example:\n\n  leadkit suppress hash erasures-clear.csv -o erasures.csv",
+    cls=Command,
+    epilog="""
+        leadkit suppress hash erasure-requests.csv -o erasures.csv
+        """,
 )
 def hash_(
     file: Annotated[

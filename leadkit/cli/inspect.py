@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, app, fail
+from leadkit.cli import Command, DebugOpt, app, fail
 
 if TYPE_CHECKING:
     from leadkit.profile import Inspection
@@ -50,9 +50,17 @@ def input_hints(
     )
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog="""
+        leadkit inspect leads.csv
+        leadkit inspect badge_scan.xlsx --sheet Leads --json
+        """,
+)
 def inspect(
-    input: Annotated[Path, typer.Argument(help="A partner file (CSV, TSV, TXT, XLSX, XLS).")],
+    input: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="A partner file (CSV, TSV, TXT, XLSX, XLS).")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,

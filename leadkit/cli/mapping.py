@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from leadkit.cli import DebugOpt, app, fail
+from leadkit.cli import Command, DebugOpt, Group, app, fail
 from leadkit.cli.inspect import (
     DelimiterOpt,
     EncodingOpt,
@@ -33,13 +33,26 @@ mapping_app = typer.Typer(
     help="Write and check mapping files: draft one from a file, lint them for CI, print the schema.",
     no_args_is_help=True,
     rich_markup_mode=None,
+    cls=Group,
+    epilog="""
+        leadkit mapping init leads.csv -t salesforce -o mappings/partner.yaml
+        leadkit mapping check mappings/
+        """,
 )
 app.add_typer(mapping_app, name="mapping")
 
 
-@mapping_app.command()
+@mapping_app.command(
+    cls=Command,
+    epilog="""
+        leadkit mapping init leads.csv
+        leadkit mapping init leads.csv -t hubspot -o mappings/partner.yaml
+        """,
+)
 def init(
-    input: Annotated[Path, typer.Argument(help="A partner file (CSV, TSV, TXT, XLSX, XLS).")],
+    input: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="A partner file (CSV, TSV, TXT, XLSX, XLS).")
+    ],
     target: Annotated[
         str | None,
         typer.Option(

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import yaml
@@ -155,38 +155,48 @@ def _spellings(phrase: str) -> list[str]:
     return [phrase] if alt == phrase else [phrase, alt]
 
 
-def _build(spec: _Spec) -> _Vocabulary:
-    levels: dict[tuple[str, ...], tuple[str, int]] = {}
-    functions: dict[tuple[str, ...], tuple[str, int]] = {}
+Table = dict[tuple[str, ...], tuple[str, int]]
 
-    def add(
-        table: dict[tuple[str, ...], tuple[str, int]], phrase: str, value: tuple[str, int]
-    ) -> None:
-        for spelling in _spellings(phrase):
-            key = tuple(_words(spelling))
-            if not key:
-                raise ValueError(f"job_titles.yaml: {phrase!r} holds no word")
-            old = table.get(key)
-            if old is not None and old != value:
-                raise ValueError(
-                    f"job_titles.yaml: {phrase!r} is listed as {old[0]} and as {value[0]}"
-                )
-            table[key] = value
 
-    lv = spec.levels
+def _add(table: Table, phrase: str, value: tuple[str, int]) -> None:
+    """Each spelling of `phrase` under `value`; a phrase given two values is refused."""
+    for spelling in _spellings(phrase):
+        key = tuple(_words(spelling))
+        if not key:
+            raise ValueError(f"job_titles.yaml: {phrase!r} holds no word")
+        old = table.get(key)
+        if old is not None and old != value:
+            raise ValueError(f"job_titles.yaml: {phrase!r} is listed as {old[0]} and as {value[0]}")
+        table[key] = value
+
+
+def _level_table(lv: Any) -> Table:
+    levels: Table = {}
     for phrase in lv.student:
-        add(levels, phrase, ("student", _STUDENT))
+        _add(levels, phrase, ("student", _STUDENT))
     for phrase in lv.subordinate:
-        add(levels, phrase, ("individual", _SUBORDINATE))
+        _add(levels, phrase, ("individual", _SUBORDINATE))
     for rank, groups in ((_REGULAR, lv.regular), (_WEAK, lv.weak)):
         for level_name, level_phrases in groups.items():
             for phrase in level_phrases:
-                add(levels, phrase, (level_name, rank))
+                _add(levels, phrase, (level_name, rank))
+    return levels
+
+
+def _function_table(spec: _Spec) -> Table:
+    functions: Table = {}
     for function_name, group in spec.functions.items():
         for phrase in group.terms:
-            add(functions, phrase, (function_name, group.priority))
+            _add(functions, phrase, (function_name, group.priority))
         for phrase in group.weak:
-            add(functions, phrase, (function_name, _WEAK_FUNCTION))
+            _add(functions, phrase, (function_name, _WEAK_FUNCTION))
+    return functions
+
+
+def _build(spec: _Spec) -> _Vocabulary:
+    lv = spec.levels
+    levels = _level_table(lv)
+    functions = _function_table(spec)
     yielding = {tuple(_words(s)) for p in lv.yield_to_next_level for s in _spellings(p)}
     if missing := yielding - levels.keys():
         raise ValueError(
