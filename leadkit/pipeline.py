@@ -20,6 +20,15 @@ import polars as pl
 from leadkit.codes import CODES
 from leadkit.errors import InputError
 from leadkit.existing import load_existing
+from leadkit.handoff.rules import ERASURE, LoadedRules
+from leadkit.handoff.stage import (
+    SUPPRESSED_OUTCOME,
+    Handoff,
+    campaign_frames,
+    output_columns,
+    suppressed_frame,
+)
+from leadkit.handoff.suppress import SUPPRESSED
 from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
 from leadkit.match import MatchSettings, find_duplicates, match_existing, merge_repeats
 from leadkit.read import InputHints, Table, read_table
@@ -113,10 +122,13 @@ def normalize(
     out_dir: Path,
     *,
     existing: Sequence[Path] = (),
+    accounts: Sequence[Path] = (),
+    rules: LoadedRules | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
 ) -> list[RunResult]:
-    """Run the main job on each input; the CRM export is read once for all of them."""
+    """Run the main job on each input; the CRM export, the account exports and the rules
+    file's lists are read once for all of them."""
     job = Job(mapping, options)
     stems = [Path(p).stem for p in inputs]
     clash = sorted({s for s in stems if stems.count(s) > 1})
@@ -125,8 +137,13 @@ def normalize(
     crm = (
         Crm.load(existing, id_column=options.existing_id, cache=options.cache) if existing else None
     )
+    handoff = Handoff.prepare(
+        mapping, rules=rules, accounts=accounts, crm=crm.records if crm else None
+    )
     return [
-        normalize_file(Path(path), job, out_dir, crm=crm, options=options, progress=progress)
+        normalize_file(
+            Path(path), job, out_dir, crm=crm, handoff=handoff, options=options, progress=progress
+        )
         for path in inputs
     ]
 
@@ -137,6 +154,7 @@ def normalize_file(
     out_dir: Path,
     *,
     crm: Crm | pl.DataFrame | None = None,
+    handoff: Handoff | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
 ) -> RunResult:
@@ -166,13 +184,21 @@ def normalize_file(
     stage("standardize")
     leads = validate(leads, job.rules).with_row_index("_idx")
     stage("validate")
+    if handoff is not None:
+        leads = handoff.suppress(leads)
     leads, _ = _route(leads, records, job)
     leads = merge_repeats(leads, merge=job.spec.duplicates.merge, summed=job.spec.duplicates.sum)
     stage("match")
-    outputs = _write(table, leads, job, out_dir, path.stem, options)
+    if handoff is not None:
+        leads = handoff.enrich(leads, table.info.sha256)
+        stage("handoff")
+    outputs = _write(table, leads, job, out_dir, path.stem, options, handoff)
     if options.issues:
         outputs["issues"] = out_dir / f"{path.stem}.issues.csv"
-        write_csv(issue_records(raw, leads), outputs["issues"], bom=options.bom)
+        kept = _not_erased(leads)
+        write_csv(
+            issue_records(raw.filter(kept), leads.filter(kept)), outputs["issues"], bom=options.bom
+        )
     stage("write")
     timings["total"] = round(sum(timings.values()), 3)
     report = build_report(
@@ -183,11 +209,19 @@ def normalize_file(
         outputs=outputs,
         timings=timings,
         existing=existing,
+        handoff=Handoff.facts(leads) if handoff is not None else None,
     )
     outputs["report"] = report_path(out_dir, path.stem)
     with atomic_file(outputs["report"], "w") as fh:
         fh.write(report.to_json())
     return RunResult(input=path, document=report, outputs=outputs)
+
+
+def _not_erased(leads: pl.DataFrame) -> pl.Series:
+    """Rows whose values may be written anywhere: all but an erased person's."""
+    if SUPPRESSED not in leads.columns:
+        return pl.Series([True] * leads.height)
+    return (leads[SUPPRESSED] != ERASURE).fill_null(True)
 
 
 def _route(
@@ -205,27 +239,41 @@ def _route(
         pl.col("_kept_row").alias("_duplicate_of"),
         pl.col("_match_reason").alias("_dup_reason"),
     )
-    leads = leads.join(kept_of, on="_idx", how="left", maintain_order="left")
+    leads = Handoff.spread(leads.join(kept_of, on="_idx", how="left", maintain_order="left"))
+    suppressed = SUPPRESSED in leads.columns
     matched = None
     if crm is not None and crm.height:
         kept = valid.join(dups.select("_idx"), on="_idx", how="anti")
+        if suppressed:  # never contacted: not matched either
+            kept = kept.join(
+                leads.filter(pl.col(SUPPRESSED).is_not_null()).select("_idx"), on="_idx", how="anti"
+            )
         matched = match_existing(kept, crm, job.match)
         leads = leads.join(matched, on="_idx", how="left", maintain_order="left")
-    outcome = (
-        pl.when(pl.col(ERRORS).is_not_null())
-        .then(pl.lit("rejects"))
-        .when(pl.col("_duplicate_of").is_not_null())
-        .then(pl.lit("duplicates"))
-    )
+    # The first that holds decides: a reject stays a reject, a suppressed row is never
+    # contacted (not even as a repeat), then repeats, then CRM matches; the rest is new.
+    ladder: list[tuple[pl.Expr, str]] = [(pl.col(ERRORS).is_not_null(), "rejects")]
+    if suppressed:
+        ladder.append((pl.col(SUPPRESSED).is_not_null(), SUPPRESSED_OUTCOME))
+    ladder.append((pl.col("_duplicate_of").is_not_null(), "duplicates"))
     if matched is not None:
-        outcome = outcome.when(pl.col("_match_outcome") == "update").then(pl.lit("updates"))
-        outcome = outcome.when(pl.col("_match_outcome") == "review").then(pl.lit("review"))
-    leads = leads.with_columns(outcome.otherwise(pl.lit("import")).alias("_outcome"))
+        ladder.append((pl.col("_match_outcome") == "update", "updates"))
+        ladder.append((pl.col("_match_outcome") == "review", "review"))
+    outcome: pl.Expr = pl.lit("import")
+    for holds, name in reversed(ladder):
+        outcome = pl.when(holds).then(pl.lit(name)).otherwise(outcome)
+    leads = leads.with_columns(outcome.alias("_outcome"))
     return leads, matched
 
 
 def _write(
-    table: Table, leads: pl.DataFrame, job: Job, out_dir: Path, stem: str, options: Options
+    table: Table,
+    leads: pl.DataFrame,
+    job: Job,
+    out_dir: Path,
+    stem: str,
+    options: Options,
+    handoff: Handoff | None = None,
 ) -> dict[str, Path]:
     target = job.target
     row = ["_row"] if options.trace else []
@@ -243,14 +291,18 @@ def _write(
             pl.col("_match_owner").alias("_existing_owner"),
         ]
     extras += [pl.col("_duplicate_of"), pl.col("_dup_reason")]
+    handed = output_columns(leads, target) if handoff is not None else []
+    if SUPPRESSED in leads.columns:
+        extras.append(pl.col(SUPPRESSED))
     crm = to_target(leads, target)
-    wide = pl.concat([leads.select("_row", "_outcome", *extras), crm], how="horizontal")
+    wide = pl.concat([leads.select("_row", "_outcome", *extras, *handed), crm], how="horizontal")
     columns = crm.columns
+    added = [e.meta.output_name() for e in handed]
 
     def view(outcome: str, before: Sequence[str] = (), after: Sequence[str] = ()) -> pl.DataFrame:
         """The rows of one outcome in the target's columns, with their extra columns."""
         return wide.filter(pl.col("_outcome") == outcome).select(
-            *row, *before, *columns, *flags, *after
+            *row, *before, *columns, *added, *flags, *after
         )
 
     why = ["_match_score", "_match_reason"] if matched else []
@@ -271,6 +323,10 @@ def _write(
         ),
         "rejects": _rejects_view(table, leads, [pl.col(c) for c in row]),
     }
+    if SUPPRESSED in leads.columns:
+        frames[SUPPRESSED_OUTCOME] = suppressed_frame(wide, columns)
+    if handoff is not None:
+        frames.update(campaign_frames(leads, handoff, target))
     paths = {}
     for name, frame in frames.items():
         paths[name] = output_path(out_dir, stem, name)

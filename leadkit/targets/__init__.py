@@ -37,7 +37,13 @@ class Target(BaseModel):
     name: str
     description: str = ""
     id_column: str = Field(description="Column that holds an existing record's id in updates.")
-    owner_column: str | None = Field(None, description="Column for the existing record's owner.")
+    owner_column: str | None = Field(None, description="Column for the record's owner.")
+    status_column: str | None = Field(
+        None, description="Column for the lead status the rules file's `qualify` sets."
+    )
+    score_column: str | None = Field(
+        None, description="Column for the score the rules file's `qualify` adds up."
+    )
     required: list[CanonicalField] = Field(default_factory=list)
     opt_in_inverse: bool = Field(
         False, description="The opt-in column says 'opted out' (Salesforce HasOptedOutOfEmail)."
