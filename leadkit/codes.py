@@ -113,7 +113,8 @@ _ALL: tuple[Code, ...] = (
         "phone_not_a_number",
         "issue",
         "Phone is not a number",
-        "The phone cell holds text that is not a phone number (`N/A`, `call me`).",
+        "The phone cell holds text that is not a phone number (`call me`), or a number a "
+        "spreadsheet mangled (`-2237`, `4.15E+09`).",
     ),
     _c(
         "phone_too_short",
