@@ -8,11 +8,11 @@ import pytest
 
 from leadkit.errors import InputError
 from leadkit.mapping import parse_mapping
-from leadkit.read import read_table
+from leadkit.read import Table, read_table
 from leadkit.remap import remap
 
 
-def table(tmp_path: Path, text: str):
+def table(tmp_path: Path, text: str) -> Table:
     path = tmp_path / "in.csv"
     path.write_text(text, encoding="utf-8")
     return read_table(path)

@@ -7,10 +7,18 @@ sit the aliases people actually type (`_COUNTRY_ALIASES`: UK, U.S.A., America, H
 England...). Lookups compare a key: casefolded, accents folded, periods dropped, other
 punctuation as spaces, ``&`` as "and".
 
+CLDR's territory names (through babel) in the languages of `CLDR_LANGUAGES` add the
+everyday and formal forms the catalogues lack (``Hong Kong SAR China``, ``Congo -
+Kinshasa``, ``Tchéquie``, ``アメリカ合衆国``). A comma-inverted name is put back in order
+(``Netherlands, The``, ``Korea, Republic of``, ``Congo, Dem. Rep.``, ``Man, Isle of``), a
+territory written ``X, China`` (``Hong Kong SAR, China``) is X, and the abbreviations of
+formal names are expanded (``Czech Rep.``). The key drops every combining mark (Unicode
+category Mn), so Arabic is matched with or without its shadda and vowel marks.
+
 Precedence, so that a translation can never steal an English name or a code: codes,
-English names and aliases first; then translations (loaded on the first value English
-misses, ~0.5 s), where a spelling that means two different countries in two languages
-is dropped. A value that still matches nothing gets one more chance when it has at
+English names and aliases first; then CLDR's names, then pycountry's translations (both
+loaded on the first value English misses and kept in leadkit's cache folder), where a
+spelling that means two different countries in two languages is dropped. A value that still matches nothing gets one more chance when it has at
 least 5 letters: a unique closest name within one edit (two from 14 letters; swapping
 two letters counts as one), so ``Untied States`` is US and ``Germnay`` DE, but
 ``Xambia`` (Zambia? Gambia?) and ``South America`` stay unknown.
