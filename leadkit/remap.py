@@ -1,11 +1,16 @@
 """Stage 2: the mapping applied: source headers become canonical lead fields.
 
 Headers are matched tolerantly (case, surrounding spaces, BOM remnants). A field mapped
-to a list takes the first non-empty source on each row. Every mapped header the file
+to a list takes the first non-empty source on each row. A placeholder cell (`--`, `N/A`, `unknown`, `TBD`,
+`#N/A`, ... see `PLACEHOLDERS`) is blank here, in every mapped field and custom column,
+so no later stage keeps or neutralizes it (`'--`). Rejects are written from the read
+table, so they still show the cell as the file had it. Every mapped header the file
 lacks is named in one error, with the headers the file does have.
 """
 
 from __future__ import annotations
+
+import re
 
 import polars as pl
 
@@ -14,6 +19,56 @@ from leadkit.mapping import Mapping
 from leadkit.read import Table, header_key
 
 CUSTOM_PREFIX = "custom:"
+
+# Whole cells that stand for "no value", compared case-insensitively after trimming. Left
+# out on purpose: a bare `na`/`NA` (Namibia's ISO code; Na is a Korean surname), `nan`
+# (Nan is a given name), `0`, `x` and `none of the above` (a real picklist answer).
+PLACEHOLDERS: tuple[str, ...] = (
+    "-",
+    "--",
+    "---",
+    "-/-",
+    ".",
+    "..",
+    "...",
+    "?",
+    "??",
+    "???",
+    "n/a",
+    "n.a.",
+    "n. a.",
+    "none",
+    "(none)",
+    "null",
+    "nil",
+    "unknown",
+    "(unknown)",
+    "undefined",
+    "tbd",
+    "tba",
+    "(blank)",
+    "(empty)",
+    "not applicable",
+    "not available",
+    "not provided",
+    # spreadsheet error values left where a formula failed
+    "#n/a",
+    "#value!",
+    "#ref!",
+    "#name?",
+    "#div/0!",
+    "#null!",
+    "#num!",
+)
+# One anchored, case-insensitive pattern: most cells fail at their first characters, and
+# no lower-cased copy of the column is made. Spaces as the text normalizers read them.
+_SPACE = r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000\ufeff]*"
+_PLACEHOLDER_RE = f"(?i)^{_SPACE}(?:{'|'.join(re.escape(p) for p in PLACEHOLDERS)}){_SPACE}$"
+
+
+def blank_placeholders(col: pl.Expr) -> pl.Expr:
+    """`col` with every placeholder cell null."""
+    return pl.when(col.str.contains(_PLACEHOLDER_RE)).then(None).otherwise(col)
 
 
 def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
@@ -32,8 +87,8 @@ def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
             missing.append(f"{' or '.join(repr(h) for h in wanted)} ({where})")
             return pl.lit(None, dtype=pl.String)
         if len(present) == 1:  # every normalizer already reads whitespace-only as empty
-            return pl.col(present[0])
-        return pl.coalesce([_non_empty(pl.col(c)) for c in present])
+            return blank_placeholders(pl.col(present[0]))
+        return pl.coalesce([_non_empty(blank_placeholders(pl.col(c))) for c in present])
 
     exprs = [
         source(f"columns.{field}", heads).alias(field) for field, heads in mapping.columns.items()

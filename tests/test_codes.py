@@ -35,6 +35,7 @@ _CODE_SHAPED = re.compile(r"^(?:[a-z_]+:)?([a-z]+(?:_[a-z0-9]+)+)$")
 NOT_CODES = frozenset(
     {
         *CANONICAL_FIELDS,
+        "a_digits",
         "c_digits",
         "common_name",
         "company_key",
