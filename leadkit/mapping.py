@@ -211,9 +211,7 @@ class Mapping(_Spec):
     def _defaults_not_constants(self) -> Mapping:
         both = sorted(set(self.defaults) & set(self.constants))
         if both:
-            raise ValueError(
-                f"field(s) both a constant and a default: {', '.join(both)}; keep one"
-            )
+            raise ValueError(f"field(s) both a constant and a default: {', '.join(both)}; keep one")
         return self
 
     @model_validator(mode="after")

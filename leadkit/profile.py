@@ -132,15 +132,6 @@ _PLATFORM_HOSTS = (
     "calendly.com", "qr", "ticket",
 )  # fmt: skip
 _URL_HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/?#\s]+)(.*)$", re.I)
-# Salutations and honorifics in the languages lead files come in: a column of them is no
-# job title and no name.
-SALUTATIONS = frozenset(
-    """
-    mr mr. mrs mrs. ms ms. miss mx mx. dr dr. prof prof. sir madam herr frau fr. hr. m. mme
-    mme. mlle mlle. monsieur madame mademoiselle sr sr. sra sra. srta srta. senor senora
-    signor signora sig. sig.ra dott. dott.ssa dhr. mevr. dhr mevr sehr geehrter
-    """.split()
-)
 # Meta lead ads write `z:94107` and `p:+1...` so spreadsheets keep them as text.
 _PREFIX = re.compile(r"^[pz]:", re.I)
 _NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\u2019.\-])*$")
@@ -150,6 +141,17 @@ _WORDS = re.compile(r"[\W_]+")
 
 def _wordset(block: str) -> frozenset[str]:
     return frozenset(block.split())
+
+
+# Salutations and honorifics in the languages lead files come in: a column of them is no
+# job title and no name.
+SALUTATIONS = _wordset(
+    """
+    mr mr. mrs mrs. ms ms. miss mx mx. dr dr. prof prof. sir madam herr frau fr. hr. m. mme
+    mme. mlle mlle. monsieur madame mademoiselle sr sr. sra sra. srta srta. senor senora
+    signor signora sig. sig.ra dott. dott.ssa dhr. mevr. dhr mevr sehr geehrter
+    """
+)
 
 
 # Words of job titles in the languages lead files come in; two hits in three tell.
@@ -485,7 +487,8 @@ def profile_frame(
                 structured += not found.isdisjoint(STRUCTURED)
         kinds = {k: round(counts[k] / n, 4) for k in KINDS if counts[k]} if n else {}
         kind, share = _column_kind(kinds, distinct)
-        pointed = _pointed_regions(values, kind, codes, regions) if n else Counter()
+        pointed = _pointed_regions(values, kind, codes, regions) if n else {}
+        top = sorted(pointed.items(), key=lambda kv: -kv[1])[:5]
         out.append(
             ColumnProfile(
                 name=name,
@@ -501,7 +504,7 @@ def profile_frame(
                 tested=n,
                 multi_word=round(multi / n, 4) if n else 0.0,
                 structured=round(structured / n, 4) if n else 0.0,
-                regions={r: round(w / n, 4) for r, w in pointed.most_common(5)},
+                regions={r: round(w / n, 4) for r, w in top},
             )
         )
     return out
@@ -509,18 +512,20 @@ def profile_frame(
 
 def _pointed_regions(
     values: Sequence[str], kind: str | None, codes: dict[str, str], regions: Sequence[str]
-) -> Counter[str]:
+) -> dict[str, float]:
     """Weights per country of a phone or country column's values (a value pointing to n
     countries gives each 1/n)."""
-    out: Counter[str] = Counter()
+    out: dict[str, float] = {}
     if kind == "country":
-        out.update(codes[v] for v in values if v in codes)
+        for v in values:
+            if v in codes:
+                out[codes[v]] = out.get(codes[v], 0.0) + 1
     elif kind == "phone":
         for v in values:
             if "phone" in kinds_of(v, regions):
                 found = phone_region(v)
                 for r in found:
-                    out[r] += 1 / len(found)
+                    out[r] = out.get(r, 0.0) + 1 / len(found)
     return out
 
 

@@ -159,9 +159,7 @@ def _writable(target: str) -> frozenset[str] | None:
     return frozenset({*spec.fields, "full_name"})
 
 
-def suggest_country(
-    inspection: Inspection, mapped: dict[str, list[str]]
-) -> tuple[str, str] | None:
+def suggest_country(inspection: Inspection, mapped: dict[str, list[str]]) -> tuple[str, str] | None:
     """`default_country` when the mapped phones are written the way one country writes them
     (its country code, or its national format: `03-5555-0100` is Japanese), or when the
     country column holds nearly only one country. None when nothing points to one."""
@@ -171,8 +169,10 @@ def suggest_country(
         for region, share in inspection.column(h).regions.items():
             votes[region] = votes.get(region, 0.0) + share / len(heads)
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
-    if ranked and ranked[0][1] >= COUNTRY_SHARE and (
-        len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]
+    if (
+        ranked
+        and ranked[0][1] >= COUNTRY_SHARE
+        and (len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1])
     ):
         region, share = ranked[0]
         return region, (

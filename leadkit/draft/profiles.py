@@ -21,11 +21,11 @@ __all__ = [
     "KnownProfile",
     "ProfileMatch",
     "builtin_profiles_dir",
-    "shipped_profiles_dir",
     "display_path",
     "load_profiles",
     "match_profiles",
     "profile_hints",
+    "shipped_profiles_dir",
 ]
 
 MIN_PROFILE_HEADERS = 3
