@@ -533,7 +533,7 @@ def _unused(spec: Mapping, at: Locator) -> Iterator[Problem]:
 
 
 def _filled(spec: Mapping) -> set[str]:
-    filled: set[str] = set(spec.columns) | set(spec.constants)
+    filled: set[str] = set(spec.columns) | set(spec.constants) | set(spec.defaults)
     if "full_name" in spec.columns:
         filled |= {"first_name", "last_name"}
     return filled
@@ -616,7 +616,7 @@ def _not_in_picklist(value: str, target: Target, f: str) -> str:
 
 
 def _unwritten(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
-    for section in ("columns", "constants"):
+    for section in ("columns", "constants", "defaults"):
         for f in getattr(spec, section):
             if f != "full_name" and f not in target.fields:
                 yield at.key(
@@ -702,7 +702,7 @@ def _sample(
     ]
     missing = False
     for path, dotted, heads in reads:
-        if not any(header_key(h) in keys for h in heads):
+        if not any(header_key(h) in keys for h in heads) and not spec.is_optional(heads):
             missing = True
             wanted = " or ".join(f"'{h}'" for h in heads)
             hint = _header_hint(heads, have)

@@ -282,6 +282,17 @@ class Mapping(_Spec):
         description="Canonical field: source header, or a list (the first non-empty wins)."
     )
     constants: dict[CanonicalField, str] = Field(default_factory=dict)
+    defaults: dict[CanonicalField, str] = Field(
+        default_factory=dict,
+        description="Per field: the value written where the field is empty (after its columns), "
+        "e.g. company: '[not provided]' where the target requires a company the file lacks.",
+    )
+    optional: list[str] = Field(
+        default_factory=list,
+        description="Source headers a file of this format may lack (custom or registration "
+        "questions): a missing one reads as empty, and a profile recognizes a file by its "
+        "other headers.",
+    )
     custom: dict[str, CustomColumn] = Field(
         default_factory=dict, description="Extra output columns (a CRM's custom fields)."
     )
@@ -321,8 +332,36 @@ class Mapping(_Spec):
         return self
 
     @model_validator(mode="after")
+    def _defaults_not_constants(self) -> Mapping:
+        both = sorted(set(self.defaults) & set(self.constants))
+        if both:
+            raise ValueError(f"field(s) both a constant and a default: {', '.join(both)}; keep one")
+        return self
+
+    @model_validator(mode="after")
+    def _optional_headers_are_read(self) -> Mapping:
+        read = {
+            h.strip().casefold()
+            for src in self.source_headers()
+            for h in ([src] if isinstance(src, str) else src)
+        }
+        unread = [h for h in self.optional if h.strip().casefold() not in read]
+        if unread:
+            raise ValueError(
+                f"optional names {', '.join(repr(h) for h in unread)}, which the mapping "
+                "does not read"
+            )
+        return self
+
+    def is_optional(self, headers: str | list[str]) -> bool:
+        """Every one of `headers` (one source entry) is an optional header."""
+        wanted = [headers] if isinstance(headers, str) else headers
+        optional = {h.strip().casefold() for h in self.optional}
+        return bool(optional) and all(h.strip().casefold() in optional for h in wanted)
+
+    @model_validator(mode="after")
     def _summed_columns_exist(self) -> Mapping:
-        known = set(self.columns) | set(self.constants) | set(self.custom)
+        known = set(self.columns) | set(self.constants) | set(self.defaults) | set(self.custom)
         unknown = [c for c in self.duplicates.sum if c not in known]
         if unknown:
             raise ValueError(

@@ -1,10 +1,12 @@
 """Stage 2: the mapping applied: source headers become canonical lead fields.
 
 Headers are matched tolerantly (case, surrounding spaces, BOM remnants). A field mapped
-to a list takes the first non-empty source on each row. A placeholder cell (`--`, `N/A`, `unknown`, `TBD`,
-`#N/A`, ... see `PLACEHOLDERS`) is blank here, in every mapped field and custom column,
-so no later stage keeps or neutralizes it (`'--`). Rejects are written from the read
-table, so they still show the cell as the file had it. Every mapped header the file
+to a list takes the first non-empty source on each row; a field with a default (`defaults:`)
+takes it where it is still empty. A header the mapping marks `optional:` reads as empty when
+the file lacks it. A placeholder cell (`--`, `N/A`, `unknown`, `TBD`, `#N/A`, ... see
+`PLACEHOLDERS`) is blank here, in every mapped field and custom column, so no later stage
+keeps or neutralizes it (`'--`). Rejects are written from the read table, so they still
+show the cell as the file had it. Every mapped header the file
 lacks is named in one error, with the headers the file does have.
 """
 
@@ -84,14 +86,29 @@ def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
         wanted = [headers] if isinstance(headers, str) else headers
         present = [by_key[header_key(h)] for h in wanted if header_key(h) in by_key]
         if not present:
+            if mapping.is_optional(wanted):  # a question this file's form did not ask
+                return pl.lit(None, dtype=pl.String)
             missing.append(f"{' or '.join(repr(h) for h in wanted)} ({where})")
             return pl.lit(None, dtype=pl.String)
         if len(present) == 1:  # every normalizer already reads whitespace-only as empty
             return blank_placeholders(pl.col(present[0]))
         return pl.coalesce([_non_empty(blank_placeholders(pl.col(c))) for c in present])
 
+    def filled(field: str, expr: pl.Expr) -> pl.Expr:
+        """The field's value, its default where it is still empty (`defaults:`)."""
+        default = mapping.defaults.get(field)  # type: ignore[call-overload]
+        if default is None:
+            return expr
+        return _non_empty(expr).fill_null(pl.lit(default, dtype=pl.String))
+
     exprs = [
-        source(f"columns.{field}", heads).alias(field) for field, heads in mapping.columns.items()
+        filled(field, source(f"columns.{field}", heads)).alias(field)
+        for field, heads in mapping.columns.items()
+    ]
+    exprs += [
+        pl.lit(value, dtype=pl.String).alias(field)
+        for field, value in mapping.defaults.items()
+        if field not in mapping.columns
     ]
     exprs += [
         pl.lit(value, dtype=pl.String).alias(field) for field, value in mapping.constants.items()

@@ -221,7 +221,8 @@ def _flags(leads: pl.DataFrame, info: ReadInfo) -> dict[str, int]:
 
 
 def _warnings(mapping: LoadedMapping, target: Target) -> tuple[str, ...]:
-    mapped = set(mapping.spec.columns) | set(mapping.spec.constants)
+    spec = mapping.spec
+    mapped = set(spec.columns) | set(spec.constants) | set(spec.defaults)
     unwritten = sorted(f for f in mapped - set(target.fields) if f != "full_name")
     return tuple(
         f"mapped field '{f}' has no column in target '{target.name}' and is not written"

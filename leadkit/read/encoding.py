@@ -88,8 +88,24 @@ def _decode_or_fail(name: str, data: bytes, codec: str) -> str:
         ) from None
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _cp932(data: bytes) -> str | None:
+    """Shift_JIS (cp932) text: decodes without error, and mostly into Japanese characters."""
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        return None
+    wide = sum(1 for c in text[:65536] if ord(c) > 0x7F)
+    return text if wide and len(_CJK.findall(text[:65536])) >= 0.6 * wide else None
+
+
 def _legacy_decode(data: bytes) -> tuple[str, str]:
-    """Text that is not valid UTF-8: cp1252, or UTF-8 with stray cp1252 bytes."""
+    """Text that is not valid UTF-8: cp932 (Japanese), cp1252, or UTF-8 with stray cp1252 bytes."""
+    japanese = _cp932(data)  # first: Shift_JIS byte pairs can look like UTF-8 sequences
+    if japanese is not None:
+        return japanese, "cp932"
     if _UTF8_MULTIBYTE.search(data):
         return data.decode("utf-8", errors="leadkit-cp1252"), "utf-8+cp1252"
     return data.decode("cp1252", errors="leadkit-latin1"), "cp1252"
