@@ -10,7 +10,7 @@ export's included, and written once: what `report.json` holds is what `--json` p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ class Job:
 
 
 def normalize(
-    inputs: Sequence[Path],
+    inputs: Iterable[str | Path],
     mapping: LoadedMapping,
     out_dir: Path,
     *,
@@ -128,9 +128,11 @@ def normalize(
     progress: Progress | None = None,
 ) -> list[RunResult]:
     """Run the main job on each input; the CRM export, the account exports and the rules
-    file's lists are read once for all of them."""
+    file's lists are read once for all of them. `inputs` may be any iterable (a
+    `Path.glob(...)` generator): it is read once, here."""
+    paths = [Path(p) for p in inputs]
     job = Job(mapping, options)
-    stems = [Path(p).stem for p in inputs]
+    stems = [p.stem for p in paths]
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
@@ -142,9 +144,9 @@ def normalize(
     )
     return [
         normalize_file(
-            Path(path), job, out_dir, crm=crm, handoff=handoff, options=options, progress=progress
+            path, job, out_dir, crm=crm, handoff=handoff, options=options, progress=progress
         )
-        for path in inputs
+        for path in paths
     ]
 
 
