@@ -125,7 +125,8 @@ def test_the_aborting_workbook_fails_alone_with_the_real_pipeline(tmp_path: Path
     exit 2 (two), the file stays in the inbox and every later run dies on it again."""
     inbox, maps, out = tmp_path / "inbox", tmp_path / "mappings", tmp_path / "out"
     simple_mapping(maps, "partner", ["partner-*.csv", "partner-*.xlsx"])
-    huge = huge_workbook(inbox.mkdir() or inbox / "partner-0.xlsx")
+    inbox.mkdir()
+    huge = huge_workbook(inbox / "partner-0.xlsx")
     os.utime(huge, (time.time() - 100, time.time() - 100))  # the oldest: first in line
     for i in (1, 2):
         drop(inbox, f"partner-{i}.csv", seed=i)
