@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadkit.errors import MappingError
+from leadkit.read.limits import ReadLimits
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "email",
@@ -143,6 +144,36 @@ class LimitsSpec(_Spec):
     max_reject_rate: float | None = Field(
         None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
     )
+    # The reader's resource limits (`leadkit.read.limits`): a file over one is refused.
+    max_columns: int = Field(
+        ReadLimits.max_columns, ge=1, description="Most columns a table may have."
+    )
+    max_cell_bytes: int = Field(
+        ReadLimits.max_cell_bytes, ge=1, description="Largest cell, in bytes (UTF-8)."
+    )
+    max_sheet_cells: int = Field(
+        ReadLimits.max_sheet_cells,
+        ge=1,
+        description="Most cells (rows x columns, first to last cell) a workbook sheet may span.",
+    )
+    max_part_bytes: int = Field(
+        ReadLimits.max_part_bytes, ge=1, description="Largest uncompressed part of an XLSX."
+    )
+    max_zip_ratio: int = Field(
+        ReadLimits.max_zip_ratio,
+        ge=1,
+        description="Largest compression ratio of an XLSX part over 16 MiB (a zip bomb).",
+    )
+
+    def read_limits(self) -> ReadLimits:
+        """The reader's limits as this mapping sets them."""
+        return ReadLimits(
+            max_columns=self.max_columns,
+            max_cell_bytes=self.max_cell_bytes,
+            max_sheet_cells=self.max_sheet_cells,
+            max_part_bytes=self.max_part_bytes,
+            max_zip_ratio=self.max_zip_ratio,
+        )
 
 
 class Mapping(_Spec):

@@ -19,10 +19,17 @@ _SPACE_RE = r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+"
 _CONTROL = re.compile(_CONTROL_RE)
 _SPACE = re.compile(_SPACE_RE)
 
-# A cell a spreadsheet would run as a formula: `=`, `@`, or `+`/`-` not followed by a
-# number (so `+44 20 7946 0123` and `-5` stay as they are). Tab and CR lead-ins too,
-# per OWASP's CSV-injection advice.
-_FORMULA_RE = r"^(?:[=@\t\r]|[+-](?:$|[^0-9.]))"
+# A cell a spreadsheet would run as a formula (OWASP's CSV-injection advice, stricter): one
+# that starts with a tab or CR, or, after any leading whitespace, with `=`, `@`, their
+# full-width forms `＝ ＠ ＋ －`, or `+`/`-`, unless the whole cell is then a number or a
+# phone number (`+44 20 7946 0123`, `-5`, `(555) 010.0100`). So `-2+3+cmd|' /C calc'!A0`,
+# `+1+cmd|...`, `-.5+...` and `  =HYPERLINK(...)` are caught. (No look-ahead: Polars' regex
+# engine has none, so "not only number characters to the end" is spelled out.)
+_NUMBERISH = "0-9 ()."
+_FORMULA_RE = (
+    r"^(?:[\t\r]|\s*(?:[=@\uff1d\uff20\uff0b\uff0d]"
+    rf"|[+-](?:[^{_NUMBERISH}]|[{_NUMBERISH}]*[^{_NUMBERISH}])))"
+)
 _FORMULA = re.compile(_FORMULA_RE)
 
 

@@ -33,9 +33,10 @@ from pathlib import Path
 from leadkit.errors import InputError
 from leadkit.read.delimited import read_delimited
 from leadkit.read.layout import assemble, describe_expected, expected_keys, header_key
+from leadkit.read.limits import ReadLimits
 from leadkit.read.table import InputHints, ReadInfo, Table
 
-__all__ = ["InputHints", "ReadInfo", "Table", "header_key", "read_table"]
+__all__ = ["InputHints", "ReadInfo", "ReadLimits", "Table", "header_key", "read_table"]
 
 FORMATS = {
     ".csv": "csv",

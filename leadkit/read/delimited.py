@@ -43,6 +43,7 @@ from leadkit.read.layout import (
     header_width,
     match_score,
 )
+from leadkit.read.limits import ReadLimits, long_cell_line
 from leadkit.read.table import InputHints, RawTable, extra_cells, raw_columns
 
 # Polars is given this many spare columns beyond the header so that ragged rows are still
@@ -383,6 +384,36 @@ def _read_body(
         raise InputError(f"{name}: line {line}: {exc}") from None
 
 
+def _check_limits(
+    name: str, data: bytes, start: int, width: int, delimiter: str, limits: ReadLimits
+) -> None:
+    """Before the body is parsed: the header's width, and no unbroken run of text longer than
+    a cell may be (memory grows many times a cell's size while it is parsed)."""
+    if width > limits.max_columns:
+        raise InputError(
+            f"{name}: the header has {width} columns, over the limit of {limits.max_columns} "
+            "(limits.max_columns)"
+        )
+    line = long_cell_line(data, delimiter, limits, start)
+    if line is not None:
+        raise InputError(
+            f"{name}: line {line}: a cell longer than {limits.max_cell_bytes} bytes "
+            "(limits.max_cell_bytes)"
+        )
+
+
+def _check_cells(name: str, body: pl.DataFrame, limits: ReadLimits) -> None:
+    """After parsing: a quoted cell running over delimiters and lines past the cell limit (a
+    missing closing quote) is refused too."""
+    longest = body.select(pl.all().str.len_bytes().max()).row(0)
+    over = [i for i, n in enumerate(longest) if n is not None and n > limits.max_cell_bytes]
+    if over:
+        raise InputError(
+            f"{name}: column {over[0] + 1} holds a cell longer than {limits.max_cell_bytes} "
+            "bytes (limits.max_cell_bytes; a closing quote is missing?)"
+        )
+
+
 def _line_offset(data: bytes, start: int, lines: int) -> int:
     pos = start
     for _ in range(lines):
@@ -441,9 +472,11 @@ def _read_utf8(
         raise InputError(f"{name}: the header row (line {layout.header.line}) is empty")
     width = len(header)
     skip = layout.header.end
+    _check_limits(name, data, body_start, width, layout.delimiter, hints.limits)
 
     # The UTF-8 BOM, if any, sits on a skipped line: Polars reads the file's own bytes.
     body = _read_body(name, data, body_start, skip, width, layout.delimiter)
+    _check_cells(name, body, hints.limits)
     return RawTable(
         body=body,
         header=header,

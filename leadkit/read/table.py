@@ -5,9 +5,11 @@ table every reader hands to `layout.assemble` (the header's cells, then the body
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
+
+from leadkit.read.limits import ReadLimits
 
 # Column names a header cannot take: the reader adds these.
 RESERVED = ("_row", "_extra")
@@ -21,6 +23,7 @@ class InputHints:
     header_row: int | None = None  # 1-based physical row/line number of the header
     delimiter: str | None = None
     encoding: str | None = None
+    limits: ReadLimits = field(default_factory=ReadLimits)  # from the mapping's `limits:`
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from leadkit.read.layout import (
     looks_like_labels,
     match_score,
 )
+from leadkit.read.limits import ReadLimits, check_workbook
 from leadkit.read.table import InputHints, RawTable, extra_cells, raw_columns
 
 # What loading one sheet raises when it cannot be read (a damaged sheet): every fastexcel error
@@ -57,7 +58,7 @@ def read_workbook(
     hints: InputHints,
 ) -> RawTable:
     """The raw table of the workbook's best sheet (or the hinted one), cells as displayed."""
-    reader, sheet_names = open_workbook(name, data, fmt)
+    reader, sheet_names = open_workbook(name, data, fmt, hints.limits)
     indices = (
         [_sheet_index(name, sheet_names, hints.sheet)]
         if hints.sheet is not None
@@ -72,9 +73,17 @@ def read_workbook(
     return _sheet_table(name, best.frame, best.header, sheet_names[best.index])
 
 
-def open_workbook(name: str, data: bytes, fmt: str) -> tuple[fastexcel.ExcelReader, list[str]]:
-    """The workbook's reader and its sheet names: the one place a workbook is opened."""
+def open_workbook(
+    name: str, data: bytes, fmt: str, limits: ReadLimits | None = None
+) -> tuple[fastexcel.ExcelReader, list[str]]:
+    """The workbook's reader and its sheet names: the one place a workbook is opened.
+
+    An XLSX is first checked against `limits` (`leadkit.read.limits`): fastexcel aborts the
+    process, not raises, when a sheet's grid cannot be allocated.
+    """
     kind = "XLSX" if fmt == "xlsx" else "XLS"
+    if fmt == "xlsx":
+        check_workbook(name, data, limits or ReadLimits())
     try:
         reader = fastexcel.read_excel(data)
         sheet_names = list(reader.sheet_names)
