@@ -270,7 +270,7 @@ def load_mapping(path: str | Path) -> LoadedMapping:
         raise MappingError([f"{path}: is a directory, not a mapping file"]) from None
     except OSError as e:
         raise MappingError([f"{path}: cannot read mapping ({e.strerror})"]) from None
-    spec = parse_mapping(raw.decode("utf-8", errors="replace"), source=str(path))
+    spec = parse_mapping(yaml_text(raw, str(path)), source=str(path))
     return LoadedMapping(
         spec=spec,
         name=spec.name or path.stem,
@@ -291,6 +291,8 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
         return Mapping.model_validate(data)
     except ValidationError as e:
         raise MappingError(list(located_errors(e, yaml_nodes(text), source, Mapping))) from None
+    except RecursionError:
+        raise MappingError([f"{source}: malformed YAML: {YamlTooDeep()}"]) from None
 
 
 # libyaml's parser where PyYAML was built with it: ten times faster than the pure-Python
@@ -299,20 +301,45 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class YamlTooDeep(yaml.YAMLError):
+    """A YAML document nested deeper than Python's parser can recurse."""
+
+    def __str__(self) -> str:
+        return "nested too deeply (a runaway '[' or '{'?)"
+
+
 def yaml_data(text: str) -> Any:
     """The YAML document's data (safe types only)."""
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.load(text, Loader=yaml.SafeLoader)
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            return yaml.load(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlTooDeep from None
 
 
 def yaml_nodes(text: str) -> yaml.Node | None:
     """The YAML document's node tree, with the line and column of every node."""
     try:
-        return yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlTooDeep from None
+
+
+def yaml_text(raw: bytes, source: str) -> str:
+    """A mapping or target file's bytes as text: UTF-8 (a BOM allowed), else a MappingError
+    naming where the first other byte is."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise MappingError(
+            [f"{source}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02X}); save it as UTF-8"]
+        ) from None
 
 
 def _load_yaml(text: str, source: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from leadkit.errors import InputError
+from leadkit.frames import col
 from leadkit.mapping import Mapping
 from leadkit.read import Table, header_key
 
@@ -32,8 +33,8 @@ def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
             missing.append(f"{' or '.join(repr(h) for h in wanted)} ({where})")
             return pl.lit(None, dtype=pl.String)
         if len(present) == 1:  # every normalizer already reads whitespace-only as empty
-            return pl.col(present[0])
-        return pl.coalesce([_non_empty(pl.col(c)) for c in present])
+            return col(present[0])  # literally: a header may be `*` or `^...$`
+        return pl.coalesce([_non_empty(col(c)) for c in present])
 
     exprs = [
         source(f"columns.{field}", heads).alias(field) for field, heads in mapping.columns.items()

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import polars as pl
 
+from leadkit.errors import MappingError
 from leadkit.frames import col
 from leadkit.normalizers.country import country_name, state_name
 from leadkit.normalizers.text import formula_like_expr, neutralize, neutralize_expr
@@ -43,6 +44,7 @@ def to_target(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
     Only fields the mapping fills (plus the target's required ones) become columns, so an
     import never blanks a CRM field the partner file knew nothing about.
     """
+    check_custom_columns_written(leads, target)
     leads = _in_target_forms(leads, target)
     exprs: list[pl.Expr] = []
     for f, spec in target.fields.items():
@@ -56,6 +58,21 @@ def to_target(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
         if c.startswith(CUSTOM_PREFIX)
     ]
     return leads.select(exprs)
+
+
+def check_custom_columns_written(leads: pl.DataFrame, target: Target) -> None:
+    """A custom column named like a target column would be a second column of that name:
+    a MappingError (the pipeline checks this before the work; this is the writer's guard)."""
+    own = {spec.column.strip().casefold(): f for f, spec in target.fields.items()}
+    for c in leads.columns:
+        name = c.removeprefix(CUSTOM_PREFIX)
+        if c.startswith(CUSTOM_PREFIX) and name.strip().casefold() in own:
+            raise MappingError(
+                [
+                    f"custom.{name}: {name!r} is target {target.name}'s own column for "
+                    f"'{own[name.strip().casefold()]}' (map it under columns or constants)"
+                ]
+            )
 
 
 def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:

@@ -41,6 +41,7 @@ from leadkit.read.layout import (
     filled_cells,
     guess_header,
     header_width,
+    looks_like_labels,
     match_score,
 )
 from leadkit.read.limits import ReadLimits, long_cell_line
@@ -143,14 +144,7 @@ def _detect_layout(
         records = _records(lines, delim, HEADER_SCAN_ROWS + 1 + (hints.header_row or 0), parked)
         if sep_line:
             records = [r for r in records if r.line > sep_line]
-        if hints.header_row is not None:
-            index = next(
-                (i for i, r in enumerate(records) if r.line <= hints.header_row <= r.end), -1
-            )
-        elif expected:
-            index, _ = best_header([r.cells for r in records], expected)
-        else:
-            index = guess_header([r.cells for r in records])
+        index = _header_index(records, expected, hints)
         if index < 0:
             continue
         header = records[index]
@@ -165,14 +159,44 @@ def _detect_layout(
         if best is None or key > best[0]:
             best = (key, _Layout(delim, header))
     if best is None:
-        if hints.header_row is not None:
-            raise InputError(f"{name}: header row {hints.header_row} is beyond the end of the file")
-        if expected:
-            raise InputError(
-                f"{name}: no header row with {expected_text} in the first {HEADER_SCAN_ROWS} rows"
-            )
-        raise InputError(f"{name}: empty file (no rows)")
+        raise _no_header(name, lines, expected_text, hints, parked)
     return best[1]
+
+
+def _header_index(
+    records: Sequence[_Record], expected: list[frozenset[str]], hints: InputHints
+) -> int:
+    """The header among `records` (-1: none). A hinted header row holding none of the mapped
+    headers is taken only when it looks like labels: a data row is never the header."""
+    if hints.header_row is None:
+        if expected:
+            return best_header([r.cells for r in records], expected)[0]
+        return guess_header([r.cells for r in records])
+    at = hints.header_row
+    index = next((i for i, r in enumerate(records) if r.line <= at <= r.end), -1)
+    cells = records[index].cells if index >= 0 else []
+    if index >= 0 and expected and not match_score(cells, expected):
+        return index if looks_like_labels(cells) else -1
+    return index
+
+
+def _no_header(
+    name: str, lines: Sequence[str], expected_text: str, hints: InputHints, parked: bool
+) -> InputError:
+    """Why no header was found. The rows' values are never quoted: they may be a lead's."""
+    if hints.header_row is not None:
+        at = hints.header_row
+        if any(r.line <= at <= r.end for r in _records(lines, ",", at, parked)):
+            return InputError(
+                f"{name}: header row {at} (input.header_row) looks like data "
+                f"and holds none of the mapped headers {expected_text}"
+            )
+        return InputError(f"{name}: header row {at} is beyond the end of the file")
+    if expected_text:
+        return InputError(
+            f"{name}: no header row with {expected_text} in the first {HEADER_SCAN_ROWS} rows"
+        )
+    return InputError(f"{name}: empty file (no rows)")
 
 
 # --------------------------------------------------------------------------------------

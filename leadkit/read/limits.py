@@ -142,7 +142,7 @@ def check_workbook(name: str, data: bytes, limits: ReadLimits) -> None:
 
 
 def _mib(n: int) -> str:
-    return f"{n / (1 << 20):.0f} MiB"
+    return f"{n / (1 << 20):.0f} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
 def long_cell_line(data: bytes, delimiter: str, limits: ReadLimits, start: int = 0) -> int | None:

@@ -174,7 +174,10 @@ def _header_row(
     """(0-based row, expected headers it holds) of the header among a sheet's first rows."""
     if hints.header_row is not None:
         h = hints.header_row - 1
-        return h, (match_score(rows[h], expected) if h < len(rows) and expected else 0)
+        score = match_score(rows[h], expected) if h < len(rows) and expected else 0
+        if expected and not score and not looks_like_labels(rows[h] if h < len(rows) else []):
+            return None  # no mapped header, and data-like: its values are never quoted
+        return h, score
     if expected:
         h, score = best_header(rows, expected)
         return (h, score) if score else None
@@ -194,6 +197,11 @@ def _no_table(
     """The one line that says why no sheet holds the table."""
     if hints.header_row is not None and choice.too_short:
         return InputError(f"{name}: header row {hints.header_row} is beyond the end of the sheet")
+    if hints.header_row is not None and expected:
+        return InputError(
+            f"{name}: header row {hints.header_row} (input.header_row) looks like data and holds "
+            f"none of the mapped headers {expected_text}"
+        )
     if expected:
         where = (
             f"sheet '{sheet_names[indices[0]]}'"
