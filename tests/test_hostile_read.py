@@ -310,3 +310,52 @@ def test_frame_is_a_table_of_strings(tmp_path: Path) -> None:
     frame = read_table(path).frame
     assert frame.schema["Email"] == pl.String
     assert frame.select("Email", "Name").row(0) == ("a@x.com", "Ann")
+
+
+# --- no silent loss ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "companies", "footer"),
+    [
+        # a last-row lead whose company is `Total` or `Grand Total Fitness` is a lead
+        ("Company,First,Email\nAcme,Ann,a@x.com\nTotal,Bob,b@y.com\n", ["Acme", "Total"], None),
+        ("Company,First,Email\nAcme,Ann,a@x.com\nGrand Total Fitness,Bob,b@y.com\n",
+         ["Acme", "Grand Total Fitness"], None),
+        ("Company,First,Last\nAcme,Ann,Lee\nTotal,Bob,Ray\n", ["Acme", "Total"], None),
+        ("Company,First,Phone\nAcme,Ann,1\nTotal,Bob,+1 415 555 0100\n", ["Acme", "Total"], None),
+        # a row holding only a company name does not start a section swallowing the next rows
+        ("Company,First,Last\nAcme,Ann,Lee\nLab Results,,\nGlobex,Bob,Ray\nInitech,Cy,Do\n",
+         ["Acme", "Lab Results", "Globex", "Initech"], None),
+        ("Company,First,Last\nAcme,Ann,Lee\nKey Details,,\nGlobex Time,Bob,Ray\n",
+         ["Acme", "Key Details", "Globex Time"], None),
+        # real footers still end the table
+        ("Company,First,Last\nAcme,Ann,Lee\nTotal,,\n", ["Acme"], "Total"),
+        ("Company,First,Email\nAcme,Ann,a@x.com\nGrand Totals (1 records),,\n", ["Acme"],
+         "Grand Totals (1 records)"),
+    ],
+)  # fmt: skip
+def test_footers_and_sections_only_by_their_shape(
+    tmp_path: Path, content: str, companies: list[str], footer: str | None
+) -> None:
+    table = read_table(write(tmp_path, "t.csv", content), expected_headers=["Company"])
+    assert table.frame["Company"].to_list() == companies
+    assert table.info.footer == footer
+
+
+@pytest.mark.parametrize(
+    ("content", "dropped"),
+    [
+        ("Email,Name\na@x.com,A\nGrand Totals (1 records),\n\nConfidential Information,\n",
+         (2, 4)),
+        ("Email,Name,Company\na@x.com,A,Acme\nPanelist Details,,\nAttended,Email,Join Time\n"
+         "Yes,p@x.com,09:00\n", (2, 3, 4)),
+        ("Email,Name\na@x.com,A\nb@y.com,B\n", ()),
+    ],
+)  # fmt: skip
+def test_rows_after_the_table_are_counted_as_dropped(
+    tmp_path: Path, content: str, dropped: tuple[int, ...]
+) -> None:
+    table = read_table(write(tmp_path, "t.csv", content), expected_headers=["Email"])
+    assert table.info.dropped == dropped
+    assert not set(table.frame["_row"].to_list()) & set(dropped)

@@ -39,6 +39,8 @@ class ReadInfo:
     blank_rows: int  # whitespace-only records between data records (skipped, counted)
     extra_cell_rows: int  # records with non-empty cells beyond the header (see `_extra`)
     sha256: str  # hex sha256 of the input file's bytes
+    # `_row` numbers of the non-blank records after the table's end (footer, other sections)
+    dropped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
