@@ -139,7 +139,8 @@ def csv_cases(draw: st.DrawFn) -> Case:
         ends = draw(st.lists(st.sampled_from(["\n", "\r\n", "\r", "\n\n"]), min_size=1, max_size=3))
         quoted = draw(st.booleans())
         lines = []
-        for i, cells in enumerate([headers, *rows_raw]):
+        raw_rows: list[list[str | None]] = [list(headers), *rows_raw]
+        for i, cells in enumerate(raw_rows):
             texts = ["" if c is None else c for c in cells]
             if quoted:
                 buf = io.StringIO()
@@ -219,11 +220,11 @@ def xlsx_cases(draw: st.DrawFn) -> Case:
         )
         for i, (email, rest) in enumerate(rows):
             ws.write_string(top + 1 + i, left, email)
-            for c, v in enumerate(rest):
-                if isinstance(v, str):
-                    ws.write_string(top + 1 + i, left + 1 + c, v)
+            for c, value in enumerate(rest):
+                if isinstance(value, str):
+                    ws.write_string(top + 1 + i, left + 1 + c, value)
                 else:
-                    ws.write_number(top + 1 + i, left + 1 + c, v)
+                    ws.write_number(top + 1 + i, left + 1 + c, value)
         leads = len(rows)
         if draw(st.booleans()):  # a far cell: the sheet's spread grows (and it is a row)
             ws.write_string(draw(st.integers(100, 5000)), draw(st.integers(20, 300)), "x")

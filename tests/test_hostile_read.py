@@ -359,3 +359,39 @@ def test_rows_after_the_table_are_counted_as_dropped(
     table = read_table(write(tmp_path, "t.csv", content), expected_headers=["Email"])
     assert table.info.dropped == dropped
     assert not set(table.frame["_row"].to_list()) & set(dropped)
+
+
+@pytest.mark.parametrize("where", ["first cell", "middle", "last line"])
+def test_a_stray_nul_byte_is_handled_the_same_wherever_it_is(tmp_path: Path, where: str) -> None:
+    rows = [f"user{i}@example.com,Name {i}\n" for i in range(600)]
+    at = {"first cell": 0, "middle": 300, "last line": 599}[where]
+    rows[at] = rows[at].replace("@", "\x00@", 1)
+    table = read_table(write(tmp_path, "n.csv", "Email,Name\n" + "".join(rows)))
+    assert table.frame.height == 600
+    assert table.frame["Email"][at] == f"user{at}@example.com"
+
+
+def test_many_nul_bytes_are_binary_wherever_they_are(tmp_path: Path) -> None:
+    body = "".join(f"user{i}@example.com,Name {i}\n" for i in range(600))
+    for data in ("Email,Name\n" + "\x00" * 64 + body, "Email,Name\n" + body + "\x00" * 64):
+        with pytest.raises(InputError, match="binary file \\(NUL bytes\\)"):
+            read_table(write(tmp_path, "n.csv", data))
+
+
+def test_two_sheets_holding_the_table_are_refused_not_half_read(tmp_path: Path) -> None:
+    first = sheet_xml([("A1", "Email"), ("B1", "Name"), ("A2", "a@x.com"), ("B2", "Ann")])
+    second = sheet_xml([("A1", "email"), ("B1", "Name "), ("A2", "b@y.com"), ("B2", "Bob")])
+    path = write(tmp_path, "w.xlsx", workbook(first, second, names=["March", "April"]))
+    with pytest.raises(InputError, match="sheets 'March', 'April' hold the same table"):
+        read_table(path, expected_headers=["Email"])
+    with pytest.raises(InputError, match="hold the same table"):
+        read_table(path)
+    hinted = read_table(path, expected_headers=["Email"], hints=InputHints(sheet="April"))
+    assert hinted.frame["email"].to_list() == ["b@y.com"]
+
+
+def test_a_sheet_with_only_the_header_is_no_twin(tmp_path: Path) -> None:
+    first = sheet_xml([("A1", "Email"), ("B1", "Name"), ("A2", "a@x.com"), ("B2", "Ann")])
+    template = sheet_xml([("A1", "Email"), ("B1", "Name")])
+    path = write(tmp_path, "w.xlsx", workbook(first, template, names=["Leads", "Template"]))
+    assert read_table(path, expected_headers=["Email"]).frame["Email"].to_list() == ["a@x.com"]

@@ -33,7 +33,9 @@ def test_cells_are_neutralized_but_numbers_and_phones_are_not(tmp_path: Path) ->
         ({"a": pl.Series([], dtype=pl.String)}, ["a"]),
     ],
 )
-def test_neutralizing_mixed_columns(tmp_path: Path, columns: dict, expected: list[str]) -> None:
+def test_neutralizing_mixed_columns(
+    tmp_path: Path, columns: dict[str, object], expected: list[str]
+) -> None:
     write_csv(pl.DataFrame(columns), tmp_path / "o.csv")
     assert (tmp_path / "o.csv").read_text().splitlines() == expected
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import fastexcel
 import polars as pl
@@ -70,6 +70,13 @@ def read_workbook(
     if choice.best is None:
         raise _no_table(name, sheet_names, indices, expected, expected_text, hints, choice)
     best = choice.best
+    twins = [c for c in choice.others if _same_table(c, best)]
+    if twins:
+        listed = ", ".join(f"'{sheet_names[c.index]}'" for c in sorted([best, *twins], key=_at))
+        raise InputError(
+            f"{name}: sheets {listed} hold the same table (the same header, rows under it): "
+            "one would be left out; set input.sheet to read one of them, or join them first"
+        )
     return _sheet_table(name, best.frame, best.header, sheet_names[best.index])
 
 
@@ -116,9 +123,36 @@ class _SheetChoice:
     too_short: bool = False  # a sheet ends before the hinted header row
     unreadable: str | None = None  # the last sheet that could not be read, and why
 
+    others: list[_Candidate] = field(default_factory=list)  # the candidates not read
+
     def offer(self, candidate: _Candidate) -> None:
         if self.best is None or candidate.rank > self.best.rank:
+            if self.best is not None:
+                self.others.append(self.best)
             self.best = candidate
+        else:
+            self.others.append(candidate)
+
+
+def _at(candidate: _Candidate) -> int:
+    return candidate.index
+
+
+def _header_keys(candidate: _Candidate) -> frozenset[str]:
+    return frozenset(
+        header_key(v) for v in candidate.frame.row(candidate.header) if v and v.strip()
+    )
+
+
+def _same_table(other: _Candidate, best: _Candidate) -> bool:
+    """A visible sheet whose header has the same names as the read one's, with rows under it:
+    reading one of them would leave the other's leads out without a word."""
+    visible = other.rank[2] == 1 and best.rank[2] == 1
+    below = other.frame.slice(other.header + 1)
+    has_rows = (
+        below.height > 0 and below.null_count().sum_horizontal().item() < below.width * below.height
+    )
+    return visible and has_rows and _header_keys(other) == _header_keys(best)
 
 
 def _consider_sheet(
