@@ -395,3 +395,31 @@ def test_a_sheet_with_only_the_header_is_no_twin(tmp_path: Path) -> None:
     template = sheet_xml([("A1", "Email"), ("B1", "Name")])
     path = write(tmp_path, "w.xlsx", workbook(first, template, names=["Leads", "Template"]))
     assert read_table(path, expected_headers=["Email"]).frame["Email"].to_list() == ["a@x.com"]
+
+
+@pytest.mark.parametrize(
+    ("content", "rows", "marks"),
+    [
+        # one stray quote would fold the next leads into one cell
+        ('Email,Name,Company\na@x.com,"Ann,Acme\nb@y.com,Bob,Beta\nc@z.com,Cy,Gamma\n',
+         [("a@x.com", "Ann", "Acme"), ("b@y.com", "Bob", "Beta"), ("c@z.com", "Cy", "Gamma")],
+         ["runaway_quote"] * 3),
+        # a bare CR line end in a file using LF would merge two leads
+        ("Email,Name\na@x.com,A\rb@y.com,B\nc@z.com,C\n",
+         [("a@x.com", "A"), ("b@y.com", "B"), ("c@z.com", "C")], ["bare_cr", "bare_cr", None]),
+        # a quoted multi-line address is one cell, not records
+        ('Email,Address,Country\na@x.com,"12 Main\nSpringfield, IL",US\n',
+         [("a@x.com", "12 Main\nSpringfield, IL", "US")], None),
+    ],
+)  # fmt: skip
+def test_merged_records_are_kept_apart_and_marked(
+    tmp_path: Path, content: str, rows: list[tuple[str, ...]], marks: list[str | None] | None
+) -> None:
+    frame = read_table(write(tmp_path, "t.csv", content)).frame
+    width = len(rows[0])
+    assert [r[:width] for r in frame.rows()] == rows
+    assert frame["_row"].to_list() == list(range(1, len(rows) + 1))
+    if marks is None:
+        assert "_read_problem" not in frame.columns
+    else:
+        assert frame["_read_problem"].to_list() == marks

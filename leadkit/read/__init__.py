@@ -34,9 +34,17 @@ from leadkit.errors import InputError
 from leadkit.read.delimited import read_delimited
 from leadkit.read.layout import assemble, describe_expected, expected_keys, header_key
 from leadkit.read.limits import ReadLimits
-from leadkit.read.table import InputHints, ReadInfo, Table
+from leadkit.read.table import InputHints, ReadInfo, Table, with_read_problems
 
-__all__ = ["InputHints", "ReadInfo", "ReadLimits", "Table", "header_key", "read_table"]
+__all__ = [
+    "InputHints",
+    "ReadInfo",
+    "ReadLimits",
+    "Table",
+    "header_key",
+    "read_table",
+    "with_read_problems",
+]
 
 FORMATS = {
     ".csv": "csv",

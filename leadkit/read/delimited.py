@@ -501,6 +501,7 @@ def _read_utf8(
     # The UTF-8 BOM, if any, sits on a skipped line: Polars reads the file's own bytes.
     body = _read_body(name, data, body_start, skip, width, layout.delimiter)
     _check_cells(name, body, hints.limits)
+    body, problems = unmerge(body, width, layout.delimiter)
     return RawTable(
         body=body,
         header=header,
@@ -508,4 +509,102 @@ def _read_utf8(
         encoding=text.encoding,
         delimiter=layout.delimiter,
         sheet=None,
+        problems=problems,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Records merged into one: a runaway quote, bare CR line ends among LF ones
+# --------------------------------------------------------------------------------------
+
+_BREAK = re.compile(r"\r\n|\n|\r")
+RUNAWAY_QUOTE = "runaway_quote"
+BARE_CR = "bare_cr"
+
+
+def unmerge(
+    body: pl.DataFrame, width: int, delimiter: str
+) -> tuple[pl.DataFrame, pl.Series | None]:
+    """The body with records that a parser merged into one split apart again, and a marker per
+    row (`runaway_quote`, `bare_cr`, else null; None when no row is marked).
+
+    - a runaway quote: one stray `"` opens a cell that swallows the next lines, each of them a
+      whole record (as many delimiters as a record has), and the rest of the row is empty;
+    - a bare CR ending a line in a file that uses LF: the record runs on into the next one,
+      so the row has more cells than the header.
+
+    Only rows with a line break in a cell are looked at (one vectorized scan); a multi-line
+    address or note is not split (its lines are not records).
+    """
+    cols = raw_columns(width)
+    broken = body.select(
+        pl.any_horizontal(pl.col(c).str.contains("[\r\n]").fill_null(False) for c in cols)
+    ).to_series()
+    found: dict[int, tuple[list[list[str | None]], list[str | None], str]] = {}
+    for i in broken.arg_true().to_list():
+        row = body.row(i)
+        split = _split_row(list(row[:width]), row[width], width, delimiter)
+        if split is not None:
+            found[i] = split
+    if not found:
+        return body, None
+    frames: list[pl.DataFrame] = []
+    marks: list[str | None] = []
+    at = 0
+    for i in sorted(found):
+        frames.append(body.slice(at, i - at))
+        marks += [None] * (i - at)
+        cells, extras, code = found[i]
+        columns = {c: [r[j] for r in cells] for j, c in enumerate(cols)}
+        frames.append(pl.DataFrame({**columns, "_extra": extras}, schema=body.schema))
+        marks += [code] * len(cells)
+        at = i + 1
+    frames.append(body.slice(at))
+    marks += [None] * (body.height - at)
+    return pl.concat(frames), pl.Series("_read_problem", marks, dtype=pl.String)
+
+
+def _split_row(
+    cells: list[str | None], extra: str | None, width: int, delimiter: str
+) -> tuple[list[list[str | None]], list[str | None], str] | None:
+    """The records merged in one row (cells, extras, marker), or None when it is one record."""
+    for k, cell in enumerate(cells):
+        if cell is None or not _BREAK.search(cell):
+            continue
+        parts = _BREAK.split(cell)
+        tail = [*(c for c in cells[k + 1 :] if c is not None), *(extra.split("|") if extra else [])]
+        bare_cr = (
+            extra is not None
+            and re.search("\r(?!\n)", cell) is not None
+            and len([v for v in [parts[-1], *tail] if v.strip()]) >= 2
+        )
+        lines = [p for p in parts[1:] if p.strip()]
+        records_like = all(p.count(delimiter) >= max(1, width - 2) for p in lines)
+        runaway = (
+            not tail
+            and bool(lines)
+            and records_like
+            and (width >= 4 or any("@" in p for p in parts[1:]))
+        )
+        if not (runaway or bare_cr):
+            return None
+        later = [_fields(p, delimiter) for p in parts[1:]]
+        later[-1] = later[-1] + tail
+        # the rest of the line the stray quote opened holds the record's next cells
+        first: list[str | None] = [*cells[:k], *_fields(parts[0], delimiter)]
+        rows = [first, *[list[str | None](r) for r in later if any(v.strip() for v in r)]]
+        shaped = [_shaped(r, width) for r in rows]
+        return [c for c, _ in shaped], [e for _, e in shaped], BARE_CR if bare_cr else RUNAWAY_QUOTE
+    return None
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter, strict=False), [])
+
+
+def _shaped(values: Sequence[str | None], width: int) -> tuple[list[str | None], str | None]:
+    """A record's values as the table's cells (empty: null) and its extra cells."""
+    cells = [v if v else None for v in values[:width]]
+    cells += [None] * (width - len(cells))
+    more = [v for v in values[width:] if v and v.strip()]
+    return cells, ("|".join(more) if more else None)

@@ -428,6 +428,8 @@ def _named_frame(raw: RawTable, kept: pl.Series, blank_rows: int) -> pl.DataFram
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"),
         "_extra",
     )
+    if raw.problems is not None:  # only when some record was split: `_read_problem`
+        frame = frame.with_columns(raw.problems)
     if kept.len() < body.height:
         frame = frame.slice(0, kept.len())
     if blank_rows:

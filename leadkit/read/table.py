@@ -12,7 +12,7 @@ import polars as pl
 from leadkit.read.limits import ReadLimits
 
 # Column names a header cannot take: the reader adds these.
-RESERVED = ("_row", "_extra")
+RESERVED = ("_row", "_extra", "_read_problem")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class RawTable:
     encoding: str | None
     delimiter: str | None
     sheet: str | None
+    # per body row: why the reader split it from a merged record (`runaway_quote`, `bare_cr`)
+    problems: pl.Series | None = None
 
 
 def raw_columns(n: int) -> list[str]:
@@ -71,3 +73,20 @@ def extra_cells(columns: Sequence[str]) -> pl.Expr:
     parts = [pl.when(pl.col(c).str.contains(r"\S")).then(pl.col(c)) for c in columns]
     joined = pl.concat_str(parts, separator="|", ignore_nulls=True)
     return pl.when(joined != "").then(joined).alias("_extra")
+
+
+def with_read_problems(leads: pl.DataFrame, frame: pl.DataFrame, errors: str) -> pl.DataFrame:
+    """`leads` (one row per row of the read `frame`, by `_row`) with `row:<code>` added to the
+    `errors` column where the reader split a merged record (`runaway_quote`, `bare_cr`)."""
+    if "_read_problem" not in frame.columns:
+        return leads
+    marks = frame.select("_row", "_read_problem")
+    joined = leads.join(marks, on="_row", how="left", maintain_order="left")
+    reason = pl.lit("row:") + pl.col("_read_problem")
+    added = pl.concat_str([pl.col(errors), reason], separator="; ", ignore_nulls=True)
+    return joined.with_columns(
+        pl.when(pl.col("_read_problem").is_null())
+        .then(pl.col(errors))
+        .otherwise(added)
+        .alias(errors)
+    ).drop("_read_problem")
