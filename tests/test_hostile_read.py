@@ -423,3 +423,14 @@ def test_merged_records_are_kept_apart_and_marked(
         assert "_read_problem" not in frame.columns
     else:
         assert frame["_read_problem"].to_list() == marks
+
+
+def test_names_in_messages_are_escaped(tmp_path: Path) -> None:
+    """A header name with control characters (from the mapping or the file) never breaks the
+    message's line nor reaches the terminal raw."""
+    path = write(tmp_path, "t.csv", "Email,Name\na@x.com,A\n")
+    with pytest.raises(InputError) as err:
+        read_table(path, expected_headers=["E\x1dmail\x1b[31m\u2028"])
+    message = str(err.value)
+    assert len(message.splitlines()) == 1
+    assert "'E\\x1dmail\\x1b[31m\\u2028'" in message

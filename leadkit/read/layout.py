@@ -86,6 +86,17 @@ def column_names(cells: Sequence[str]) -> list[str]:
 _NUMERIC_LIKE = re.compile(r"^[\s$€£+\-(]*[\d][\d\s.,:/\-()%]*$")
 
 
+def quoted(text: str) -> str:
+    """`text` in quotes for a message, every character that is not printable escaped
+    (`\\x1d`, `\\u2028`, a lone surrogate): a name from a file or a mapping never breaks
+    the message's line or reaches the terminal as a control sequence."""
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for c in text
+    )
+    return f"'{shown}'"
+
+
 def expected_keys(expected: Sequence[str | Sequence[str]]) -> list[frozenset[str]]:
     keys: list[frozenset[str]] = []
     for entry in expected:
@@ -101,7 +112,7 @@ def describe_expected(expected: Sequence[str | Sequence[str]]) -> str:
     for entry in expected:
         alts = [entry] if isinstance(entry, str) else list(entry)
         if alts:
-            shown.append(" / ".join(f"'{a}'" for a in alts))
+            shown.append(" / ".join(quoted(a) for a in alts))
     if len(shown) > 6:
         return ", ".join(shown[:6]) + f" (or {len(shown) - 6} more)"
     return ", ".join(shown)

@@ -26,6 +26,7 @@ from leadkit.read.layout import (
     header_width,
     looks_like_labels,
     match_score,
+    quoted,
 )
 from leadkit.read.limits import ReadLimits, check_workbook
 from leadkit.read.table import InputHints, RawTable, extra_cells, raw_columns
@@ -72,7 +73,7 @@ def read_workbook(
     best = choice.best
     twins = [c for c in choice.others if _same_table(c, best)]
     if twins:
-        listed = ", ".join(f"'{sheet_names[c.index]}'" for c in sorted([best, *twins], key=_at))
+        listed = ", ".join(quoted(sheet_names[c.index]) for c in sorted([best, *twins], key=_at))
         raise InputError(
             f"{name}: sheets {listed} hold the same table (the same header, rows under it): "
             "one would be left out; set input.sheet to read one of them, or join them first"
@@ -168,7 +169,7 @@ def _consider_sheet(
     try:
         frame, visible = _load_sheet(reader, idx)
     except _SHEET_ERRORS as exc:  # a chart sheet, a damaged sheet: the others may do
-        unreadable = f"{name}: sheet '{sheet_name}' cannot be read ({_short(exc)})"
+        unreadable = f"{name}: sheet {quoted(sheet_name)} cannot be read ({_short(exc)})"
         if hints.sheet is not None:
             raise InputError(unreadable) from None
         choice.unreadable = unreadable
@@ -238,9 +239,9 @@ def _no_table(
         )
     if expected:
         where = (
-            f"sheet '{sheet_names[indices[0]]}'"
+            f"sheet {quoted(sheet_names[indices[0]])}"
             if hints.sheet is not None
-            else ("any sheet (" + ", ".join(f"'{s}'" for s in sheet_names) + ")")
+            else ("any sheet (" + ", ".join(quoted(s) for s in sheet_names) + ")")
         )
         return InputError(
             f"{name}: no header row with {expected_text} in the first {HEADER_SCAN_ROWS} rows of {where}"
@@ -296,7 +297,7 @@ def _sheet_index(name: str, sheet_names: list[str], wanted: str | int) -> int:
         for i, sheet in enumerate(sheet_names):
             if header_key(sheet) == header_key(wanted):
                 return i
-    listed = ", ".join(f"'{s}'" for s in sheet_names)
+    listed = ", ".join(quoted(s) for s in sheet_names)
     raise InputError(f"{name}: no sheet {wanted!r} (the workbook has {listed})")
 
 
