@@ -660,7 +660,11 @@ def _sample(
         return None
     i = spec.input
     hints = InputHints(
-        sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+        sheet=i.sheet,
+        header_row=i.header_row,
+        delimiter=i.delimiter,
+        encoding=i.encoding,
+        limits=spec.limits.read_limits(),  # what normalize would refuse
     )
     try:
         table = read_table(sample, expected_headers=spec.source_headers(), hints=hints)

@@ -434,3 +434,11 @@ def test_names_in_messages_are_escaped(tmp_path: Path) -> None:
     message = str(err.value)
     assert len(message.splitlines()) == 1
     assert "'E\\x1dmail\\x1b[31m\\u2028'" in message
+
+
+def test_mapping_check_with_a_sample_applies_the_mappings_limits(tmp_path: Path) -> None:
+    src = write(tmp_path, "s.csv", "Email,Name,Company\na@x.com,A,Acme\n")
+    m = write(tmp_path, "m.yaml", "columns: {email: Email}\nlimits: {max_columns: 2}\n")
+    code, out = cli("mapping", "check", m, "--sample", src)
+    assert code != 0
+    assert "the header has 3 columns, over the limit of 2 (limits.max_columns)" in out
