@@ -20,17 +20,16 @@ _CONTROL = re.compile(_CONTROL_RE)
 _SPACE = re.compile(_SPACE_RE)
 
 # A cell a spreadsheet would run as a formula (OWASP's CSV-injection advice, stricter): one
-# that starts with a tab or CR, or, after any leading whitespace, with `=`, `@`, their
-# full-width forms `＝ ＠ ＋ －`, or `+`/`-`, unless the whole cell is then a number or a
-# phone number (`+44 20 7946 0123`, `-5`, `(555) 010.0100`). So `-2+3+cmd|' /C calc'!A0`,
-# `+1+cmd|...`, `-.5+...` and `  =HYPERLINK(...)` are caught. (No look-ahead: Polars' regex
-# engine has none, so "not only number characters to the end" is spelled out.)
-_NUMBERISH = "0-9 ()."
-_FORMULA_RE = (
-    r"^(?:[\t\r]|\s*(?:[=@\uff1d\uff20\uff0b\uff0d]"
-    rf"|[+-](?:[^{_NUMBERISH}]|[{_NUMBERISH}]*[^{_NUMBERISH}])))"
-)
-_FORMULA = re.compile(_FORMULA_RE)
+# that starts with a tab or CR, or, after any leading whitespace, with `=`, `@`, `+`, `-` or
+# their full-width forms `＝ ＠ ＋ －`; unless the whole cell is a number or a phone number,
+# with an extension (`+44 20 7946 0123`, `-5`, `(555) 010.0100`, `+16505550199 x204`). So
+# `-2+3+cmd|' /C calc'!A0`, `+1+cmd|...`, `-.5+...` and `  =HYPERLINK(...)` are caught.
+# (Polars' regex engine has no look-ahead: the test is "lead-in and not a number".)
+_LEAD_IN_RE = r"^(?:[\t\r]|\s*[=@+\-\uff1d\uff20\uff0b\uff0d])"
+_NUMBER_BODY = r"[+-]?[0-9 ().]*(?: ?(?:x|ext\.?) ?[0-9]+)?"
+_NUMBER_RE = rf"^{_NUMBER_BODY}$"
+_LEAD_IN = re.compile(_LEAD_IN_RE)
+_NUMBER = re.compile(_NUMBER_BODY)
 
 
 def clean_text(raw: str) -> str | None:
@@ -40,12 +39,12 @@ def clean_text(raw: str) -> str | None:
 
 
 def is_formula_like(value: str) -> bool:
-    return bool(_FORMULA.match(value))
+    return bool(_LEAD_IN.match(value)) and not _NUMBER.fullmatch(value)
 
 
 def neutralize(value: str) -> str:
     """Prefix a formula-like value with an apostrophe so spreadsheets show it as text."""
-    return "'" + value if _FORMULA.match(value) else value
+    return "'" + value if is_formula_like(value) else value
 
 
 def clean_text_expr(expr: pl.Expr) -> pl.Expr:
@@ -58,7 +57,7 @@ def clean_text_expr(expr: pl.Expr) -> pl.Expr:
 
 def formula_like_expr(expr: pl.Expr) -> pl.Expr:
     """`is_formula_like` over a String column (null stays null)."""
-    return expr.str.contains(_FORMULA_RE)
+    return expr.str.contains(_LEAD_IN_RE) & ~expr.str.contains(_NUMBER_RE)
 
 
 def neutralize_expr(expr: pl.Expr) -> pl.Expr:
