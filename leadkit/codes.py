@@ -217,6 +217,21 @@ _ALL: tuple[Code, ...] = (
         "Formula-like value neutralized",
         "The value started like a spreadsheet formula and was prefixed with an apostrophe.",
     ),
+    # --- the reader: records a parser had merged, split apart again (`row:<code>`) ----------
+    _c(
+        "runaway_quote",
+        "reject",
+        "Row split from a runaway quote",
+        "A stray quote made the following lines one cell; the reader split them back into "
+        "rows. Check the row against the file before importing it.",
+    ),
+    _c(
+        "bare_cr",
+        "reject",
+        "Row split at a bare CR line end",
+        "A line ended with a lone CR in a file using LF made two rows one; the reader split "
+        "them. Check the row against the file before importing it.",
+    ),
 )
 
 CODES: dict[str, Code] = {c.code: c for c in _ALL}

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from leadkit.errors import MappingError
+from leadkit.read.limits import ReadLimits
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "email",
@@ -264,6 +265,36 @@ class LimitsSpec(_Spec):
     max_reject_rate: float | None = Field(
         None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
     )
+    # The reader's resource limits (`leadkit.read.limits`): a file over one is refused.
+    max_columns: int = Field(
+        ReadLimits.max_columns, ge=1, description="Most columns a table may have."
+    )
+    max_cell_bytes: int = Field(
+        ReadLimits.max_cell_bytes, ge=1, description="Largest cell, in bytes (UTF-8)."
+    )
+    max_sheet_cells: int = Field(
+        ReadLimits.max_sheet_cells,
+        ge=1,
+        description="Most cells (rows x columns, first to last cell) a workbook sheet may span.",
+    )
+    max_part_bytes: int = Field(
+        ReadLimits.max_part_bytes, ge=1, description="Largest uncompressed part of an XLSX."
+    )
+    max_zip_ratio: int = Field(
+        ReadLimits.max_zip_ratio,
+        ge=1,
+        description="Largest compression ratio of an XLSX part over 16 MiB (a zip bomb).",
+    )
+
+    def read_limits(self) -> ReadLimits:
+        """The reader's limits as this mapping sets them."""
+        return ReadLimits(
+            max_columns=self.max_columns,
+            max_cell_bytes=self.max_cell_bytes,
+            max_sheet_cells=self.max_sheet_cells,
+            max_part_bytes=self.max_part_bytes,
+            max_zip_ratio=self.max_zip_ratio,
+        )
 
 
 class Mapping(_Spec):
@@ -438,7 +469,7 @@ def load_mapping(path: str | Path) -> LoadedMapping:
         raise MappingError([f"{path}: is a directory, not a mapping file"]) from None
     except OSError as e:
         raise MappingError([f"{path}: cannot read mapping ({e.strerror})"]) from None
-    spec = parse_mapping(raw.decode("utf-8", errors="replace"), source=str(path))
+    spec = parse_mapping(yaml_text(raw, str(path)), source=str(path))
     return LoadedMapping(
         spec=spec,
         name=spec.name or path.stem,
@@ -459,6 +490,8 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
         return Mapping.model_validate(data)
     except ValidationError as e:
         raise MappingError(list(located_errors(e, yaml_nodes(text), source, Mapping))) from None
+    except RecursionError:
+        raise MappingError([f"{source}: malformed YAML: {YamlTooDeep()}"]) from None
 
 
 # libyaml's parser where PyYAML was built with it: ten times faster than the pure-Python
@@ -467,20 +500,45 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class YamlTooDeep(yaml.YAMLError):
+    """A YAML document nested deeper than Python's parser can recurse."""
+
+    def __str__(self) -> str:
+        return "nested too deeply (a runaway '[' or '{'?)"
+
+
 def yaml_data(text: str) -> Any:
     """The YAML document's data (safe types only)."""
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.load(text, Loader=yaml.SafeLoader)
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            return yaml.load(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlTooDeep from None
 
 
 def yaml_nodes(text: str) -> yaml.Node | None:
     """The YAML document's node tree, with the line and column of every node."""
     try:
-        return yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlTooDeep from None
+
+
+def yaml_text(raw: bytes, source: str) -> str:
+    """A mapping or target file's bytes as text: UTF-8 (a BOM allowed), else a MappingError
+    naming where the first other byte is."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise MappingError(
+            [f"{source}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02X}); save it as UTF-8"]
+        ) from None
 
 
 def _load_yaml(text: str, source: str) -> Any:

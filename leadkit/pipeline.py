@@ -20,6 +20,7 @@ import polars as pl
 from leadkit.codes import CODES
 from leadkit.errors import InputError
 from leadkit.existing import load_existing
+from leadkit.frames import col
 from leadkit.handoff.rules import ERASURE, LoadedRules
 from leadkit.handoff.stage import (
     SUPPRESSED_OUTCOME,
@@ -31,11 +32,11 @@ from leadkit.handoff.stage import (
 from leadkit.handoff.suppress import SUPPRESSED
 from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
 from leadkit.match import MatchSettings, find_duplicates, match_existing, merge_repeats
-from leadkit.read import InputHints, Table, read_table
+from leadkit.read import InputHints, Table, read_table, with_read_problems
 from leadkit.remap import remap
 from leadkit.report import EMAIL_FLAGS, ExistingFacts, Report, build_report
 from leadkit.standardize import Settings, standardize
-from leadkit.targets import Target, load_target
+from leadkit.targets import Target, check_custom_columns, load_target
 from leadkit.validate import ERRORS, Rules, validate
 from leadkit.write import atomic_file, output_path, report_path, to_target, write_csv
 
@@ -105,6 +106,7 @@ class Job:
         self.spec = mapping.spec
         where = mapping.path.parent if mapping.path else None
         self.target: Target = load_target(self.spec.target, relative_to=where)
+        check_custom_columns(self.spec, self.target)  # before the work: one line, exit 2
         self.settings = replace(
             Settings.from_mapping(self.spec), check_deliverability=options.check_deliverability
         )
@@ -112,7 +114,11 @@ class Job:
         self.match = MatchSettings(auto=self.spec.matching.auto, review=self.spec.matching.review)
         i = self.spec.input
         self.hints = InputHints(
-            sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+            sheet=i.sheet,
+            header_row=i.header_row,
+            delimiter=i.delimiter,
+            encoding=i.encoding,
+            limits=self.spec.limits.read_limits(),
         )
 
 
@@ -184,7 +190,9 @@ def normalize_file(
     stage("remap")
     leads = standardize(raw, job.settings)
     stage("standardize")
-    leads = validate(leads, job.rules).with_row_index("_idx")
+    # rows the reader split from a merged record are rejected with `row:<code>`
+    leads = with_read_problems(validate(leads, job.rules), table.frame, ERRORS)
+    leads = leads.with_row_index("_idx")
     stage("validate")
     if handoff is not None:
         leads = handoff.suppress(leads)
@@ -395,4 +403,5 @@ def _rejects_view(table: Table, leads: pl.DataFrame, row: list[pl.Expr]) -> pl.D
     columns = [c for c in table.frame.columns if not c.startswith("_")]
     if source["_extra"].is_not_null().any():
         columns.append("_extra")
-    return source.select(*row, *columns, ERRORS)
+    # A source header may be `*` or `^...$`: every column is taken by its literal name.
+    return source.select(*row, *[col(c) for c in columns], ERRORS)

@@ -17,6 +17,7 @@ import re
 import polars as pl
 
 from leadkit.errors import InputError
+from leadkit.frames import col
 from leadkit.mapping import Mapping
 from leadkit.read import Table, header_key
 
@@ -91,8 +92,9 @@ def remap(table: Table, mapping: Mapping) -> pl.DataFrame:
             missing.append(f"{' or '.join(repr(h) for h in wanted)} ({where})")
             return pl.lit(None, dtype=pl.String)
         if len(present) == 1:  # every normalizer already reads whitespace-only as empty
-            return blank_placeholders(pl.col(present[0]))
-        return pl.coalesce([_non_empty(blank_placeholders(pl.col(c))) for c in present])
+            # literally: a header may be `*` or `^...$`
+            return blank_placeholders(col(present[0]))
+        return pl.coalesce([_non_empty(blank_placeholders(col(c))) for c in present])
 
     def filled(field: str, expr: pl.Expr) -> pl.Expr:
         """The field's value, its default where it is still empty (`defaults:`)."""

@@ -35,6 +35,7 @@ class InputFacts:
     sheet: str | None
     header_row: int
     footer: str | None
+    dropped: tuple[int, ...] = ()  # non-blank records after the table's end (footer, section)
 
     @classmethod
     def of(cls, info: ReadInfo) -> InputFacts:
@@ -47,6 +48,7 @@ class InputFacts:
             sheet=info.sheet,
             header_row=info.header_row,
             footer=info.footer,
+            dropped=tuple(info.dropped),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +61,7 @@ class InputFacts:
             "sheet": self.sheet,
             "header_row": self.header_row,
             "footer": self.footer,
+            "dropped": list(self.dropped),
         }
 
 

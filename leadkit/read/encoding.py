@@ -18,6 +18,8 @@ from leadkit.errors import InputError
 # MAX_SAMPLE_BYTES when its lines are too few to hold the header.
 SAMPLE_BYTES = 1 << 20
 MAX_SAMPLE_BYTES = 64 << 20
+# A text file holds at most one NUL byte in this many bytes (else it is binary).
+MAX_NUL_SHARE = 1000
 
 
 def _latin1_bytes(err: UnicodeError) -> tuple[str, int]:
@@ -141,8 +143,8 @@ def to_utf8(name: str, data: bytes, hint: str | None) -> Utf8Text:
     if codec16:
         text = _decode_or_fail(name, data[: len(data) - len(data) % 2], codec16)
         return Utf8Text(text.encode("utf-8"), 0, codec16, checked=True)
-    if b"\x00" in head:
-        raise InputError(f"{name}: binary file (NUL bytes), not a text table")
+    data = _without_nuls(name, data)
+    head = data[:8192]
     controls = sum(
         head.count(bytes([b])) for b in (*range(1, 9), 11, 14, *range(16, 27), *range(28, 32))
     )
@@ -155,6 +157,17 @@ def to_utf8(name: str, data: bytes, hint: str | None) -> Utf8Text:
         text, codec = _legacy_decode(data)
         return Utf8Text(text.encode("utf-8"), 0, codec, checked=True)
     return Utf8Text(data, 0, "utf-8", checked=len(sample) == len(data))
+
+
+def _without_nuls(name: str, data: bytes) -> bytes:
+    """The same wherever they are: a few stray NUL bytes (padding, a damaged export) are
+    dropped, as any control character would be; many make the file binary."""
+    nuls = data.count(b"\x00")
+    if not nuls:
+        return data
+    if nuls * MAX_NUL_SHARE > len(data) or b"\x00" * 16 in data:
+        raise InputError(f"{name}: binary file (NUL bytes), not a text table")
+    return data.replace(b"\x00", b"")
 
 
 def decode_sample(sample: bytes) -> str:
