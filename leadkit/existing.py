@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +20,7 @@ from leadkit.cache import code_fingerprint, prune
 from leadkit.errors import InputError
 from leadkit.mapping import CANONICAL_FIELDS, Mapping
 from leadkit.match import DERIVED_FIELDS, MATCH_FIELDS
+from leadkit.normalizers.boolean import standardize_bool
 from leadkit.read import header_key as key
 from leadkit.read import read_table
 from leadkit.remap import remap
@@ -62,6 +63,22 @@ _OWNER_NAMES = (
     "owner",
     "Lead Owner Email Address",
 )
+
+
+# The record's current state, for safe updates (SPEC "Sales handoff": the update policy
+# compares against it): every other field a target writes, as the export has it, under
+# `_crm:<field>`; the opt-out flag and the lead status.
+CURRENT = "_crm:"
+OPTED_OUT = "_crm_opted_out"
+STATUS = "_crm_status"
+_OPT_OUT_NAMES = (
+    "HasOptedOutOfEmail",
+    "Unsubscribed from all email",
+    "Unsubscribed",
+    "Email Opt Out",
+    "opted_out",
+)
+_STATUS_NAMES = ("Status", "Lead Status", "lead_status")
 
 
 def _names() -> dict[str, list[str]]:
@@ -150,4 +167,33 @@ def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
     keep = [
         c for c in std.columns if c in (ID, OWNER) or c in CANONICAL_FIELDS or c in DERIVED_FIELDS
     ]
-    return std.select(keep).filter(pl.col(ID).is_not_null())
+    std = std.select(keep).hstack(_current_state(table.frame, find, set(columns)))
+    return std.filter(pl.col(ID).is_not_null())
+
+
+def _current_state(
+    frame: pl.DataFrame, find: Callable[[Sequence[str]], str | None], matched: set[str]
+) -> list[pl.Series]:
+    """The record's other fields as the export has them (trimmed, empty as null), its
+    opt-out flag and its status: what the update policy compares a lead against."""
+    out: list[pl.Series] = []
+    for field in CANONICAL_FIELDS:
+        if field in matched or field in ("opt_in", "full_name"):
+            continue  # compared in its standardized form, already kept; opt-out below
+        names = [t.fields[field].column for t in builtin_targets() if field in t.fields]
+        found = find([*names, *_EXTRA_NAMES.get(field, ())])
+        if found is not None:
+            out.append(_trimmed(frame[found]).alias(CURRENT + field))
+    opt_out = find(_OPT_OUT_NAMES)
+    if opt_out is not None:
+        flag = standardize_bool(frame[opt_out])["opt_in"]  # the flag's own truth value
+        out.append((flag == "true").alias(OPTED_OUT))
+    status = find(_STATUS_NAMES)
+    if status is not None:
+        out.append(_trimmed(frame[status]).alias(STATUS))
+    return out
+
+
+def _trimmed(values: pl.Series) -> pl.Series:
+    text = values.cast(pl.String).str.strip_chars()
+    return pl.select(pl.when(text != "").then(text)).to_series()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class Options:
     cache: Path | None = None  # where standardized CRM exports are kept between runs
     issues: bool = False  # also write X.issues.csv: one record per problem found
     check_deliverability: bool = False  # look up each email domain's MX record (DNS)
+    today: date | None = None  # the date engagement notes are stamped with (default: today)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,10 @@ def normalize_file(
     leads = merge_repeats(leads, merge=job.spec.duplicates.merge, summed=job.spec.duplicates.sum)
     stage("match")
     if handoff is not None:
+        day = options.today or date.today()
+        leads = handoff.opted_out(leads, records)
         leads = handoff.enrich(leads, table.info.sha256)
+        leads = handoff.safe_updates(leads, records, day)
         stage("handoff")
     outputs = _write(table, leads, job, out_dir, path.stem, options, handoff)
     if options.issues:
@@ -301,6 +306,8 @@ def _write(
             pl.col("_match_owner").alias("_existing_owner"),
         ]
     extras += [pl.col("_duplicate_of"), pl.col("_dup_reason")]
+    if "_changed" in leads.columns:
+        extras.append(pl.col("_changed"))
     handed = output_columns(leads, target) if handoff is not None else []
     if SUPPRESSED in leads.columns:
         extras.append(pl.col(SUPPRESSED))
@@ -319,10 +326,11 @@ def _write(
     # The owner is told, not written into the CRM's owner field: a report export gives
     # a rep's name where Salesforce's OwnerId wants a user id, and an upsert keeps the
     # record's owner anyway.
+    changed = ["_changed"] if "_changed" in leads.columns else []
     updates = view(
         "updates",
         before=["_crm_id"] if matched else [],
-        after=[*why, "_existing_owner"] if matched else [],
+        after=[*changed, *why, "_existing_owner"] if matched else [],
     )
     frames = {
         "import": view("import"),

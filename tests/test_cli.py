@@ -38,10 +38,10 @@ def test_normalize_writes_five_csvs_and_report(tmp_path: Path) -> None:
             "duplicates.csv",
             "rejects.csv",
             "report.json",
-            # the Zoom mapping names a campaign, split by member status
+            # the Zoom mapping names a campaign, split by member status (this report's
+            # no-shows are repeats or rejects)
             "campaign_members.csv",
             "campaign_members.attended.csv",
-            "campaign_members.no_show.csv",
         )
     )
     assert "import" in err

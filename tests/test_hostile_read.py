@@ -442,3 +442,13 @@ def test_mapping_check_with_a_sample_applies_the_mappings_limits(tmp_path: Path)
     code, out = cli("mapping", "check", m, "--sample", src)
     assert code != 0
     assert "the header has 3 columns, over the limit of 2 (limits.max_columns)" in out
+
+
+def test_a_quoted_cell_holding_a_cr_is_its_own_not_a_merge(tmp_path: Path) -> None:
+    """Found by test_read's round trip: a properly quoted `"\r;@"` in a CRLF file was taken
+    for a runaway quote (its lines looked like records) and split."""
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'A;B;C\r\n;;x\r\n;;"\r;@"\r\n')
+    table = read_table(path)
+    assert "_read_problem" not in table.frame.columns
+    assert table.frame["C"].to_list() == ["x", "\r;@"]

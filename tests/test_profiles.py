@@ -44,8 +44,7 @@ OLDER_EXAMPLES = {
 # The rows (`_row`) each example is meant to reject, and why. Anything else rejected fails.
 EXPECTED_REJECTS: dict[str, dict[int, str]] = {
     "zoom_webinar_registration": {
-        # 5: lena.fischer@@adatum.de has a valid phone: Salesforce does not need email, so
-        # the email is blanked and the lead kept (issue 14)
+        5: "email:email_invalid",  # lena.fischer@@adatum.de
         7: "company:required_missing",  # no Organization: Salesforce needs Company
         14: "email:no_contact",  # no email and no phone: nobody can follow up
     },
@@ -53,7 +52,7 @@ EXPECTED_REJECTS: dict[str, dict[int, str]] = {
         7: "email:email_no_tld",  # olivia.brown@relecloud
     },
     "linkedin_lead_gen": {
-        # 12: wei.zhang@lucernepublishing has a valid phone: blanked, kept (Salesforce)
+        12: "email:email_no_tld",  # wei.zhang@lucernepublishing
         14: "company:required_missing",  # no Company Name: Salesforce needs Company
     },
     "eventbrite_attendees": {

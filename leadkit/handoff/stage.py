@@ -21,27 +21,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from leadkit.existing import CURRENT, OPTED_OUT, STATUS
+from leadkit.existing import ID as CRM_ID
 from leadkit.handoff.accounts import Accounts, match_accounts
 from leadkit.handoff.campaign import (
+    CAMPAIGN_NOTE,
     campaign_members,
     campaign_spec,
     campaign_status,
+    engagement_note,
     member_files,
     notes,
     status_slug,
 )
-from leadkit.handoff.qualify import job_columns, qualify
+from leadkit.handoff.qualify import job_columns, never_backwards, qualify
 from leadkit.handoff.route import OWNER, ROUTE, Router
 from leadkit.handoff.rules import ERASURE, LoadedRules
 from leadkit.handoff.sla import captured_at, due_at
 from leadkit.handoff.suppress import SUPPRESSED, SuppressionList, load_lists, suppressed
-from leadkit.mapping import CampaignSpec, LoadedMapping
+from leadkit.mapping import CANONICAL_FIELDS, CampaignSpec, LoadedMapping
+from leadkit.remap import CUSTOM_PREFIX
 from leadkit.targets import Target
 from leadkit.validate import ERRORS
 
@@ -163,6 +168,86 @@ class Handoff:
             leads = leads.hstack(_only(pl.DataFrame([captured, due]), sales))
         return leads
 
+    def opted_out(self, leads: pl.DataFrame, crm: pl.DataFrame | None) -> pl.DataFrame:
+        """`crm_opted_out: true` in the rules: a row matched to a CRM record that opted out
+        (and its repeats) is suppressed with that entry's reason, not updated."""
+        entry = (
+            next((e for e in self.rules.spec.suppress if e.crm_opted_out), None)
+            if self.rules
+            else None
+        )
+        if (
+            entry is None
+            or crm is None
+            or OPTED_OUT not in crm.columns
+            or "_match_id" not in leads.columns
+        ):
+            return leads
+        out_ids = crm.filter(pl.col(OPTED_OUT).fill_null(False))[CRM_ID].implode()
+        hit = pl.col("_outcome").is_in(["updates", "review"]) & pl.col("_match_id").is_in(out_ids)
+        if SUPPRESSED not in leads.columns:
+            leads = leads.with_columns(pl.lit(None, dtype=pl.String).alias(SUPPRESSED))
+        leads = leads.with_columns(
+            pl.when(hit).then(pl.lit(entry.reason)).otherwise(pl.col(SUPPRESSED)).alias(SUPPRESSED)
+        )
+        leads = self.spread(leads)
+        return leads.with_columns(
+            pl.when(pl.col(SUPPRESSED).is_not_null() & (pl.col("_outcome") != "rejects"))
+            .then(pl.lit(SUPPRESSED_OUTCOME))
+            .otherwise(pl.col("_outcome"))
+            .alias("_outcome")
+        )
+
+    def safe_updates(
+        self, leads: pl.DataFrame, crm: pl.DataFrame | None, day: date
+    ) -> pl.DataFrame:
+        """The update policy against the matched CRM record's current values: on update rows
+        a `never` field is blank, a `fill_empty` field is written only where the CRM's is
+        empty; an opted-out record is never opted back in; the status never moves
+        backwards; the engagement note is appended to the record's description, dated.
+        `_changed` lists the fields an update will change."""
+        if self.rules is None or crm is None or "_match_id" not in leads.columns:
+            return leads
+        spec = self.rules.spec
+        current = _current(leads, crm)
+        updates = pl.col("_outcome") == "updates"
+        written = [c for c in leads.columns if _writable(c)]
+        leads = _with_note(leads, current, day)
+        exprs, changed = [], []
+        for c in written:
+            now = current.get(c)
+            policy = spec.update.policy(c.removeprefix(CUSTOM_PREFIX))
+            value = _policy_value(pl.col(c), now, policy)
+            if c == "opt_in" and OPTED_OUT in current:
+                value = pl.when(current[OPTED_OUT].fill_null(False)).then(None).otherwise(value)
+            exprs.append(pl.when(updates).then(value).otherwise(pl.col(c)).alias(c))
+            differs = (
+                pl.lit(True)
+                if now is None
+                else pl.lit(now).is_null()
+                | (value.str.to_lowercase() != pl.lit(now).str.to_lowercase())
+            )
+            changed.append(
+                pl.when(updates & value.is_not_null() & differs).then(
+                    pl.lit(c.removeprefix(CUSTOM_PREFIX))
+                )
+            )
+        if "_status" in leads.columns and STATUS in current:
+            exprs.append(
+                pl.when(updates)
+                .then(never_backwards(leads["_status"], current[STATUS], spec.statuses))
+                .otherwise(pl.col("_status"))
+                .alias("_status")
+            )
+        leads = leads.with_columns(exprs) if exprs else leads
+        return leads.with_columns(
+            pl.when(updates)
+            .then(pl.concat_str(changed, separator="; ", ignore_nulls=True))
+            .alias("_changed")
+            if changed
+            else pl.lit(None, dtype=pl.String).alias("_changed")
+        )
+
     # --- the report ----------------------------------------------------------------------
 
     @staticmethod
@@ -184,6 +269,59 @@ class Handoff:
         if "_status" in sales.columns:
             doc["statuses"] = _tally(sales["_status"].fill_null("(none)"))
         return doc
+
+
+def _current(leads: pl.DataFrame, crm: pl.DataFrame) -> dict[str, pl.Series]:
+    """The matched CRM record's current value of each field, aligned with `leads`' rows:
+    standardized for the fields matching compares, as the export has it for the rest."""
+    names = {c: c for c in crm.columns if c in CANONICAL_FIELDS}
+    names |= {c.removeprefix(CURRENT): c for c in crm.columns if c.startswith(CURRENT)}
+    names |= {c: c for c in (OPTED_OUT, STATUS) if c in crm.columns}
+    table = crm.select(
+        pl.col(CRM_ID).alias("_match_id"), *[pl.col(v).alias(k) for k, v in names.items()]
+    )
+    table = table.unique("_match_id", keep="first")
+    aligned = leads.select("_match_id").join(
+        table, on="_match_id", how="left", maintain_order="left"
+    )
+    return {k: aligned[k] for k in names}
+
+
+def _writable(column: str) -> bool:
+    """Columns the updates file writes from the lead: canonical fields and custom columns."""
+    return (column in CANONICAL_FIELDS and column != "full_name") or column.startswith(
+        CUSTOM_PREFIX
+    )
+
+
+def _policy_value(value: pl.Expr, now: pl.Series | None, policy: str) -> pl.Expr:
+    if policy == "never":
+        return pl.lit(None, dtype=pl.String)
+    if policy == "fill_empty" and now is not None:
+        return pl.when(pl.lit(now).is_null()).then(value)
+    return value
+
+
+def _with_note(leads: pl.DataFrame, current: dict[str, pl.Series], day: date) -> pl.DataFrame:
+    """The campaign's engagement note in `notes`: for a new lead the dated note after the
+    partner's own notes; for an update the CRM's description with the dated note
+    appended (never replaced)."""
+    if CAMPAIGN_NOTE not in leads.columns:
+        return leads
+    own = (
+        leads["notes"]
+        if "notes" in leads.columns
+        else pl.repeat(None, leads.height, dtype=pl.String, eager=True)
+    )
+    note = pl.select(
+        pl.concat_str([own, leads[CAMPAIGN_NOTE]], separator="\n", ignore_nulls=True)
+    ).to_series()
+    note = pl.select(pl.when(note != "").then(note)).to_series()
+    new = engagement_note(note, None, day)
+    updated = engagement_note(note, current.get("notes"), day)
+    return leads.with_columns(
+        pl.when(pl.col("_outcome") == "updates").then(updated).otherwise(new).alias("notes")
+    )
 
 
 def _tally(values: pl.Series) -> dict[str, int]:

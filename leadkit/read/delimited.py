@@ -501,7 +501,7 @@ def _read_utf8(
     # The UTF-8 BOM, if any, sits on a skipped line: Polars reads the file's own bytes.
     body = _read_body(name, data, body_start, skip, width, layout.delimiter)
     _check_cells(name, body, hints.limits)
-    body, problems = unmerge(body, width, layout.delimiter)
+    body, problems = unmerge(body, width, layout.delimiter, data)
     return RawTable(
         body=body,
         header=header,
@@ -523,7 +523,7 @@ BARE_CR = "bare_cr"
 
 
 def unmerge(
-    body: pl.DataFrame, width: int, delimiter: str
+    body: pl.DataFrame, width: int, delimiter: str, data: bytes = b""
 ) -> tuple[pl.DataFrame, pl.Series | None]:
     """The body with records that a parser merged into one split apart again, and a marker per
     row (`runaway_quote`, `bare_cr`, else null; None when no row is marked).
@@ -534,7 +534,8 @@ def unmerge(
       so the row has more cells than the header.
 
     Only rows with a line break in a cell are looked at (one vectorized scan); a multi-line
-    address or note is not split (its lines are not records).
+    address or note is not split (its lines are not records), nor a cell whose CR the file
+    holds inside quotes (`data`, the file's bytes: a quoted CR is the cell's own).
     """
     cols = raw_columns(width)
     broken = body.select(
@@ -543,7 +544,7 @@ def unmerge(
     found: dict[int, tuple[list[list[str | None]], list[str | None], str]] = {}
     for i in broken.arg_true().to_list():
         row = body.row(i)
-        split = _split_row(list(row[:width]), row[width], width, delimiter)
+        split = _split_row(list(row[:width]), row[width], width, delimiter, data)
         if split is not None:
             found[i] = split
     if not found:
@@ -565,7 +566,7 @@ def unmerge(
 
 
 def _split_row(
-    cells: list[str | None], extra: str | None, width: int, delimiter: str
+    cells: list[str | None], extra: str | None, width: int, delimiter: str, data: bytes = b""
 ) -> tuple[list[list[str | None]], list[str | None], str] | None:
     """The records merged in one row (cells, extras, marker), or None when it is one record."""
     for k, cell in enumerate(cells):
@@ -586,7 +587,7 @@ def _split_row(
             and records_like
             and (width >= 4 or any("@" in p for p in parts[1:]))
         )
-        if not (runaway or bare_cr):
+        if not (runaway or bare_cr) or _whole_quoted_cell(cell, delimiter, data):
             return None
         later = [_fields(p, delimiter) for p in parts[1:]]
         later[-1] = later[-1] + tail
@@ -596,6 +597,15 @@ def _split_row(
         shaped = [_shaped(r, width) for r in rows]
         return [c for c, _ in shaped], [e for _, e in shaped], BARE_CR if bare_cr else RUNAWAY_QUOTE
     return None
+
+
+def _whole_quoted_cell(cell: str, delimiter: str, data: bytes) -> bool:
+    """The file holds the cell as one properly quoted field (its closing quote followed by a
+    delimiter or a line end): its line breaks are its own, not records run together. A
+    stray quote's swallowed text ends at some later quote followed by other text."""
+    quoted = ('"' + cell.replace('"', '""') + '"').encode()
+    end = re.escape(delimiter.encode())
+    return re.search(re.escape(quoted) + rb"(?:" + end + rb"|\r|\n|$)", data) is not None
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
