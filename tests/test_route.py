@@ -8,7 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from leadkit.handoff.accounts import Accounts, match_accounts, registered_domain
+from leadkit.handoff.accounts import (
+    Accounts,
+    match_accounts,
+    registered_domain,
+    registered_domains,
+)
 from leadkit.handoff.route import Rotation, Router, Territories
 from leadkit.handoff.rules import RoundRobinStep, load_rules
 from leadkit.standardize import Settings, standardize
@@ -216,3 +221,9 @@ def test_the_ladder(tmp_path: Path) -> None:
         ("r1", "round_robin"),  # a colleague at the same account: the same rep
         ("r2", "round_robin"),
     ]
+
+
+def test_registered_domains_column_equals_the_per_value_rule() -> None:
+    hosts = [*_psl_hosts(), "A.Example.COM", "x.y.z.w.v.acme.com", "www.ck", "a.b.ck", None]
+    column = registered_domains(pl.Series(hosts, dtype=pl.String)).to_list()
+    assert column == [registered_domain(h) if h else None for h in hosts]

@@ -93,13 +93,42 @@ def registered_domain(host: str) -> str | None:
     return ".".join(labels[n - public - 1 :]) if n > public else None
 
 
+_MAX_LABELS = 7  # the longest rule of the list has fewer labels
+
+
 def registered_domains(hosts: pl.Series) -> pl.Series:
-    """`registered_domain` of each host, once per distinct host; null stays null."""
-    uniq = hosts.drop_nulls().unique()
-    table = pl.DataFrame(
-        {"h": uniq, "d": pl.Series([registered_domain(h) for h in uniq.to_list()], dtype=pl.String)}
+    """`registered_domain` of each host (null stays null), once per distinct host, as
+    membership tests over whole columns: the longest rule that holds names the public
+    suffix (an exception one label less), the registered domain is one label more."""
+    normal, wild, exceptions = (pl.Series(list(s), dtype=pl.String) for s in _suffix_rules())
+    uniq = hosts.drop_nulls().unique().str.to_lowercase().str.strip_chars(".").unique()
+    labels = pl.col("h").str.split(".")
+    count = labels.list.len()
+    public: pl.Expr = pl.lit(1)
+    for k in range(1, _MAX_LABELS + 1):  # longer rules wrap shorter ones: the longest wins
+        candidate = labels.list.tail(k).list.join(".")
+        listed = candidate.is_in(normal.implode())
+        if k > 1:
+            listed = listed | labels.list.tail(k - 1).list.join(".").is_in(wild.implode())
+        public = (
+            pl.when((count >= k) & candidate.is_in(exceptions.implode()))
+            .then(pl.lit(k - 1))
+            .when((count >= k) & listed)
+            .then(pl.lit(k))
+            .otherwise(public)
+        )
+    table = (
+        uniq.to_frame("h")
+        .with_columns(public.alias("_p"), count.alias("_n"))
+        .select(
+            "h",
+            pl.when(pl.col("_n") > pl.col("_p"))
+            .then(labels.list.tail(pl.col("_p") + 1).list.join("."))
+            .alias("d"),
+        )
     )
-    return hosts.rename("h").to_frame().join(table, on="h", how="left", maintain_order="left")["d"]
+    key = hosts.str.to_lowercase().str.strip_chars(".").rename("h").to_frame()
+    return key.join(table, on="h", how="left", maintain_order="left")["d"]
 
 
 @dataclass(frozen=True)

@@ -78,31 +78,47 @@ class Territories:
         return cls(rows.with_columns(rank.alias("_rank")).sort("_rank", descending=True))
 
     def owners(self, leads: pl.DataFrame) -> pl.DataFrame:
-        """`owner` and `territory` (e.g. `US/CA`) for each row of `leads`, null when none holds."""
+        """`owner` and `territory` (e.g. `US/CA`) for each row of `leads`, null when none holds.
+
+        Country and country/state rows are joins; the few postal-prefix rows are tested one
+        by one, most specific last so it wins."""
         cols = leads.columns
-        text = {
-            c: (pl.col(c).str.to_uppercase() if c in cols else pl.lit(None, dtype=pl.String))
-            for c in ("country", "state")
-        }
-        postal = (
-            pl.col("postal_code").str.to_uppercase().str.replace_all(" ", "")
-            if "postal_code" in cols
-            else pl.lit(None, dtype=pl.String)
+
+        def text(name: str) -> pl.Expr:
+            return (
+                pl.col(name).str.to_uppercase() if name in cols else pl.lit(None, dtype=pl.String)
+            )
+
+        keys = leads.select(
+            text("country").alias("country"),
+            text("state").alias("state"),
+            text("postal_code").str.replace_all(" ", "").alias("postal"),
         )
-        owner = pl.lit(None, dtype=pl.String)
-        where = pl.lit(None, dtype=pl.String)
-        # Rows are few (tens to hundreds): one when/then per territory row, most specific last
-        # so it wins.
-        for country, state, prefix, who, _ in reversed(self.rows.rows()):
-            holds = text["country"] == country
+        plain = self.rows.filter(pl.col("postal_prefix").is_null())
+        by_state = plain.filter(pl.col("state").is_not_null()).select(
+            "country", "state", pl.col("owner").alias("_so")
+        )
+        by_country = plain.filter(pl.col("state").is_null()).select(
+            "country", pl.col("owner").alias("_co")
+        )
+        found = keys.join(by_state, on=["country", "state"], how="left", maintain_order="left")
+        found = found.join(by_country, on="country", how="left", maintain_order="left")
+        owner: pl.Expr = pl.coalesce("_so", "_co")
+        where: pl.Expr = (
+            pl.when(pl.col("_so").is_not_null())
+            .then(pl.col("country") + pl.lit("/") + pl.col("state"))
+            .when(pl.col("_co").is_not_null())
+            .then(pl.col("country"))
+        )
+        prefixed = self.rows.filter(pl.col("postal_prefix").is_not_null())
+        for country, state, prefix, who, _ in reversed(prefixed.rows()):
+            holds = (pl.col("country") == country) & pl.col("postal").str.starts_with(prefix)
             if state is not None:
-                holds = holds & (text["state"] == state)
-            if prefix is not None:
-                holds = holds & postal.str.starts_with(prefix)
+                holds = holds & (pl.col("state") == state)
             label = "/".join(p for p in (country, state, prefix) if p)
             owner = pl.when(holds).then(pl.lit(who)).otherwise(owner)
             where = pl.when(holds).then(pl.lit(label)).otherwise(where)
-        return leads.select(owner.alias("owner"), where.alias("territory"))
+        return found.select(owner.alias("owner"), where.alias("territory"))
 
 
 class Rotation:
