@@ -217,6 +217,8 @@ class Handoff:
         for c in written:
             now = current.get(c)
             policy = spec.update.policy(c.removeprefix(CUSTOM_PREFIX))
+            if c == "notes" and policy != "never":
+                policy = "overwrite"  # already the CRM's text with the new note appended
             value = _policy_value(pl.col(c), now, policy)
             if c == "opt_in" and OPTED_OUT in current:
                 value = pl.when(current[OPTED_OUT].fill_null(False)).then(None).otherwise(value)
@@ -303,24 +305,33 @@ def _policy_value(value: pl.Expr, now: pl.Series | None, policy: str) -> pl.Expr
 
 
 def _with_note(leads: pl.DataFrame, current: dict[str, pl.Series], day: date) -> pl.DataFrame:
-    """The campaign's engagement note in `notes`: for a new lead the dated note after the
-    partner's own notes; for an update the CRM's description with the dated note
-    appended (never replaced)."""
-    if CAMPAIGN_NOTE not in leads.columns:
+    """Notes are appended, never overwritten: an update's note (the partner's notes and the
+    campaign's engagement note) goes after the CRM's description with a date; a new lead
+    gets the campaign's note, dated, after the partner's own notes."""
+    campaign = leads[CAMPAIGN_NOTE] if CAMPAIGN_NOTE in leads.columns else None
+    own = leads["notes"] if "notes" in leads.columns else None
+    if campaign is None and own is None:
         return leads
-    own = (
-        leads["notes"]
-        if "notes" in leads.columns
-        else pl.repeat(None, leads.height, dtype=pl.String, eager=True)
-    )
-    note = pl.select(
-        pl.concat_str([own, leads[CAMPAIGN_NOTE]], separator="\n", ignore_nulls=True)
-    ).to_series()
+    parts = [s for s in (own, campaign) if s is not None]
+    note = pl.select(pl.concat_str(parts, separator="\n", ignore_nulls=True)).to_series()
     note = pl.select(pl.when(note != "").then(note)).to_series()
-    new = engagement_note(note, None, day)
     updated = engagement_note(note, current.get("notes"), day)
+    if campaign is not None:
+        dated = engagement_note(campaign, None, day)
+        new = pl.select(
+            pl.concat_str(
+                [own, dated] if own is not None else [dated], separator="\n", ignore_nulls=True
+            )
+        ).to_series()
+        new = pl.select(pl.when(new != "").then(new)).to_series()
+        return leads.with_columns(
+            pl.when(pl.col("_outcome") == "updates").then(updated).otherwise(new).alias("notes")
+        )
     return leads.with_columns(
-        pl.when(pl.col("_outcome") == "updates").then(updated).otherwise(new).alias("notes")
+        pl.when(pl.col("_outcome") == "updates")
+        .then(updated)
+        .otherwise(pl.col("notes"))
+        .alias("notes")
     )
 
 
