@@ -155,6 +155,12 @@ def side_b(name: str) -> str:
     return f"{name}_b"
 
 
+def date_days_column(name: str) -> str:
+    """In a pair: the days between two dates of a custom `date` column (null when either
+    is no ISO date)."""
+    return f"days:{name}"
+
+
 def custom_column(name: str) -> str:
     """In a pair: how a custom column (`custom:` name) compares: 1/0 (`exact`), a
     similarity (`fuzzy`), or keystrokes between the digits (`date`)."""

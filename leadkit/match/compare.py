@@ -61,6 +61,7 @@ from leadkit.match.columns import (
     WEBSITE,
     NameColumns,
     custom_column,
+    date_days_column,
     side_a,
     side_b,
 )
@@ -441,6 +442,8 @@ def _other_fields(df: pl.DataFrame, compare: dict[str, str]) -> pl.DataFrame:
             value = _similarity(a, b, JaroWinkler.normalized_similarity)
         elif kind == "date":
             # the digits' keystrokes: one mistyped digit or a day and month swapped is close
+            days = (a.str.to_date(strict=False) - b.str.to_date(strict=False)).dt.total_days()
+            columns.append(days.abs().cast(pl.Float64).alias(date_days_column(name)))
             a, b = a.str.replace_all(r"[^0-9]", ""), b.str.replace_all(r"[^0-9]", "")
             value = _similarity(a, b, OSA.distance)
         else:

@@ -43,6 +43,7 @@ from leadkit.match.columns import (
     SAME_WEBSITE,
     STREET_SIMILARITY,
     custom_column,
+    date_days_column,
 )
 
 # --------------------------------------------------------------------------------------
@@ -56,6 +57,7 @@ CLOSE_EMAIL_EDITS: Final = 2  # an email typo (either part)
 CLOSE_POSTAL_EDITS: Final = 1
 CLOSE_DATE_EDITS: Final = 1  # one digit mistyped; a day and month swapped is two
 CLOSE_FUZZY: Final = 0.9
+NEAR_DATE_DAYS: Final = 366  # a date within a year of the other (a birth date misremembered)
 
 # The most and least a pair's posterior may be believed: a score is never 0 or 1 exactly
 # unless rounded there.
@@ -100,7 +102,11 @@ COMPARISONS: Final = (
 CUSTOM_PRIORS: Final = {
     "exact": (("exact", "differ"), (0.85, 0.15), (1e-3, 0.999)),
     "fuzzy": (("exact", "close", "differ"), (0.80, 0.12, 0.08), (5e-3, 0.01, 0.985)),
-    "date": (("exact", "close", "differ"), (0.85, 0.10, 0.05), (1e-3, 5e-3, 0.994)),
+    "date": (
+        ("exact", "close", "year", "differ"),
+        (0.80, 0.08, 0.07, 0.05),
+        (1e-3, 5e-3, 0.03, 0.962),
+    ),
 }
 
 # First-name levels (`compare._name_level`) that count as close.
@@ -182,8 +188,12 @@ def _levels(compare: Mapping[str, str]) -> list[pl.Expr]:
         elif kind == "fuzzy":
             level = _ladder((value >= 1.0, 0), (value >= CLOSE_FUZZY, 1), (value.is_not_null(), 2))
         else:
+            days = pl.col(date_days_column(name))
             level = _ladder(
-                (value == 0, 0), (value <= CLOSE_DATE_EDITS, 1), (value.is_not_null(), 2)
+                (value == 0, 0),
+                (value <= CLOSE_DATE_EDITS, 1),
+                (days <= NEAR_DATE_DAYS, 2),
+                (value.is_not_null(), 3),
             )
         out.append(level.alias(LEVEL_PREFIX + name))
     return out
@@ -192,6 +202,15 @@ def _levels(compare: Mapping[str, str]) -> list[pl.Expr]:
 # Fields whose agreement vouches for a pair beyond its names (a name and a country alone
 # are never one person, whatever the weights say: namesakes are common).
 CORROBORATING: Final = ("email", "city", "street", "postal_code", "website")
+
+
+def weighable(compare: Mapping[str, str]) -> pl.Expr:
+    """Pairs the weights may accept (reads `_levels`): some field beyond the names agrees
+    (`corroborated`), and not a different first name with another email -- colleagues and
+    relatives share a surname, an address and a switchboard, never a mailbox."""
+    first = pl.col(LEVEL_PREFIX + "first_name") == len(COMPARISONS[0].levels) - 1
+    email = pl.col(LEVEL_PREFIX + "email") == len(COMPARISONS[2].levels) - 1
+    return corroborated(compare) & ~(first & email).fill_null(False)
 
 
 def corroborated(compare: Mapping[str, str]) -> pl.Expr:

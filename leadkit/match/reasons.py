@@ -63,7 +63,9 @@ def _explained(scored: pl.DataFrame) -> pl.DataFrame:
     fs, ls = pl.col(FIRST.similarity), pl.col(LAST.similarity)
     reason = (
         pl.when(_flag(SAME_EMAIL) & pl.col(BOTH_NAMES_DIFFER))
-        .then(pl.lit("email exact + name differs ") + _fmt2((fs + ls) / 2))
+        .then(
+            pl.lit("email exact + name differs ") + _fmt2(pl.mean_horizontal(fs, ls).fill_null(0.0))
+        )
         .when(_flag(SAME_EMAIL))
         .then(pl.lit("email exact"))
         .when(PHONE_RUNG)

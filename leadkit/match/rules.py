@@ -45,6 +45,7 @@ from leadkit.match.columns import (
     SAME_EMAIL,
     SAME_EMAIL_WORDS,
     SCORE,
+    NameColumns,
 )
 
 # --------------------------------------------------------------------------------------
@@ -54,6 +55,9 @@ from leadkit.match.columns import (
 # How two names may agree and still be one person's (levels: `compare._name_level`).
 FIRST_NAME_AGREES: Final = ("exact", "nickname", "typo", "part", "initial")
 LAST_NAME_AGREES: Final = ("exact", "typo", "part")
+# Names this alike (Jaro-Winkler) are one name misspelt, whatever their level: never
+# "two people" behind one email, never a chain of two people.
+DIFFERENT_NAME_SIMILARITY: Final = 0.85
 # A last name this close (Jaro-Winkler) may still be one person's on the weighed route.
 CLOSE_LAST_SIMILARITY: Final = 0.92
 # A first name only close to the other: unsure when both use other email addresses.
@@ -145,17 +149,15 @@ def _ladder_possible() -> pl.Expr:
 
 
 def _weighable() -> pl.Expr:
-    """Pairs the weighed evidence may accept when the ladder does not decide them: the names
-    agree (swapped, or each agreeing or missing, at least one present; a last name only
-    close by Jaro-Winkler counts). A different first name while the emails differ is a hard
-    no: colleagues and relatives share a surname, an address and a switchboard."""
+    """Pairs the weighed evidence may accept when the ladder does not decide them: not both
+    names differing (unless swapped). A name that differs weighs against the pair there;
+    a different first name while the emails differ is a hard no (`evidence.weighable`)."""
     fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
-    first_ok = fl.is_in(FIRST_NAME_AGREES).fill_null(False)
-    last_ok = ll.is_in(LAST_NAME_AGREES).fill_null(False) | (
-        pl.col(LAST.similarity) >= CLOSE_LAST_SIMILARITY
-    ).fill_null(False)
-    agree = (first_ok | fl.is_null()) & (last_ok | ll.is_null()) & (first_ok | last_ok)
-    return ~_ladder_decides() & (pl.col(NAMES_SWAPPED) | agree)
+    first_differs = (fl == "differ").fill_null(False)
+    last_differs = ((ll == "differ") & (pl.col(LAST.similarity) < CLOSE_LAST_SIMILARITY)).fill_null(
+        False
+    )
+    return ~_ladder_decides() & (pl.col(NAMES_SWAPPED) | ~(first_differs & last_differs))
 
 
 def _possible() -> pl.Expr:
@@ -214,13 +216,20 @@ def _verdicts() -> list[pl.Expr]:
     ]
 
 
+def names_differ(name: NameColumns) -> pl.Expr:
+    """Two names that differ past a typo: level "differ" and Jaro-Winkler below
+    `DIFFERENT_NAME_SIMILARITY` (Spencre/Spencer, Alan/Allen are one name misspelt)."""
+    level, similarity = pl.col(name.level), pl.col(name.similarity)
+    return ((level == "differ") & (similarity < DIFFERENT_NAME_SIMILARITY)).fill_null(False)
+
+
 def _two_names() -> pl.Expr:
     """Names that say two people behind one email address (a shared inbox): both names
     differ, or one differs and the other is missing on a side (the missing name cannot
     vouch for the pair); never names the other way round (Smith John / John Smith)."""
     fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
-    first_differs = (fl == "differ").fill_null(False)
-    last_differs = (ll == "differ").fill_null(False)
+    first_differs = names_differ(FIRST)
+    last_differs = names_differ(LAST)
     return ~pl.col(NAMES_SWAPPED).fill_null(False) & (
         (first_differs & last_differs)
         | (last_differs & fl.is_null())

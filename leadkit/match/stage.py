@@ -16,17 +16,26 @@ from leadkit.match.columns import (
     LAST,
     LEFT,
     LEFT_ROW,
+    NAMES_SWAPPED,
     REASON,
     RIGHT,
     RIGHT_ROW,
     SCORE,
 )
 from leadkit.match.compare import _compare
-from leadkit.match.evidence import _levels, comparisons, corroborated
+from leadkit.match.evidence import _levels, comparisons
+from leadkit.match.evidence import weighable as evidence_weighable
 from leadkit.match.features import _features, _Records
 from leadkit.match.keys import _combine
 from leadkit.match.reasons import _explained, _weighed
-from leadkit.match.rules import FULL_NAME, _ladder_scored, _steps, _weighable, decided, review_cap
+from leadkit.match.rules import (
+    _ladder_scored,
+    _steps,
+    _weighable,
+    decided,
+    names_differ,
+    review_cap,
+)
 from leadkit.match.weights import RANDOM_PAIRS, Model, _scored, estimate
 from leadkit.remap import CUSTOM_PREFIX
 
@@ -62,6 +71,7 @@ class MatchSettings:
             raise ValueError("matching needs tie_margin >= 0 and max_block_pairs >= 1")
 
 
+_NAMES_AGREE: Final = "names_agree"
 _EMPTY: Final = {LEFT: pl.UInt32, RIGHT: pl.UInt32, SCORE: pl.Float64, REASON: pl.String}
 
 
@@ -110,7 +120,9 @@ def _scored_pairs(
     else:
         randoms = _compare(_random_pairs(left, right), left, right, compare, prune=False)
         levels = randoms.select(_levels(compare))
-        model = estimate(weighed, levels, comparisons(compare), all_pairs)
+        # the pairs the ladder accepts are one person too: the prior counts them
+        ladder = _ladder_scored(steps.filter(decided()), review_cap(settings.auto), settings.auto)
+        model = estimate(weighed, levels, comparisons(compare), all_pairs, known_ones=ladder.height)
     return _judged(steps, weighed, model, settings, floor), left, model
 
 
@@ -118,7 +130,7 @@ def _weighed_pairs(steps: pl.DataFrame, compare: dict[str, str]) -> pl.DataFrame
     """The pairs the ladder leaves whose names agree and some other field backs (with each
     field's level): the pairs the evidence weighs."""
     weighable = steps.filter(~decided() & _weighable()).with_columns(_levels(compare))
-    return weighable.filter(corroborated(compare))
+    return weighable.filter(evidence_weighable(compare))
 
 
 def _priors(compare: dict[str, str], all_pairs: float) -> Model:
@@ -147,17 +159,20 @@ def _direct(
 ) -> pl.DataFrame:
     """`pairs` (`LEFT`, `RIGHT`, `LEFT_ROW`, `RIGHT_ROW` of `left`'s records) scored as
     `_scored_pairs` scores them, with `model`: `LEFT`, `RIGHT`, `SCORE` (0 where neither
-    route accepts the pair), `REASON` and `FULL_NAME` (the names agree, `rules`)."""
-    schema = {**_EMPTY, FULL_NAME: pl.Boolean}
+    route accepts the pair), `REASON` and `_NAMES_AGREE` (no name differs, unless swapped;
+    a name missing on a side says nothing)."""
+    schema = {**_EMPTY, _NAMES_AGREE: pl.Boolean}
     if pairs.is_empty():
         return pl.DataFrame(schema=schema)
     compare = dict(settings.compare)
     steps = _steps(_compare(pairs, left, None, compare, prune=False))
     judged = _judged(steps, _weighed_pairs(steps, compare), model, settings, 0.0)
+    differ = names_differ(FIRST) | names_differ(LAST)
+    agree = pl.col(NAMES_SWAPPED).fill_null(False) | ~differ
     return (
-        steps.select(LEFT, RIGHT, FULL_NAME)
+        steps.select(LEFT, RIGHT, agree.alias(_NAMES_AGREE))
         .join(judged, on=[LEFT, RIGHT], how="left")
-        .select(LEFT, RIGHT, pl.col(SCORE).fill_null(0.0), REASON, FULL_NAME)
+        .select(LEFT, RIGHT, pl.col(SCORE).fill_null(0.0), REASON, _NAMES_AGREE)
     )
 
 
@@ -186,8 +201,9 @@ def find_duplicates(leads: pl.DataFrame, settings: MatchSettings) -> pl.DataFram
 
     Pairs scoring at least `settings.auto` link rows into clusters (transitively); the
     cluster's earliest row is kept. The guard against chains: a member is a duplicate only
-    when its own pair with the kept row scores at least `auto` too, or when their names
-    agree (a chain of strong links between records of one name); otherwise one link
+    when its own pair with the kept row scores at least `auto` too, or when no name of
+    theirs differs (a chain of strong links between records of one name, a name missing
+    on a side saying nothing); otherwise one link
     through a third record would join two people, and the member goes to review. A row
     whose best earlier match scores between `review` and `auto` goes to review as a
     possible repeat of it.
@@ -237,7 +253,7 @@ def find_duplicates(leads: pl.DataFrame, settings: MatchSettings) -> pl.DataFram
     # a member is a repeat of the kept row when their own pair says so, or when a chain of
     # strong links joins two records of one name; else (a chain through a third record
     # joining other names) a person decides
-    sure = (pl.col(SCORE) >= settings.auto) | pl.col(FULL_NAME)
+    sure = (pl.col(SCORE) >= settings.auto) | pl.col(_NAMES_AGREE)
     own = pl.col(SCORE) >= settings.auto
     clustered = to_root.join(best, left_on=RIGHT, right_on="_idx", how="left").select(
         pl.col(RIGHT).alias("_idx"),

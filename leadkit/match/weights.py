@@ -32,7 +32,7 @@ U_PRIOR_PAIRS: Final = 200.0  # pseudo-pairs of two people behind the prior u
 EM_ITERATIONS: Final = 25  # at most; EM stops when no m moves by more than EM_TOLERANCE
 EM_TOLERANCE: Final = 1e-4
 RANDOM_PAIRS: Final = 20_000  # random pairs that estimate u
-MAX_SHIFT_BITS: Final = 1.0  # how far m may move from its prior, in bits
+MAX_SHIFT_BITS: Final = 2.0  # how far m may move from its prior, in bits
 MAX_U_SHIFT_BITS: Final = 2.0  # how far u may move from its prior (names' frequencies vary)
 # The share of one-person pairs among the candidates: where EM starts, and its bounds.
 START_SHARE: Final = 0.3
@@ -114,10 +114,12 @@ def estimate(
     comparisons: Sequence[Comparison],
     all_pairs: float,
     bounds: tuple[float, float] | None = (MAX_SHIFT_BITS, MAX_U_SHIFT_BITS),
+    known_ones: float = 0.0,
 ) -> Model:
     """m and u of each field from the levels of the candidate pairs and of random pairs
     (`Comparison.column` columns), and the prior for `all_pairs` pairs of records; m and u
-    held within `bounds` bits of the priors (None: free, as plain EM)."""
+    held within `bounds` bits of the priors (None: free, as plain EM). `known_ones`: pairs
+    found to be one person by other means (the ladder), counted in the prior."""
     m_bits, u_bits = bounds if bounds is not None else (np.inf, np.inf)
     comparisons = tuple(comparisons)
     columns = [c.column for c in comparisons]
@@ -155,7 +157,7 @@ def estimate(
             if moved < EM_TOLERANCE:
                 break
     # the share among candidates, as a share among all pairs of records
-    ones = share * count.sum() if len(matrix) else 1.0
+    ones = (share * count.sum() if len(matrix) else 0.0) + known_ones
     lam = min(max(ones, 1.0) / max(all_pairs, 1.0), MAX_PRIOR_SHARE)
     return Model(comparisons, m, u, float(np.log2(lam / (1 - lam))), iterations, share)
 
