@@ -28,9 +28,17 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from leadkit.errors import LeadkitError, MappingError
-from leadkit.mapping import LoadedMapping, Mapping, located_errors, yaml_data, yaml_nodes
+from leadkit.mapping import (
+    LoadedMapping,
+    Mapping,
+    YamlTooDeep,
+    located_errors,
+    yaml_data,
+    yaml_nodes,
+    yaml_text,
+)
 from leadkit.read import InputHints, header_key, read_table
-from leadkit.targets import BUILTIN, Target, load_target
+from leadkit.targets import BUILTIN, Target, custom_clashes, load_target
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,8 +269,15 @@ def check_file(path: str | Path, *, sample: str | Path | None = None) -> CheckRe
         return CheckResult(
             source, [Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")]
         )
-    text = raw.decode("utf-8", errors="replace")
-    return _check(text, source, base_dir=path.parent, path=path, raw=raw, sample=sample)
+    try:
+        text = yaml_text(raw, source)
+    except MappingError as e:
+        file, line, col, message = _parse_located(e.problems[0], source)
+        return CheckResult(source, [Problem(file, line, col, "unreadable", message)])
+    try:
+        return _check(text, source, base_dir=path.parent, path=path, raw=raw, sample=sample)
+    except RecursionError:  # a structure pydantic cannot walk: the YAML parser took it
+        return CheckResult(source, [Problem(source, 1, 1, "yaml-syntax", f"{YamlTooDeep()}")])
 
 
 def check_text(
@@ -533,7 +548,7 @@ def _unused(spec: Mapping, at: Locator) -> Iterator[Problem]:
 
 
 def _filled(spec: Mapping) -> set[str]:
-    filled: set[str] = set(spec.columns) | set(spec.constants)
+    filled: set[str] = set(spec.columns) | set(spec.constants) | set(spec.defaults)
     if "full_name" in spec.columns:
         filled |= {"first_name", "last_name"}
     return filled
@@ -616,7 +631,7 @@ def _not_in_picklist(value: str, target: Target, f: str) -> str:
 
 
 def _unwritten(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
-    for section in ("columns", "constants"):
+    for section in ("columns", "constants", "defaults"):
         for f in getattr(spec, section):
             if f != "full_name" and f not in target.fields:
                 yield at.key(
@@ -628,17 +643,13 @@ def _unwritten(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
 
 
 def _custom_columns(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
-    own: dict[str, str] = {tf.column.casefold(): f for f, tf in target.fields.items()}
-    own[target.id_column.casefold()] = "the id column"
-    for name in spec.custom:
-        f = own.get(name.strip().casefold())
-        if f is not None:
-            what = f if f == "the id column" else f"'{f}' (map it under columns or constants)"
-            yield at.key(
-                ("custom", name),
-                "duplicate-column",
-                f"custom.{name}: '{name}' is {target.name}'s own column for {what}",
-            )
+    for name, f in custom_clashes(spec, target):
+        what = f if f == "the id column" else f"'{f}' (map it under columns or constants)"
+        yield at.key(
+            ("custom", name),
+            "duplicate-column",
+            f"custom.{name}: '{name}' is {target.name}'s own column for {what}",
+        )
 
 
 def _required(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
@@ -677,7 +688,11 @@ def _sample(
         return None
     i = spec.input
     hints = InputHints(
-        sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+        sheet=i.sheet,
+        header_row=i.header_row,
+        delimiter=i.delimiter,
+        encoding=i.encoding,
+        limits=spec.limits.read_limits(),  # what normalize would refuse
     )
     try:
         table = read_table(sample, expected_headers=spec.source_headers(), hints=hints)
@@ -702,7 +717,7 @@ def _sample(
     ]
     missing = False
     for path, dotted, heads in reads:
-        if not any(header_key(h) in keys for h in heads):
+        if not any(header_key(h) in keys for h in heads) and not spec.is_optional(heads):
             missing = True
             wanted = " or ".join(f"'{h}'" for h in heads)
             hint = _header_hint(heads, have)

@@ -59,6 +59,20 @@ _ALL: tuple[Code, ...] = (
         "The value is longer than the target field allows (for example Salesforce FirstName, 40).",
     ),
     _c(
+        "test_lead",
+        "reject",
+        "Ad platform test lead",
+        "A test lead an ad platform sends when a form is tested (Meta's `<test lead: dummy "
+        "data for full_name>` values, `test@meta.com`, `test@fb.com`): not a person.",
+    ),
+    _c(
+        "picklist_value",
+        "issue",
+        "Value not in the target's picklist",
+        "The value is not one of the target field's standard picklist values (Salesforce "
+        "LeadSource, Industry, Status; HubSpot Lifecycle Stage, Lead Status); add a value map.",
+    ),
+    _c(
         "extra_cells",
         "flag",
         "More cells than headers",
@@ -113,7 +127,8 @@ _ALL: tuple[Code, ...] = (
         "phone_not_a_number",
         "issue",
         "Phone is not a number",
-        "The phone cell holds text that is not a phone number (`N/A`, `call me`).",
+        "The phone cell holds text that is not a phone number (`call me`), or a number a "
+        "spreadsheet mangled (`-2237`, `4.15E+09`).",
     ),
     _c(
         "phone_too_short",
@@ -201,6 +216,21 @@ _ALL: tuple[Code, ...] = (
         "flag",
         "Formula-like value neutralized",
         "The value started like a spreadsheet formula and was prefixed with an apostrophe.",
+    ),
+    # --- the reader: records a parser had merged, split apart again (`row:<code>`) ----------
+    _c(
+        "runaway_quote",
+        "reject",
+        "Row split from a runaway quote",
+        "A stray quote made the following lines one cell; the reader split them back into "
+        "rows. Check the row against the file before importing it.",
+    ),
+    _c(
+        "bare_cr",
+        "reject",
+        "Row split at a bare CR line end",
+        "A line ended with a lone CR in a file using LF made two rows one; the reader split "
+        "them. Check the row against the file before importing it.",
     ),
 )
 

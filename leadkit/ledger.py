@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from leadkit import __version__
+from leadkit.errors import InputError
 
 LEDGER_NAME = "ledger.jsonl"
 VERSION = 1
@@ -124,6 +125,7 @@ class Ledger:
     """The ledger file, read incrementally: `refresh()` reads only the lines added since."""
 
     path: Path
+    mode: int | None = None  # the file's mode when `append` creates it (None: the umask's)
     _offset: int = 0
     _processed: dict[str, LedgerEntry] = field(default_factory=dict)
     bad_lines: int = 0
@@ -164,7 +166,16 @@ class Ledger:
         """
         line = json.dumps(entry.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+            if self.mode is not None:
+                os.fchmod(fd, self.mode)
+            else:  # what the umask gives a new file
+                mask = os.umask(0o022)
+                os.umask(mask)
+                os.fchmod(fd, 0o666 & ~mask)
+        except FileExistsError:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         try:
             size = os.fstat(fd).st_size
             prefix = b""
@@ -173,19 +184,61 @@ class Ledger:
                     fh.seek(size - 1)
                     if fh.read(1) != b"\n":
                         prefix = b"\n"
-            os.write(fd, prefix + line.encode("utf-8"))
+            # an undecodable file name's lone surrogates as JSON escapes (`\udcff`)
+            os.write(fd, prefix + line.encode("utf-8", "backslashreplace"))
             os.fsync(fd)
         finally:
             os.close(fd)
 
 
 def read_ledger(path: str | Path) -> tuple[list[dict[str, Any]], int]:
-    """Every readable line of a ledger, and how many lines could not be read."""
+    """Every readable line of a ledger, and how many lines could not be read (not JSON, cut
+    short). A line that is JSON but holds a field of the wrong type is not leadkit's: an
+    InputError names its line and field."""
     ledger = Ledger(ledger_path(path))
     with open(ledger.path, "rb") as fh:
         lines = fh.read().splitlines()
-    entries = list(_parse(lines, ledger))
+    entries = []
+    for number, raw in enumerate(lines, 1):
+        for entry in _parse([raw], ledger):
+            wrong = _wrong_field(entry)
+            if wrong:
+                raise InputError(f"{ledger.path}:{number}: {wrong}")
+            entries.append(entry)
     return entries, ledger.bad_lines
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "status": (str,),
+    "sha256": (str,),
+    "file": (str,),
+    "mapping": (str,),
+    "size": (int,),
+    "rows": (int,),
+    "limit_exceeded": (bool,),
+    "arrived": (str,),
+    "started": (str,),
+    "ready": (str,),
+    "failed": (str,),
+    "outputs": (str,),
+}
+
+
+def _wrong_field(entry: dict[str, Any]) -> str | None:
+    """What is wrongly typed in a ledger line, if anything."""
+    for key, types in _TYPES.items():
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, float)):
+            return f"field {key!r} is not a {types[0].__name__}"
+    for key in ("counts", "reject_reasons"):
+        value = entry.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+        ):
+            return f"field {key!r} is not a table of counts"
+    return None
 
 
 def _parse(lines: Iterable[bytes], counter: Ledger) -> Iterator[dict[str, Any]]:

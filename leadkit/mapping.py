@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from leadkit.errors import MappingError
+from leadkit.read.limits import ReadLimits
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "email",
@@ -269,6 +270,36 @@ class LimitsSpec(_Spec):
     max_reject_rate: float | None = Field(
         None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
     )
+    # The reader's resource limits (`leadkit.read.limits`): a file over one is refused.
+    max_columns: int = Field(
+        ReadLimits.max_columns, ge=1, description="Most columns a table may have."
+    )
+    max_cell_bytes: int = Field(
+        ReadLimits.max_cell_bytes, ge=1, description="Largest cell, in bytes (UTF-8)."
+    )
+    max_sheet_cells: int = Field(
+        ReadLimits.max_sheet_cells,
+        ge=1,
+        description="Most cells (rows x columns, first to last cell) a workbook sheet may span.",
+    )
+    max_part_bytes: int = Field(
+        ReadLimits.max_part_bytes, ge=1, description="Largest uncompressed part of an XLSX."
+    )
+    max_zip_ratio: int = Field(
+        ReadLimits.max_zip_ratio,
+        ge=1,
+        description="Largest compression ratio of an XLSX part over 16 MiB (a zip bomb).",
+    )
+
+    def read_limits(self) -> ReadLimits:
+        """The reader's limits as this mapping sets them."""
+        return ReadLimits(
+            max_columns=self.max_columns,
+            max_cell_bytes=self.max_cell_bytes,
+            max_sheet_cells=self.max_sheet_cells,
+            max_part_bytes=self.max_part_bytes,
+            max_zip_ratio=self.max_zip_ratio,
+        )
 
 
 class Mapping(_Spec):
@@ -287,6 +318,17 @@ class Mapping(_Spec):
         description="Canonical field: source header, or a list (the first non-empty wins)."
     )
     constants: dict[CanonicalField, str] = Field(default_factory=dict)
+    defaults: dict[CanonicalField, str] = Field(
+        default_factory=dict,
+        description="Per field: the value written where the field is empty (after its columns), "
+        "e.g. company: '[not provided]' where the target requires a company the file lacks.",
+    )
+    optional: list[str] = Field(
+        default_factory=list,
+        description="Source headers a file of this format may lack (custom or registration "
+        "questions): a missing one reads as empty, and a profile recognizes a file by its "
+        "other headers.",
+    )
     custom: dict[str, CustomColumn] = Field(
         default_factory=dict, description="Extra output columns (a CRM's custom fields)."
     )
@@ -331,8 +373,36 @@ class Mapping(_Spec):
         return self
 
     @model_validator(mode="after")
+    def _defaults_not_constants(self) -> Mapping:
+        both = sorted(set(self.defaults) & set(self.constants))
+        if both:
+            raise ValueError(f"field(s) both a constant and a default: {', '.join(both)}; keep one")
+        return self
+
+    @model_validator(mode="after")
+    def _optional_headers_are_read(self) -> Mapping:
+        read = {
+            h.strip().casefold()
+            for src in self.source_headers()
+            for h in ([src] if isinstance(src, str) else src)
+        }
+        unread = [h for h in self.optional if h.strip().casefold() not in read]
+        if unread:
+            raise ValueError(
+                f"optional names {', '.join(repr(h) for h in unread)}, which the mapping "
+                "does not read"
+            )
+        return self
+
+    def is_optional(self, headers: str | list[str]) -> bool:
+        """Every one of `headers` (one source entry) is an optional header."""
+        wanted = [headers] if isinstance(headers, str) else headers
+        optional = {h.strip().casefold() for h in self.optional}
+        return bool(optional) and all(h.strip().casefold() in optional for h in wanted)
+
+    @model_validator(mode="after")
     def _summed_columns_exist(self) -> Mapping:
-        known = set(self.columns) | set(self.constants) | set(self.custom)
+        known = set(self.columns) | set(self.constants) | set(self.defaults) | set(self.custom)
         unknown = [c for c in self.duplicates.sum if c not in known]
         if unknown:
             raise ValueError(
@@ -419,7 +489,7 @@ def load_mapping(path: str | Path) -> LoadedMapping:
         raise MappingError([f"{path}: is a directory, not a mapping file"]) from None
     except OSError as e:
         raise MappingError([f"{path}: cannot read mapping ({e.strerror})"]) from None
-    spec = parse_mapping(raw.decode("utf-8", errors="replace"), source=str(path))
+    spec = parse_mapping(yaml_text(raw, str(path)), source=str(path))
     return LoadedMapping(
         spec=spec,
         name=spec.name or path.stem,
@@ -440,6 +510,8 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
         return Mapping.model_validate(data)
     except ValidationError as e:
         raise MappingError(list(located_errors(e, yaml_nodes(text), source, Mapping))) from None
+    except RecursionError:
+        raise MappingError([f"{source}: malformed YAML: {YamlTooDeep()}"]) from None
 
 
 # libyaml's parser where PyYAML was built with it: ten times faster than the pure-Python
@@ -448,20 +520,45 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class YamlTooDeep(yaml.YAMLError):
+    """A YAML document nested deeper than Python's parser can recurse."""
+
+    def __str__(self) -> str:
+        return "nested too deeply (a runaway '[' or '{'?)"
+
+
 def yaml_data(text: str) -> Any:
     """The YAML document's data (safe types only)."""
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.load(text, Loader=yaml.SafeLoader)
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            return yaml.load(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlTooDeep from None
 
 
 def yaml_nodes(text: str) -> yaml.Node | None:
     """The YAML document's node tree, with the line and column of every node."""
     try:
-        return yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlTooDeep from None
+
+
+def yaml_text(raw: bytes, source: str) -> str:
+    """A mapping or target file's bytes as text: UTF-8 (a BOM allowed), else a MappingError
+    naming where the first other byte is."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise MappingError(
+            [f"{source}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02X}); save it as UTF-8"]
+        ) from None
 
 
 def _load_yaml(text: str, source: str) -> Any:

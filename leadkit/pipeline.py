@@ -10,7 +10,7 @@ export's included, and written once: what `report.json` holds is what `--json` p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,23 @@ import polars as pl
 from leadkit.codes import CODES
 from leadkit.errors import InputError
 from leadkit.existing import load_existing
+from leadkit.frames import col
+from leadkit.handoff.rules import ERASURE, LoadedRules
+from leadkit.handoff.stage import (
+    SUPPRESSED_OUTCOME,
+    Handoff,
+    campaign_frames,
+    output_columns,
+    suppressed_frame,
+)
+from leadkit.handoff.suppress import SUPPRESSED
 from leadkit.mapping import CANONICAL_FIELDS, LoadedMapping
 from leadkit.match import MatchSettings, find_duplicates, match_existing, merge_repeats
-from leadkit.read import InputHints, Table, read_table
+from leadkit.read import InputHints, Table, read_table, with_read_problems
 from leadkit.remap import remap
 from leadkit.report import EMAIL_FLAGS, ExistingFacts, Report, build_report
 from leadkit.standardize import Settings, standardize
-from leadkit.targets import Target, load_target
+from leadkit.targets import Target, check_custom_columns, load_target
 from leadkit.validate import ERRORS, Rules, validate
 from leadkit.write import atomic_file, output_path, report_path, to_target, write_csv
 
@@ -96,6 +106,7 @@ class Job:
         self.spec = mapping.spec
         where = mapping.path.parent if mapping.path else None
         self.target: Target = load_target(self.spec.target, relative_to=where)
+        check_custom_columns(self.spec, self.target)  # before the work: one line, exit 2
         self.settings = replace(
             Settings.from_mapping(self.spec), check_deliverability=options.check_deliverability
         )
@@ -103,31 +114,45 @@ class Job:
         self.match = MatchSettings(auto=self.spec.matching.auto, review=self.spec.matching.review)
         i = self.spec.input
         self.hints = InputHints(
-            sheet=i.sheet, header_row=i.header_row, delimiter=i.delimiter, encoding=i.encoding
+            sheet=i.sheet,
+            header_row=i.header_row,
+            delimiter=i.delimiter,
+            encoding=i.encoding,
+            limits=self.spec.limits.read_limits(),
         )
 
 
 def normalize(
-    inputs: Sequence[Path],
+    inputs: Iterable[str | Path],
     mapping: LoadedMapping,
     out_dir: Path,
     *,
     existing: Sequence[Path] = (),
+    accounts: Sequence[Path] = (),
+    rules: LoadedRules | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
 ) -> list[RunResult]:
-    """Run the main job on each input; the CRM export is read once for all of them."""
+    """Run the main job on each input; the CRM export, the account exports and the rules
+    file's lists are read once for all of them. `inputs` may be any iterable (a
+    `Path.glob(...)` generator): it is read once, here."""
+    paths = [Path(p) for p in inputs]
     job = Job(mapping, options)
-    stems = [Path(p).stem for p in inputs]
+    stems = [p.stem for p in paths]
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
     crm = (
         Crm.load(existing, id_column=options.existing_id, cache=options.cache) if existing else None
     )
+    handoff = Handoff.prepare(
+        mapping, rules=rules, accounts=accounts, crm=crm.records if crm else None
+    )
     return [
-        normalize_file(Path(path), job, out_dir, crm=crm, options=options, progress=progress)
-        for path in inputs
+        normalize_file(
+            path, job, out_dir, crm=crm, handoff=handoff, options=options, progress=progress
+        )
+        for path in paths
     ]
 
 
@@ -137,6 +162,7 @@ def normalize_file(
     out_dir: Path,
     *,
     crm: Crm | pl.DataFrame | None = None,
+    handoff: Handoff | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
 ) -> RunResult:
@@ -164,15 +190,25 @@ def normalize_file(
     stage("remap")
     leads = standardize(raw, job.settings)
     stage("standardize")
-    leads = validate(leads, job.rules).with_row_index("_idx")
+    # rows the reader split from a merged record are rejected with `row:<code>`
+    leads = with_read_problems(validate(leads, job.rules), table.frame, ERRORS)
+    leads = leads.with_row_index("_idx")
     stage("validate")
+    if handoff is not None:
+        leads = handoff.suppress(leads)
     leads, _ = _route(leads, records, job)
     leads = merge_repeats(leads, merge=job.spec.duplicates.merge, summed=job.spec.duplicates.sum)
     stage("match")
-    outputs = _write(table, leads, job, out_dir, path.stem, options)
+    if handoff is not None:
+        leads = handoff.enrich(leads, table.info.sha256)
+        stage("handoff")
+    outputs = _write(table, leads, job, out_dir, path.stem, options, handoff)
     if options.issues:
         outputs["issues"] = out_dir / f"{path.stem}.issues.csv"
-        write_csv(issue_records(raw, leads), outputs["issues"], bom=options.bom)
+        kept = _not_erased(leads)
+        write_csv(
+            issue_records(raw.filter(kept), leads.filter(kept)), outputs["issues"], bom=options.bom
+        )
     stage("write")
     timings["total"] = round(sum(timings.values()), 3)
     report = build_report(
@@ -183,11 +219,19 @@ def normalize_file(
         outputs=outputs,
         timings=timings,
         existing=existing,
+        handoff=Handoff.facts(leads) if handoff is not None else None,
     )
     outputs["report"] = report_path(out_dir, path.stem)
     with atomic_file(outputs["report"], "w") as fh:
         fh.write(report.to_json())
     return RunResult(input=path, document=report, outputs=outputs)
+
+
+def _not_erased(leads: pl.DataFrame) -> pl.Series:
+    """Rows whose values may be written anywhere: all but an erased person's."""
+    if SUPPRESSED not in leads.columns:
+        return pl.Series([True] * leads.height)
+    return (leads[SUPPRESSED] != ERASURE).fill_null(True)
 
 
 def _route(
@@ -205,27 +249,41 @@ def _route(
         pl.col("_kept_row").alias("_duplicate_of"),
         pl.col("_match_reason").alias("_dup_reason"),
     )
-    leads = leads.join(kept_of, on="_idx", how="left", maintain_order="left")
+    leads = Handoff.spread(leads.join(kept_of, on="_idx", how="left", maintain_order="left"))
+    suppressed = SUPPRESSED in leads.columns
     matched = None
     if crm is not None and crm.height:
         kept = valid.join(dups.select("_idx"), on="_idx", how="anti")
+        if suppressed:  # never contacted: not matched either
+            kept = kept.join(
+                leads.filter(pl.col(SUPPRESSED).is_not_null()).select("_idx"), on="_idx", how="anti"
+            )
         matched = match_existing(kept, crm, job.match)
         leads = leads.join(matched, on="_idx", how="left", maintain_order="left")
-    outcome = (
-        pl.when(pl.col(ERRORS).is_not_null())
-        .then(pl.lit("rejects"))
-        .when(pl.col("_duplicate_of").is_not_null())
-        .then(pl.lit("duplicates"))
-    )
+    # The first that holds decides: a reject stays a reject, a suppressed row is never
+    # contacted (not even as a repeat), then repeats, then CRM matches; the rest is new.
+    ladder: list[tuple[pl.Expr, str]] = [(pl.col(ERRORS).is_not_null(), "rejects")]
+    if suppressed:
+        ladder.append((pl.col(SUPPRESSED).is_not_null(), SUPPRESSED_OUTCOME))
+    ladder.append((pl.col("_duplicate_of").is_not_null(), "duplicates"))
     if matched is not None:
-        outcome = outcome.when(pl.col("_match_outcome") == "update").then(pl.lit("updates"))
-        outcome = outcome.when(pl.col("_match_outcome") == "review").then(pl.lit("review"))
-    leads = leads.with_columns(outcome.otherwise(pl.lit("import")).alias("_outcome"))
+        ladder.append((pl.col("_match_outcome") == "update", "updates"))
+        ladder.append((pl.col("_match_outcome") == "review", "review"))
+    outcome: pl.Expr = pl.lit("import")
+    for holds, name in reversed(ladder):
+        outcome = pl.when(holds).then(pl.lit(name)).otherwise(outcome)
+    leads = leads.with_columns(outcome.alias("_outcome"))
     return leads, matched
 
 
 def _write(
-    table: Table, leads: pl.DataFrame, job: Job, out_dir: Path, stem: str, options: Options
+    table: Table,
+    leads: pl.DataFrame,
+    job: Job,
+    out_dir: Path,
+    stem: str,
+    options: Options,
+    handoff: Handoff | None = None,
 ) -> dict[str, Path]:
     target = job.target
     row = ["_row"] if options.trace else []
@@ -243,14 +301,18 @@ def _write(
             pl.col("_match_owner").alias("_existing_owner"),
         ]
     extras += [pl.col("_duplicate_of"), pl.col("_dup_reason")]
+    handed = output_columns(leads, target) if handoff is not None else []
+    if SUPPRESSED in leads.columns:
+        extras.append(pl.col(SUPPRESSED))
     crm = to_target(leads, target)
-    wide = pl.concat([leads.select("_row", "_outcome", *extras), crm], how="horizontal")
+    wide = pl.concat([leads.select("_row", "_outcome", *extras, *handed), crm], how="horizontal")
     columns = crm.columns
+    added = [e.meta.output_name() for e in handed]
 
     def view(outcome: str, before: Sequence[str] = (), after: Sequence[str] = ()) -> pl.DataFrame:
         """The rows of one outcome in the target's columns, with their extra columns."""
         return wide.filter(pl.col("_outcome") == outcome).select(
-            *row, *before, *columns, *flags, *after
+            *row, *before, *columns, *added, *flags, *after
         )
 
     why = ["_match_score", "_match_reason"] if matched else []
@@ -271,6 +333,10 @@ def _write(
         ),
         "rejects": _rejects_view(table, leads, [pl.col(c) for c in row]),
     }
+    if SUPPRESSED in leads.columns:
+        frames[SUPPRESSED_OUTCOME] = suppressed_frame(wide, columns)
+    if handoff is not None:
+        frames.update(campaign_frames(leads, handoff, target))
     paths = {}
     for name, frame in frames.items():
         paths[name] = output_path(out_dir, stem, name)
@@ -337,4 +403,5 @@ def _rejects_view(table: Table, leads: pl.DataFrame, row: list[pl.Expr]) -> pl.D
     columns = [c for c in table.frame.columns if not c.startswith("_")]
     if source["_extra"].is_not_null().any():
         columns.append("_extra")
-    return source.select(*row, *columns, ERRORS)
+    # A source header may be `*` or `^...$`: every column is taken by its literal name.
+    return source.select(*row, *[col(c) for c in columns], ERRORS)

@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import polars as pl
 
 from leadkit.nicknames import NICKNAMES
@@ -62,6 +63,10 @@ EXACT_ROWS = 200_000
 # values have (`_KIND_SHARE`).
 KINDS: tuple[str, ...] = (
     "email",
+    "coordinate",
+    "wallet",
+    "platform_url",
+    "salutation",
     "url",
     "phone",
     "date",
@@ -78,6 +83,10 @@ STRUCTURED = frozenset({"email", "phone", "date", "url"})
 """Kinds no name, company or free text has."""
 _KIND_SHARE: dict[str, float] = {
     "email": 0.6,
+    "coordinate": 0.8,
+    "wallet": 0.8,
+    "platform_url": 0.6,
+    "salutation": 0.8,
     "url": 0.6,
     "phone": 0.6,
     "date": 0.6,
@@ -95,7 +104,7 @@ _FALLBACK_REGIONS: tuple[str, ...] = ("US",)
 
 # --- shapes for the kinds no normalizer validates ----------------------------------------
 _PHONE_SHAPE = re.compile(
-    r"^\s*(?:p:)?[+(]?[\d\s().\-/\u2010-\u2015]{6,}(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?\s*$", re.I
+    r"^\s*(?:p:|')?[+(]?[\d\s().\-/\u2010-\u2015]{6,}(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?\s*$", re.I
 )
 _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"^\s*[+-]?(?:\d+|\d{1,3}(?:[,.\s]\d{3})+)(?:[.,]\d+)?\s*$")
@@ -109,6 +118,20 @@ _POSTAL = re.compile(
     r"|\d{4} ?[A-Z]{2}"  # NL 1012 AB
     r"|[A-Z]\d[\dW] ?[A-Z\d]{4})$"  # IE D02 X285
 )
+# Decimal coordinates (`-74.0059413`, `40.7127753`): never a phone number or a postal code.
+_COORDINATE = re.compile(r"^[+-]?\d{1,3}\.\d{4,}$")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+# Crypto wallet addresses: Ethereum `0x` + 40 hex digits, base58 (Bitcoin, Solana) 26-44.
+_WALLET = re.compile(r"^(?:0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{26,44})$")
+# Web addresses of event, meeting and social platforms, QR and ticket links: a person's
+# page there or the platform itself, never the lead's company website.
+_PLATFORM_HOSTS = (
+    "lu.ma", "luma.com", "eventbrite.", "zoom.us", "zoom.com", "linkedin.com", "facebook.com",
+    "fb.com", "instagram.com", "twitter.com", "x.com", "xing.com", "meetup.com", "hopin.com",
+    "cvent.com", "gotowebinar.com", "goto.com", "on24.com", "teams.microsoft.com",
+    "calendly.com", "qr", "ticket",
+)  # fmt: skip
+_URL_HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/?#\s]+)(.*)$", re.I)
 # Meta lead ads write `z:94107` and `p:+1...` so spreadsheets keep them as text.
 _PREFIX = re.compile(r"^[pz]:", re.I)
 _NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\u2019.\-])*$")
@@ -118,6 +141,17 @@ _WORDS = re.compile(r"[\W_]+")
 
 def _wordset(block: str) -> frozenset[str]:
     return frozenset(block.split())
+
+
+# Salutations and honorifics in the languages lead files come in: a column of them is no
+# job title and no name.
+SALUTATIONS = _wordset(
+    """
+    mr mr. mrs mrs. ms ms. miss mx mx. dr dr. prof prof. sir madam herr frau fr. hr. m. mme
+    mme. mlle mlle. monsieur madame mademoiselle sr sr. sra sra. srta srta. senor senora
+    signor signora sig. sig.ra dott. dott.ssa dhr. mevr. dhr mevr sehr geehrter
+    """
+)
 
 
 # Words of job titles in the languages lead files come in; two hits in three tell.
@@ -203,6 +237,14 @@ def kinds_of(
         return set()
     if "@" in text:
         return {"email"} if _ok(normalize_email(text)) else {"text"}
+    if _COORDINATE.match(text):
+        return {"coordinate", "number"}
+    if _IPV4.match(text):
+        return {"text"}  # an IP address (Mailchimp's OPTIN_IP): no phone number
+    if _WALLET.match(text) and (text.startswith("0x") or _DIGIT.search(text)):
+        return {"wallet"}
+    if text.casefold() in SALUTATIONS:
+        return {"salutation"}
     has_digit = bool(_DIGIT.search(text))
     kinds = _date_or_phone(text, regions) if has_digit else set()
     kinds |= _web_or_flag(text)
@@ -211,7 +253,7 @@ def kinds_of(
     if country:
         kinds.add("country")
     kinds |= _codes(text, kinds)
-    if not has_digit and "url" not in kinds:
+    if not has_digit and kinds.isdisjoint(("url", "platform_url")):
         kinds |= _word_kinds(text)
     return kinds or {"text"}
 
@@ -221,20 +263,90 @@ def _date_or_phone(text: str, regions: Sequence[str]) -> set[str]:
     would pass for a phone number in some region: a date is a date)."""
     if _DATE_HINT.search(text) and _is_date(text):
         return {"date"}
-    if (
-        _PHONE_SHAPE.match(text)
-        and len(_DIGIT.findall(text)) >= 7
-        and any(_ok(normalize_phone(text, region)) for region in (None, *regions))
-    ):
+    if not _PHONE_SHAPE.match(text) or len(_DIGIT.findall(text)) < 7:
+        return set()
+    if any(_ok(normalize_phone(text, region)) for region in (None, *regions)):
         return {"phone"}
+    if len(_DIGIT.findall(text)) >= 9 and _NATIONAL.match(text) and valid_regions(text):
+        return {"phone"}  # a national format: `03-5555-0100` (JP), `030 1234567` (DE)
     return set()
+
+
+# Regions a phone number in national format (no country code) is tried for when the file's
+# own countries do not make it one: the countries most lead files come from.
+NATIONAL_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "SE", "PL", "IE", "JP", "CN",
+    "KR", "IN", "AU", "CA", "BR", "MX", "SG",
+)  # fmt: skip
+# A number written the national way: a leading 0 (trunk prefix) or digit groups with
+# separators, no `+`. Bare digit runs are left to the file's own regions (they are often ids).
+_NATIONAL = re.compile(r"^\s*(?:p:|')?\(?\d[\d)]*[\s\-./][\d\s\-./()]+$")
+
+
+@cache
+def national_regions(text: str) -> tuple[str, ...]:
+    """The regions of `NATIONAL_REGIONS` where `text` is a valid number written the way that
+    region writes its numbers: the same digit groups as phonenumbers' national format
+    (`03-5555-0100` is Japanese, `030 1234567` German, `01 42 68 53 00` French)."""
+    body = _PREFIX.sub("", text.strip().lstrip("'")).strip()
+    groups = _groups(body)
+    out = []
+    for region in NATIONAL_REGIONS:
+        try:
+            number = phonenumbers.parse(body, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if (
+            phonenumbers.is_valid_number(number)
+            and phonenumbers.region_code_for_number(number) == region
+            and _groups(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+            == groups
+        ):
+            out.append(region)
+    return tuple(out)
+
+
+@cache
+def valid_regions(text: str) -> tuple[str, ...]:
+    """The regions of `NATIONAL_REGIONS` for which `text` is a valid number."""
+    return tuple(r for r in NATIONAL_REGIONS if _ok(normalize_phone(text, r)))
+
+
+def _groups(text: str) -> list[int]:
+    return [len(g) for g in _DIGIT_GROUP.findall(text)]
+
+
+_DIGIT_GROUP = re.compile(r"\d+")
+
+
+def phone_region(text: str) -> tuple[str, ...]:
+    """The region(s) a phone value points to: its country code's (`+81 ...`), else the
+    regions whose national format it is written in (`national_regions`)."""
+    body = _PREFIX.sub("", text.strip().lstrip("'")).strip()
+    if body.startswith(("+", "00")):
+        try:
+            parsed = phonenumbers.parse("+" + body.lstrip("+").removeprefix("00"), None)
+        except phonenumbers.NumberParseException:
+            return ()
+        region = phonenumbers.region_code_for_number(parsed)
+        return (region,) if region and region != "ZZ" else ()
+    return national_regions(body)
+
+
+def _platform(url: str) -> bool:
+    """A web address on an event, meeting or social platform, or a QR/ticket link."""
+    found = _URL_HOST.match(url.strip())
+    if found is None:
+        return False
+    host, rest = found.group(1).casefold(), found.group(2).casefold()
+    return any(p in host for p in _PLATFORM_HOSTS) or "/qr" in rest or "ticket" in rest
 
 
 def _web_or_flag(text: str) -> set[str]:
     """A web address (one word with a dot), a yes/no value (a short one), or both."""
     kinds = set()
     if " " not in text and "." in text and _ok(normalize_website(text)):
-        kinds.add("url")
+        kinds.add("platform_url" if _platform(text) else "url")
     if len(text) <= 12 and _ok(normalize_bool(text)):
         kinds.add("boolean")
     return kinds
@@ -298,6 +410,9 @@ class ColumnProfile:
     """Share of tested values that are emails, phone numbers, dates or web addresses."""
     distinct_exact: bool = True
     """False for files over `EXACT_ROWS` rows: `distinct` is then an estimate (within ~2%)."""
+    regions: dict[str, float] = dataclasses.field(default_factory=dict)
+    """For a column of phone numbers or countries: the share of its tested values pointing to
+    each country (ISO2): a phone's country code or national format, a country's code."""
 
     def share(self, kind: str) -> float:
         return self.kinds.get(kind, 0.0)
@@ -372,6 +487,8 @@ def profile_frame(
                 structured += not found.isdisjoint(STRUCTURED)
         kinds = {k: round(counts[k] / n, 4) for k in KINDS if counts[k]} if n else {}
         kind, share = _column_kind(kinds, distinct)
+        pointed = _pointed_regions(values, kind, codes, regions) if n else {}
+        top = sorted(pointed.items(), key=lambda kv: -kv[1])[:5]
         out.append(
             ColumnProfile(
                 name=name,
@@ -387,8 +504,28 @@ def profile_frame(
                 tested=n,
                 multi_word=round(multi / n, 4) if n else 0.0,
                 structured=round(structured / n, 4) if n else 0.0,
+                regions={r: round(w / n, 4) for r, w in top},
             )
         )
+    return out
+
+
+def _pointed_regions(
+    values: Sequence[str], kind: str | None, codes: dict[str, str], regions: Sequence[str]
+) -> dict[str, float]:
+    """Weights per country of a phone or country column's values (a value pointing to n
+    countries gives each 1/n)."""
+    out: dict[str, float] = {}
+    if kind == "country":
+        for v in values:
+            if v in codes:
+                out[codes[v]] = out.get(codes[v], 0.0) + 1
+    elif kind == "phone":
+        for v in values:
+            if "phone" in kinds_of(v, regions):
+                found = phone_region(v)
+                for r in found:
+                    out[r] = out.get(r, 0.0) + 1 / len(found)
     return out
 
 

@@ -35,6 +35,7 @@ class InputFacts:
     sheet: str | None
     header_row: int
     footer: str | None
+    dropped: tuple[int, ...] = ()  # non-blank records after the table's end (footer, section)
 
     @classmethod
     def of(cls, info: ReadInfo) -> InputFacts:
@@ -47,6 +48,7 @@ class InputFacts:
             sheet=info.sheet,
             header_row=info.header_row,
             footer=info.footer,
+            dropped=tuple(info.dropped),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +61,7 @@ class InputFacts:
             "sheet": self.sheet,
             "header_row": self.header_row,
             "footer": self.footer,
+            "dropped": list(self.dropped),
         }
 
 
@@ -111,6 +114,7 @@ class Report:
     outputs: Mapping[str, str]  # output kind -> file name
     timings: Mapping[str, float]  # the stages in order, then `total`
     existing: ExistingFacts | None = None
+    handoff: Mapping[str, Any] | None = None  # suppressed, accounts, owners, routes, statuses
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document, keys in their published order."""
@@ -132,6 +136,8 @@ class Report:
         if self.existing is not None:
             timings["existing"] = round(self.existing.seconds, 3)
             doc["existing"] = {"files": list(self.existing.files), "records": self.existing.records}
+        if self.handoff is not None:
+            doc["handoff"] = dict(self.handoff)
         return doc
 
     def to_json(self) -> str:
@@ -148,10 +154,11 @@ def build_report(
     outputs: Mapping[str, Path],
     timings: Mapping[str, float],
     existing: ExistingFacts | None = None,
+    handoff: Mapping[str, Any] | None = None,
 ) -> Report:
     """The report of one file from the stages' results: `leads` with `_outcome`, the
     per-field `<field>__code` columns and the validation errors."""
-    counts = _counts(leads, info)
+    counts = _counts(leads, info, suppressing=handoff is not None and "suppressed" in handoff)
     rows = leads.height + info.blank_rows
     limit = mapping.spec.limits.max_reject_rate
     reject_rate = counts["rejects"] / rows if rows else 0.0
@@ -178,11 +185,13 @@ def build_report(
         outputs={name: p.name for name, p in outputs.items()},
         timings=dict(timings),
         existing=existing,
+        handoff=handoff,
     )
 
 
-def _counts(leads: pl.DataFrame, info: ReadInfo) -> dict[str, int]:
-    counts = dict.fromkeys(OUTPUTS, 0)
+def _counts(leads: pl.DataFrame, info: ReadInfo, *, suppressing: bool = False) -> dict[str, int]:
+    """Rows per outcome, `blank` last; `suppressed` whenever a rules file has lists."""
+    counts = dict.fromkeys((*OUTPUTS, "suppressed") if suppressing else OUTPUTS, 0)
     for name, n in leads["_outcome"].value_counts().iter_rows():
         counts[name] = n
     counts["blank"] = info.blank_rows
@@ -215,7 +224,8 @@ def _flags(leads: pl.DataFrame, info: ReadInfo) -> dict[str, int]:
 
 
 def _warnings(mapping: LoadedMapping, target: Target) -> tuple[str, ...]:
-    mapped = set(mapping.spec.columns) | set(mapping.spec.constants)
+    spec = mapping.spec
+    mapped = set(spec.columns) | set(spec.constants) | set(spec.defaults)
     unwritten = sorted(f for f in mapped - set(target.fields) if f != "full_name")
     return tuple(
         f"mapped field '{f}' has no column in target '{target.name}' and is not written"

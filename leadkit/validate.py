@@ -6,6 +6,16 @@ unknown country, a value longer than the CRM field allows) follow the mapping's 
 policy (`keep` by default, as SPEC says, `blank`, or `reject`); `flag` codes are only
 counted.
 The row's rejecting reasons are written to `_errors` as `field:code` items joined by `; `.
+
+Departures from SPEC "Default validation" (issue 14):
+- A present-but-invalid email rejects the row only where the target requires email
+  (HubSpot, Marketo, generic) or the mapping's `invalid: {email: reject}` says so. Where
+  email is optional (Salesforce) and the row has a valid phone, the email is blanked and
+  the lead kept; its code stays in the report and the issues file. With no valid phone
+  it still rejects: nobody could follow up.
+- An ad platform's test lead (`test_lead`) rejects the row.
+- A value outside the target field's picklist gets `picklist_value` (an `issue`: kept
+  by default, counted).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ class Rules:
     max_length: dict[str, int] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     unmapped: dict[str, Policy] = field(default_factory=dict)
+    picklists: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, mapping: Mapping, target: Target) -> Rules:
@@ -43,6 +54,7 @@ class Rules:
             max_length={f: s.max_length for f, s in target.fields.items() if s.max_length},
             policies={str(f): p for f, p in mapping.invalid.items()},
             unmapped={f: vm.unmapped for f, vm in mapping.values.items()},
+            picklists={f: tuple(s.picklist) for f, s in target.fields.items() if s.picklist},
         )
 
     def action(self, field: str, code: str) -> Policy:
@@ -60,16 +72,28 @@ class Rules:
 def validate(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """`std` with policies applied and `_errors` set on every row that must be rejected."""
     fields = [f for f in CANONICAL_FIELDS if f in std.columns]
-    std = _flag_too_long(std, rules)
+    std = _flag_picklist_values(_flag_too_long(std, rules), rules)
 
     blank: list[pl.Expr] = []
-    reasons: list[pl.Expr] = []
+    reasons: list[pl.Expr] = [_test_lead(std)]
     for f in fields:
         code_col = f"{f}__code"
         if code_col not in std.columns:
             continue
         codes = std[code_col].drop_nulls().unique().to_list()
         actions = {c: rules.action(f, c) for c in codes}
+        if f == "email" and _email_optional(rules):
+            # An invalid email on a lead somebody can phone: blanked, the lead kept.
+            soft = [c for c, a in actions.items() if a == "reject"]
+            if soft:
+                bad = pl.col(code_col).is_in(soft) & _phoneable(std)
+                blank.append(pl.when(bad).then(None).otherwise(pl.col(f)).alias(f))
+                reasons.append(
+                    pl.when(pl.col(code_col).is_in(soft) & ~_phoneable(std)).then(
+                        pl.lit(f"{f}:") + pl.col(code_col)
+                    )
+                )
+                actions = {c: a for c, a in actions.items() if c not in soft}
         to_blank = [c for c, a in actions.items() if a == "blank"]
         to_reject = [c for c, a in actions.items() if a == "reject"]
         if to_blank:
@@ -95,6 +119,58 @@ def validate(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         return std.with_columns(pl.lit(None, dtype=pl.String).alias(ERRORS))
     joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
     return std.with_columns(pl.when(joined == "").then(None).otherwise(joined).alias(ERRORS))
+
+
+def _email_optional(rules: Rules) -> bool:
+    """The target does not require email and the mapping does not ask to reject."""
+    return "email" not in rules.required and rules.policies.get("email") != "reject"
+
+
+def _phoneable(std: pl.DataFrame) -> pl.Expr:
+    return _usable(std, "phone") | _usable(std, "mobile_phone")
+
+
+# Ad platforms' test leads. Meta fills every field of a form's test lead with
+# `<test lead: dummy data for FIELD>` (the name may be split or re-cased by then, so the
+# marker is looked for anywhere in a value), and gives it a test address.
+TEST_LEAD_MARKER = r"(?i)test lead: dummy data"
+TEST_LEAD_EMAILS = ("test@meta.com", "test@fb.com", "test@facebook.com")
+
+
+def _test_lead(std: pl.DataFrame) -> pl.Expr:
+    """`field:test_lead` on an ad platform's test lead (the first field that shows it)."""
+    hits: list[pl.Expr] = []
+    if "email" in std.columns:
+        hits.append(
+            pl.when(pl.col("email").is_in(TEST_LEAD_EMAILS)).then(pl.lit("email:test_lead"))
+        )
+    texts = [
+        c
+        for c in std.columns
+        if (c in CANONICAL_FIELDS or c.startswith("custom:")) and std.schema[c] == pl.String
+    ]
+    for c in texts:
+        name = c.removeprefix("custom:")
+        hits.append(
+            pl.when(pl.col(c).str.contains(TEST_LEAD_MARKER)).then(pl.lit(f"{name}:test_lead"))
+        )
+    return pl.coalesce(hits) if hits else pl.lit(None, dtype=pl.String)
+
+
+def _flag_picklist_values(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """`picklist_value` on a value outside the target field's picklist (when the field
+    has no other code)."""
+    exprs = []
+    for f, picklist in rules.picklists.items():
+        if f not in std.columns:
+            continue
+        code_col = f"{f}__code"
+        current = pl.col(code_col) if code_col in std.columns else pl.lit(None, dtype=pl.String)
+        outside = pl.col(f).is_not_null() & ~pl.col(f).is_in(list(picklist)) & current.is_null()
+        exprs.append(
+            pl.when(outside).then(pl.lit("picklist_value")).otherwise(current).alias(code_col)
+        )
+    return std.with_columns(exprs) if exprs else std
 
 
 def _flag_too_long(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:

@@ -7,6 +7,8 @@ if a spreadsheet would run it as a formula.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
@@ -17,8 +19,10 @@ from typing import IO, Any
 
 import polars as pl
 
+from leadkit.errors import MappingError
+from leadkit.frames import col
 from leadkit.normalizers.country import country_name, state_name
-from leadkit.normalizers.text import formula_like_expr, neutralize_expr
+from leadkit.normalizers.text import formula_like_expr, neutralize, neutralize_expr
 from leadkit.remap import CUSTOM_PREFIX
 from leadkit.targets import Target
 
@@ -40,6 +44,7 @@ def to_target(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
     Only fields the mapping fills (plus the target's required ones) become columns, so an
     import never blanks a CRM field the partner file knew nothing about.
     """
+    check_custom_columns_written(leads, target)
     leads = _in_target_forms(leads, target)
     exprs: list[pl.Expr] = []
     for f, spec in target.fields.items():
@@ -48,11 +53,26 @@ def to_target(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
         elif f in target.required:
             exprs.append(pl.lit(None, dtype=pl.String).alias(spec.column))
     exprs += [
-        pl.col(c).alias(c.removeprefix(CUSTOM_PREFIX))
+        col(c).alias(c.removeprefix(CUSTOM_PREFIX))
         for c in leads.columns
         if c.startswith(CUSTOM_PREFIX)
     ]
     return leads.select(exprs)
+
+
+def check_custom_columns_written(leads: pl.DataFrame, target: Target) -> None:
+    """A custom column named like a target column would be a second column of that name:
+    a MappingError (the pipeline checks this before the work; this is the writer's guard)."""
+    own = {spec.column.strip().casefold(): f for f, spec in target.fields.items()}
+    for c in leads.columns:
+        name = c.removeprefix(CUSTOM_PREFIX)
+        if c.startswith(CUSTOM_PREFIX) and name.strip().casefold() in own:
+            raise MappingError(
+                [
+                    f"custom.{name}: {name!r} is target {target.name}'s own column for "
+                    f"'{own[name.strip().casefold()]}' (map it under columns or constants)"
+                ]
+            )
 
 
 def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
@@ -78,16 +98,34 @@ def _in_target_forms(leads: pl.DataFrame, target: Target) -> pl.DataFrame:
 
 
 def write_csv(frame: pl.DataFrame, path: Path, *, bom: bool = False) -> None:
-    """Write `frame` with every cell neutralized, atomically."""
+    """Write `frame` with every cell and every column name neutralized, atomically.
+
+    Every CSV leadkit writes goes through here: the five row outputs (import, updates,
+    review, duplicates, rejects) and the issues file.
+    """
     # Rewriting a column costs a copy of it; most columns hold no formula-like cell at
-    # all, and finding that out is one cheap scan of all of them at once.
-    texts = [c for c, t in frame.schema.items() if t == pl.String]
-    risky = frame.select(formula_like_expr(pl.col(c)).any() for c in texts).row(0) if texts else ()
-    safe = frame.with_columns(
-        neutralize_expr(pl.col(c)).alias(c) for c, hit in zip(texts, risky, strict=True) if hit
+    # all, and finding that out is one cheap scan of all of them at once. Columns are
+    # taken by position: a name is the user's (a source header may be `*` or `^.*$`).
+    texts = [i for i, t in enumerate(frame.dtypes) if t == pl.String]
+    risky = (
+        frame.select(formula_like_expr(pl.nth(i)).any().alias(f"r{i}") for i in texts).row(0)
+        if texts
+        else ()
     )
+    hits = [i for i, hit in zip(texts, risky, strict=True) if hit]
+    safe = (
+        frame.with_columns(neutralize_expr(pl.nth(i)).alias(frame.columns[i]) for i in hits)
+        if hits
+        else frame
+    )
+    header = io.StringIO()
+    # "\r\n" so that a name holding a CR is quoted too (as Polars quotes cells); written "\n".
+    csv.writer(header, lineterminator="\r\n").writerow(neutralize(c) for c in frame.columns)
     with atomic_file(path, "wb") as fh:
-        safe.write_csv(fh, include_bom=bom, null_value="")
+        if bom:
+            fh.write("\ufeff".encode())
+        fh.write(header.getvalue().removesuffix("\r\n").encode("utf-8") + b"\n")
+        safe.write_csv(fh, include_header=False, null_value="")
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:

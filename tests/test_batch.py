@@ -752,7 +752,7 @@ def test_sigkill_at_random_moments_then_a_clean_rerun(real: dict[str, Any]) -> N
 
 
 KILL_WHILE_WRITING = r"""
-import os, sys
+import os
 from contextlib import contextmanager
 import leadkit.write as w
 
@@ -762,27 +762,33 @@ original, opened = w.atomic_file, []
 def killing(path, mode):
     with original(path, mode) as fh:
         opened.append(path)
-        if len(opened) == 3:  # the third output file, half written
+        if len(opened) == 3:  # the third output file, half written: kill the run, then this
             fh.write(b"half" if "b" in mode else "half")
             fh.flush()
+            os.kill(os.getppid(), 9)
             os.kill(os.getpid(), 9)
         yield fh
 
 w.atomic_file = killing
-from leadkit.cli import main
-sys.argv = ["leadkit", "run", *sys.argv[1:]]
-main()
 """
 
 
 @pytest.mark.subprocess
-def test_sigkill_in_the_middle_of_writing_leaves_no_half_output(real: dict[str, Any]) -> None:
+def test_sigkill_in_the_middle_of_writing_leaves_no_half_output(
+    real: dict[str, Any], tmp_path: Path
+) -> None:
+    """The run killed while its worker process writes the outputs (the patch is loaded as
+    `sitecustomize` by every process of the run, the spawned worker included)."""
     out, inbox = real["out"], real["inbox"]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(KILL_WHILE_WRITING)
     r = subprocess.run(
-        [sys.executable, "-c", KILL_WHILE_WRITING, *real["args"], "--workers", "1"],
+        [str(LEADKIT), "run", *real["args"], "--workers", "1"],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "PYTHONPATH": str(site)},
     )
     assert r.returncode == -signal.SIGKILL
     assert len(files_in(inbox)) == 6, "nothing left the inbox"

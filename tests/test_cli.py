@@ -38,6 +38,10 @@ def test_normalize_writes_five_csvs_and_report(tmp_path: Path) -> None:
             "duplicates.csv",
             "rejects.csv",
             "report.json",
+            # the Zoom mapping names a campaign, split by member status
+            "campaign_members.csv",
+            "campaign_members.attended.csv",
+            "campaign_members.no_show.csv",
         )
     )
     assert "import" in err
@@ -69,11 +73,12 @@ def test_json_is_report_json_byte_for_byte_with_a_crm_export(tmp_path: Path) -> 
         "standardize",
         "validate",
         "match",
+        "handoff",  # the mapping names a campaign
         "write",
         "total",
         "existing",
     ]
-    assert list(report)[-3:] == ["outputs", "timings", "existing"]
+    assert list(report)[-4:] == ["outputs", "timings", "existing", "handoff"]
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
@@ -242,7 +247,8 @@ HELP = {
         "  INPUT...  Partner files (CSV, TSV, TXT, XLSX, XLS).  [required]",
         "Examples:\n"
         "  leadkit normalize zoom.csv -m mappings/zoom_webinar.yaml -o out/\n"
-        "  leadkit normalize leads.csv more.xlsx -m partner.yaml -e crm_export.csv --json -q\n",
+        "  leadkit normalize leads.csv more.xlsx -m partner.yaml -e crm_export.csv --json -q\n"
+        "  leadkit normalize leads.csv -m partner.yaml -e leads.csv -a accounts.csv --rules rules.yaml\n",
     ),
     "targets": (
         "Usage: leadkit targets [OPTIONS] [TARGET]",

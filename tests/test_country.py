@@ -138,6 +138,37 @@ COUNTRIES = [
     ("Frnace", "FR"),
     ("Austraila", "AU"),
     ("Brazl", "BR"),
+    # comma-inverted (ISO and World Bank lists), abbreviated
+    ("Netherlands, The", "NL"),
+    ("Congo, Democratic Republic of the", "CD"),
+    ("Congo, Dem. Rep.", "CD"),
+    ("Man, Isle of", "IM"),
+    ("Hong Kong SAR, China", "HK"),
+    ("Hong Kong, China", "HK"),
+    ("Macao SAR, China", "MO"),
+    ("Czech Rep.", "CZ"),
+    ("Iran, Islamic Republic of", "IR"),
+    # CLDR names (through babel) in the major languages
+    ("Hong Kong SAR China", "HK"),
+    ("Congo - Kinshasa", "CD"),
+    ("Tchéquie", "CZ"),
+    ("Tschechien", "CZ"),
+    ("Sonderverwaltungsregion Hongkong", "HK"),
+    ("Estados Unidos de América", "US"),
+    ("Stany Zjednoczone", "US"),
+    ("Storbritannien", "GB"),
+    ("Verenigde Staten", "US"),
+    ("アメリカ合衆国", "US"),
+    ("美国", "US"),
+    ("미국", "US"),
+    ("الولايات المتحدة", "US"),
+    ("Соединенные Штаты", "US"),
+    ("Alemanha", "DE"),
+    ("Germania", "DE"),
+    # Arabic: with and without the shadda (a combining mark outside U+0300-036F)
+    ("السّعوديّة", "SA"),
+    ("السعودية", "SA"),
+    ("المملكة العربية السعودية", "SA"),
 ]
 
 UNKNOWN = [

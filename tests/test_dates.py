@@ -80,6 +80,21 @@ DATES = [
     ("45123", None, "2023-07-16", None),  # spreadsheet serial number
     ("45123.5", None, "2023-07-16T12:00:00", None),
     ("45123.0", None, "2023-07-16", None),
+    # a serial only in a plausible range (1990-01-01 .. 2100-12-31): a ZIP is not a date
+    ("90210", None, "90210", "date_invalid"),
+    ("10001", None, "10001", "date_invalid"),
+    ("32873", None, "32873", "date_invalid"),
+    ("32874", None, "1990-01-01", None),
+    ("73050", None, "2099-12-31", None),
+    ("73416", None, "73416", "date_invalid"),
+    # French ordinals
+    ("1er avril 2025", None, "2025-04-01", None),
+    ("1er janvier 2024 10:30", None, "2024-01-01T10:30:00", None),
+    # two-digit year first or last: 25/03/30 is 25 March 2030 or 2025-03-30
+    ("25/03/30", None, "2030-03-25", "date_ambiguous"),
+    ("25/03/30 10:00", None, "2030-03-25T10:00:00", "date_ambiguous"),
+    ("25/03/30", "dmy", "2030-03-25", None),
+    ("25/03/2030", None, "2030-03-25", None),
     ("２０２０-０３-２８", None, "2020-03-28", None),  # full-width digits
     ("2020-02-30", None, "2020-02-30", "date_invalid"),
     ("2020-03-28T24:00:00", None, "2020-03-28T24:00:00", "date_invalid"),

@@ -555,12 +555,13 @@ def test_name_columns_are_read_together(
     assert draft.mapped[field] == [header]
 
 
-def test_full_name_is_not_needed_beside_first_and_last(tmp_path: Path) -> None:
+def test_full_name_is_the_fallback_beside_first_and_last(tmp_path: Path) -> None:
     kinds = ["full", "first", "last", "email"]
     path = _unseen_file(tmp_path, "f.csv", ["Name", "First Name", "Last Name", "Email"], kinds)
     draft = draft_mapping(path, profiles_dir=tmp_path)
-    assert "full_name" not in draft.mapped
-    assert "'Name': a full name, not needed" in draft.to_yaml()
+    assert draft.mapped["full_name"] == ["Name"]
+    assert draft.mapped["first_name"] == ["First Name"]
+    assert "the fallback where first_name and last_name are empty" in draft.to_yaml()
 
 
 def test_target_and_its_required_fields(tmp_path: Path) -> None:
@@ -569,8 +570,11 @@ def test_target_and_its_required_fields(tmp_path: Path) -> None:
     draft = draft_mapping(path, target="salesforce", profiles_dir=tmp_path)
     text = draft.to_yaml()
     assert "\ntarget: salesforce\n" in text
-    assert draft.required_missing == ["company"]
-    assert "# The target salesforce requires company" in text
+    # Company has no column: a placeholder default, so no lead is rejected for it.
+    assert draft.required_missing == []
+    assert draft.defaults == {"company": "[not provided]"}
+    assert '\ndefaults:\n  company: "[not provided]"\n' in text
+    assert "# The target salesforce requires company, and no column" in text
     assert draft_mapping(path, profiles_dir=tmp_path).target == "generic"
 
 

@@ -48,9 +48,19 @@ CASES: list[tuple[str, str | None, str | None]] = [
     ("MAILTO:Jo@Acme.com", "jo@acme.com", None),
     ("MailTo: jo@acme.com", "jo@acme.com", None),
     ("mailto:jo@acme.com?subject=Hello", "jo@acme.com", None),
-    # full-width and other compatibility forms (NFKC)
+    # no compatibility normalization (NFKC) of our own: what email-validator keeps or
+    # rejects, we keep or reject, in its normalized form, lowercased
+    ("me@⒈wouldbeinvalid.com", "me@⒈wouldbeinvalid.com", "email_invalid"),
+    ("jo@ϲompany.com", "jo@σompany.com", None),  # lunate sigma: the library's IDNA
+    ("ĳsbrand@acme.nl", "ĳsbrand@acme.nl", None),  # ĳ stays ĳ
+    ("ſam@acme.com", "ſam@acme.com", None),  # long s stays
+    ("＠@fullwidth.at", "＠@fullwidth.at", None),  # a full-width ＠ as a local part
+    ("ｊｏ@acme.com", "ｊｏ@acme.com", None),  # full-width letters are Unicode letters
+    ("jo@ａｃｍｅ.com", "jo@acme.com", None),  # the library maps the domain (IDNA/UTS 46)
+    # the one exception: a full-width ＠ where there is no @ at all is the separator as an
+    # East Asian input method types it
     ("jo＠acme.com", "jo@acme.com", None),
-    ("ｊｏ＠ａｃｍｅ．ｃｏｍ", "jo@acme.com", None),
+    ("ｊｏ＠ａｃｍｅ．ｃｏｍ", "ｊｏ@acme.com", None),
     # wrappers
     ("jo@acme.com.", "jo@acme.com", None),  # trailing dot after the domain
     ('"jo@acme.com"', "jo@acme.com", None),
@@ -241,6 +251,14 @@ def test_flag_columns_on_generated_leads(partner_20k: pl.DataFrame) -> None:
 # --- fast path == library -----------------------------------------------------------------
 
 EDGE_EMAILS = [
+    # the library's own forms, never compatibility-normalized by leadkit
+    "me@⒈wouldbeinvalid.com",
+    "jo@\u03f2ompany.com",
+    "\u0133sbrand@acme.nl",
+    "\u017fam@acme.com",
+    "＠@fullwidth.at",
+    "jo＠acme.com",
+    "ｊｏ＠ａｃｍｅ．ｃｏｍ",
     "a@b.co",
     "a@b.c",
     "a@b.cc",

@@ -82,8 +82,45 @@ def test_phone_without_country_code_uses_the_file_country_column() -> None:
     )
     telefon = profile_frame(frame)[0]
     assert (telefon.kind, telefon.kind_share) == ("phone", 1.0)
-    # Without the country column the same numbers cannot be told from other digits.
-    assert profile_frame(frame.select("Telefon"))[0].kind != "phone"
+    # Without the country column the national format tells: these are German numbers.
+    alone = profile_frame(frame.select("Telefon"))[0]
+    assert alone.kind == "phone"
+    assert max(alone.regions, key=alone.regions.__getitem__) == "DE"
+
+
+@pytest.mark.parametrize(
+    ("value", "regions"),
+    [
+        ("03-5555-0100", ("JP", "AU")),  # Tokyo, written the Japanese way
+        ("030 1234567", ("DE",)),
+        ("01 42 68 53 00", ("FR",)),
+        ("+81 3-5555-0100", ("JP",)),
+        ("'+1 650-723-4000", ("US",)),  # Apollo's apostrophe-prefixed numbers
+        ("12345678", ()),
+    ],
+)
+def test_phone_region_of_a_value(value: str, regions: tuple[str, ...]) -> None:
+    from leadkit.profile import phone_region
+
+    assert phone_region(value) == regions
+
+
+@pytest.mark.parametrize(
+    ("value", "kinds"),
+    [
+        ("-74.0059413", {"coordinate", "number"}),
+        ("0x52908400098527886E0F7030069857D2E4169EE7", {"wallet"}),
+        ("Mrs.", {"salutation"}),
+        ("Herr", {"salutation"}),
+        ("https://luma.com/check-in/evt-1?pk=g-abc", {"platform_url"}),
+        ("https://www.linkedin.com/in/jdoe", {"platform_url"}),
+        ("'+1 650-723-4000", {"phone"}),
+        ("03-5555-0100", {"phone"}),
+        ("192.168.10.1", {"text"}),
+    ],
+)
+def test_kinds_that_veto_a_header(value: str, kinds: set[str]) -> None:
+    assert kinds_of(value) == kinds
 
 
 # --- one column --------------------------------------------------------------------------------

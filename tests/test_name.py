@@ -73,6 +73,31 @@ NAMES = [
     ("田中", "田中", None),
     ("ИВАНОВ", "ИВАНОВ", None),  # non-Latin scripts are not re-cased
     ("ß", "ß", None),  # no single-letter capital: left alone
+    # salutations go, in a first- or last-name column as in a full-name split
+    ("Dr. Sarah", "Sarah", None),
+    ("Dr Sarah", "Sarah", None),
+    ("MR JOHN", "John", None),
+    ("Mrs. Jane", "Jane", None),
+    ("ms jane", "Jane", None),
+    ("Prof. Dr. Klaus", "Klaus", None),
+    ("Dr. med. Hans", "Hans", None),
+    ("Dr. rer. nat. Anna", "Anna", None),
+    ("Prof. Dr. med. dent. Eva", "Eva", None),
+    ("Dr.-Ing. Jörg", "Jörg", None),
+    ("Herr Hans", "Hans", None),
+    ("Frau Müller", "Müller", None),
+    ("M. Dupont", "Dupont", None),
+    ("Mme Curie", "Curie", None),
+    ("Sr. García", "García", None),
+    ("Sra. López", "López", None),
+    ("Dr.", None, None),  # a salutation alone is no name
+    ("Mr", None, None),
+    ("MRS.", None, None),
+    ("Prof.", None, None),
+    ("Herr", "Herr", None),  # but a word that is also a surname stays (Trude Herr)
+    ("M.", "M.", None),  # an initial
+    ("Sr", "Sr", None),
+    ("Drew", "Drew", None),
     ("1234", "1234", "name_invalid"),
     ("--", "--", "name_invalid"),
     ("  ", None, None),
@@ -101,6 +126,9 @@ SPLITS = [
     ("Dr. Jane Doe, PhD", ("Jane", "Doe")),
     ("Prof. Dr. Klaus Schmidt", ("Klaus", "Schmidt")),
     ("Herr Hans Müller", ("Hans", "Müller")),
+    ("Dr. med. Hans Meier", ("Hans", "Meier")),
+    ("Prof. Dr. rer. nat. Anna Schmidt", ("Anna", "Schmidt")),
+    ("Dr. h.c. Eva Weber", ("Eva", "Weber")),
     ("Frau Anna Schmidt", ("Anna", "Schmidt")),
     ("M. Jean Dupont", ("Jean", "Dupont")),
     ("Mme Marie Curie", ("Marie", "Curie")),
@@ -183,6 +211,18 @@ def test_standardize_names_matches_the_per_value_function(values: list[str | Non
 # capitalised unless Mc/Mac): particles, apostrophes, hyphens, several words, spaces of
 # every kind, letters that lower- or upper-case into ASCII, no letters at all.
 NAME_EDGES = [
+    "Dr. Sarah",
+    "Dr Sarah",
+    "DR SARAH",
+    "Mr",
+    "Mr.",
+    "M. Dupont",
+    "M.",
+    "M.. Dupont",
+    "M., Dupont",
+    "Herr",
+    "Drew",
+    "Mrs Jane Doe",
     "John",
     "JOHN",
     "john",

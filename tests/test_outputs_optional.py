@@ -15,7 +15,7 @@ from leadkit.pipeline import Options, normalize
 CSV = (
     "Email,First,Last,Company,Phone,Country\n"
     "ann@acme.com,Ann,Lee,Acme,+1 415 555 0100,US\n"
-    "info@gmial.com,Bob,Kim,Beta,N/A,US\n"
+    "info@gmial.com,Bob,Kim,Beta,call me,US\n"
     "bad@@x.com,Cy,Fox,Gamma,,Atlantis\n"
 )
 BASE = "columns:\n  email: Email\n  first_name: First\n  last_name: Last\n  company: Company\n  phone: Phone\n  country: Country\n"
@@ -42,7 +42,7 @@ def test_issues_file_has_one_record_per_problem(leads: Path, tmp_path: Path) -> 
     issues = pl.read_csv(result.outputs["issues"], infer_schema=False)
     got = set(issues.select("_row", "field", "code", "value").iter_rows())
     assert got == {
-        ("2", "phone", "phone_not_a_number", "N/A"),
+        ("2", "phone", "phone_not_a_number", "call me"),  # (N/A is a placeholder: blank)
         ("2", "email", "email_role", "info@gmial.com"),
         ("2", "email", "email_disposable", "info@gmial.com"),
         ("2", "email", "email_typo", "info@gmial.com"),

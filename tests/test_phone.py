@@ -126,6 +126,16 @@ CASES: list[tuple[str, str | None, str | None, str | None]] = [
     ("1-800-FLOWERS", "US", "1-800-FLOWERS", "phone_not_a_number"),  # letters
     ("-", "US", "-", "phone_not_a_number"),
     ("+", None, "+", "phone_not_a_number"),
+    # Excel-mangled: a negative number (a dash read as minus), scientific notation in any
+    # case and with a decimal comma; never "country unknown"
+    ("-2237", None, "-2237", "phone_not_a_number"),
+    ("-2237", "DE", "-2237", "phone_not_a_number"),
+    ("-2237.0", "US", "-2237.0", "phone_not_a_number"),
+    ("-4155550123", None, "-4155550123", "phone_not_a_number"),
+    ("4.15E+09", None, "4.15E+09", "phone_not_a_number"),
+    ("4,15E+09", None, "4,15E+09", "phone_not_a_number"),
+    ("4.15e9", "US", "4.15e9", "phone_not_a_number"),
+    ("-49 30 1234567", "DE", "+49301234567", None),  # spaced: phonenumbers reads it
     # too short, too long
     ("12345", "US", "12345", "phone_too_short"),
     ("+1 (415) 555", None, "+1 (415) 555", "phone_too_short"),

@@ -192,3 +192,15 @@ def test_one_crm_load_serves_every_input(tmp_path: Path) -> None:
     timings = [r.report["timings"]["existing"] for r in results]
     assert timings[0] == timings[1] > 0
     assert [r.report["existing"]["records"] for r in results] == [4, 4]
+
+
+def test_normalize_takes_a_generator_of_paths(tmp_path: Path) -> None:
+    """Issue 13: `normalize(folder.glob("*.csv"), ...)` returned [] (the generator was used up
+    by the name check)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(2):
+        rows = [HEADERS, [f"p{i}@example.com", "Ann", "Lee", "Acme", "", "US"]]
+        (folder / f"p{i}.csv").write_text("\n".join(",".join(r) for r in rows) + "\n")
+    results = normalize(folder.glob("*.csv"), MAPPING, tmp_path / "out")
+    assert sorted(r.input.name for r in results) == ["p0.csv", "p1.csv"]

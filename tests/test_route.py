@@ -92,7 +92,12 @@ def accounts(tmp_path: Path) -> Accounts:
             "company exact",
         ),
         ({"email": "b@x.io", "company": "Blue Bridge Systems", "country": "GB"}, None, None),
-        ({"email": "b@x.io", "company": "Frontier Field Group PLC", "country": "GB"}, None, None),
+        # a name alone across countries: the country breaks ties, it does not veto
+        (
+            {"email": "b@x.io", "company": "Frontier Field Group PLC", "country": "GB"},
+            "C1",
+            "company exact",
+        ),
         (
             {"email": "b@x.io", "company": "Frontier Field Group", "country": None},
             "C1",

@@ -32,7 +32,10 @@ ledger lock, by the one run holding the content's lock. The inbox file leaves th
 after its ledger line is on disk (or, for a failure, after its `.error.txt` is).
 
 A file that cannot be processed (unreadable, mapping error) goes to `OUT/failed/` with
-`<name>.error.txt` beside it, and the run goes on. The library never prints: it returns a
+`<name>.error.txt` beside it, and the run goes on. Files are normalized in worker processes
+(`workers`), so a file whose processing aborts or is killed (out of memory) fails alone too
+(`crashed`). Names the run builds are shortened with a hash when they would pass the file
+system's NAME_MAX; the files it creates take `mode` (default: never wider than the inbox's). The library never prints: it returns a
 `BatchResult` and reports each step through the `log` callback as an `Event`. Messages hold
 file names, counts and codes, never a row's values.
 

@@ -6,12 +6,15 @@ leaves either the old state or the new one, never half of a file or folder.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import re
 import secrets
 import shutil
+import stat
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,7 +98,7 @@ def move(src: Path, dst: Path) -> Path:
     except OSError as e:
         if e.errno != errno.EXDEV:
             raise
-        tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
+        tmp = dst.with_name(f".{fit_name(dst.name, reserve=_TEMP)}.{secrets.token_hex(4)}.tmp")
         shutil.copy2(src, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -106,27 +109,83 @@ def move(src: Path, dst: Path) -> Path:
 
 
 def free_name(folder: Path, name: str, also: str = "") -> str:
-    """`name`, or `stem.YYYYmmdd-HHMMSS[-n].ext` when the folder already holds that name."""
+    """`name`, or `stem.YYYYmmdd-HHMMSS[-n].ext` when the folder already holds that name;
+    shortened (`fit_name`) so that it, `<it>.error.txt` and their temporary names all fit."""
 
     def free(n: str) -> bool:
         return not (folder / n).exists() and not (also and (folder / f"{n}{also}").exists())
 
+    name = fit_name(name, folder)
     if free(name):
         return name
     p = Path(name)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for i in range(1, 10_000):
-        candidate = f"{p.stem}.{stamp}{'' if i == 1 else f'-{i}'}{p.suffix}"
+        candidate = fit_name(f"{p.stem}.{stamp}{'' if i == 1 else f'-{i}'}{p.suffix}", folder)
         if free(candidate):
             return candidate
     raise InputError(f"{folder}: no free name for {name}")
 
 
-def write_text(path: Path, text: str) -> None:
-    from leadkit.write import atomic_file
+def write_text(path: Path, text: str, mode: int | None = None) -> None:
+    """Write a complete file under `path` in one rename, with `mode` (default: the umask's)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, default_mode() if mode is None else mode)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
-    with atomic_file(path, "w") as fh:
-        fh.write(text)
+
+# --- permissions --------------------------------------------------------------------------
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(limit: int = 0o666) -> int:
+    """A new file's mode: what the umask gives, never wider than `limit`'s permission bits."""
+    return 0o666 & ~umask() & limit
+
+
+def dir_mode(file_mode: int) -> int:
+    """A folder's mode for files of `file_mode`: who may read may also enter."""
+    return file_mode | ((file_mode & 0o444) >> 2)
+
+
+def make_dir(folder: Path, mode: int | None) -> None:
+    """`folder` (and its parents), the ones created given `mode`'s folder form."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    if mode is not None:
+        for p in missing:
+            with contextlib.suppress(OSError):
+                os.chmod(p, dir_mode(mode))
+
+
+def chmod_tree(folder: Path, mode: int) -> None:
+    """`mode` on every file of `folder` (one level: output folders are flat), the folder's
+    form of it on the folder."""
+    for entry in os.scandir(folder):
+        if entry.is_file(follow_symlinks=False):
+            os.chmod(entry.path, mode)
+    os.chmod(folder, dir_mode(mode))
 
 
 def rmtree(path: Path) -> None:
@@ -144,6 +203,90 @@ def _fsync_dir(folder: Path) -> None:
         pass  # not supported on every file system (some network drives)
     finally:
         os.close(fd)
+
+
+# Bytes a name may grow by, past what fit_name returns: a temporary name `.{name}.XXXXXXXX.tmp`
+# (14), and a suffix such as `.duplicates.csv` or `.error.txt` (up to 26).
+_TEMP = 14
+RESERVE = 40
+_NAME_MAX = 255
+
+
+def name_max(folder: Path | None = None) -> int:
+    """The longest file name (in bytes) the folder's file system takes (NAME_MAX)."""
+    if folder is not None:
+        for where in (folder, *folder.parents):
+            try:
+                return min(_NAME_MAX, int(os.pathconf(where, "PC_NAME_MAX")))
+            except (OSError, ValueError):
+                continue
+    return _NAME_MAX
+
+
+def fit_name(name: str, folder: Path | None = None, *, reserve: int = RESERVE) -> str:
+    """`name`, or when it (grown by `reserve` bytes) would pass the file system's limit, its
+    stem cut on a character boundary plus `~` and 8 hex digits of the whole name's sha256
+    (stable, and distinct for names that share the kept part), its suffix kept."""
+    limit = name_max(folder) - reserve
+    if len(os.fsencode(name)) <= limit:
+        return name
+    p = Path(name)
+    suffix = p.suffix if len(os.fsencode(p.suffix)) <= 16 else ""
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    tag = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    room = limit - len(os.fsencode(tag + suffix))
+    cut = os.fsencode(stem)[: max(room, 1)].decode("utf-8", "ignore") or "file"
+    return cut + tag + suffix
+
+
+# A temporary name of leadkit's: `.{name}.{8 characters}.tmp` (tempfile.mkstemp in atomic_file,
+# secrets.token_hex(4) in move).
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def is_temp_name(name: str) -> bool:
+    return bool(_TEMP_NAME.match(name))
+
+
+def stale_temps(folder: Path, older_than: float) -> list[Path]:
+    """leadkit's temporary files directly in `folder` that nothing changed (content or
+    metadata) since `older_than` (a time.time()): a dead run's or a killed command's."""
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        if not is_temp_name(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and max(st.st_mtime, st.st_ctime) < older_than:
+            found.append(Path(entry.path))
+    return found
+
+
+# Characters that must never reach a line of a log, a terminal or a list: control characters
+# (C0, DEL, C1), line and paragraph separators, bidirectional overrides, and the lone
+# surrogates an undecodable file name becomes.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character written as an escape (`\\n`, `\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if c in named:
+        return named[c]
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 def safe_stem(stem: str) -> str:

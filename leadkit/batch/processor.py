@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -80,18 +81,37 @@ class PipelineProcessor:
             )
         return self._crm
 
+    def prepare(self) -> None:
+        """Read the CRM export(s) (or find them in the cache) now, so that the cache is
+        filled for the worker processes; keep nothing in memory here."""
+        if self.crm() is not None:
+            self._crm = None
+
+    def for_worker(self) -> PipelineProcessor:
+        """A fresh copy for a worker process (picklable: no log, pool or CRM in memory); it
+        reads the CRM export from the cache this one filled."""
+        return PipelineProcessor(
+            self.existing, options=self.options, cache_dir=self.cache_dir, value_workers=1
+        )
+
     def __call__(self, path: Path, mapping: LoadedMapping, out_dir: Path) -> dict[str, Any]:
         from leadkit.pipeline import Job, Options, normalize_file
+        from leadkit.write import write_json
 
         crm = self.crm()
         key = (str(mapping.path), mapping.sha256)
         if key not in self._jobs:
             self._jobs[key] = Job(mapping)
-        with self._values_pool():
+        with self._values_pool(), _short_name(path, out_dir) as source:
             result = normalize_file(
-                path, self._jobs[key], out_dir, crm=crm, options=self.options or Options()
+                source, self._jobs[key], out_dir, crm=crm, options=self.options or Options()
             )
-        return result.report  # report.json as written, `existing` block included
+        report = result.report  # report.json as written, `existing` block included
+        if source != path and "report" in result.outputs:
+            # the report names the file itself, not the short link read instead
+            report.setdefault("input", {})["path"] = str(path)
+            write_json(report, result.outputs["report"])
+        return report
 
     def close(self) -> None:
         """End the pool's worker process, if one was started."""
@@ -108,6 +128,27 @@ class PipelineProcessor:
             self._pool = Pool(workers=self.value_workers)
         with use_pool(self._pool):
             yield
+
+
+@contextlib.contextmanager
+def _short_name(path: Path, out_dir: Path) -> Iterator[Path]:
+    """`path`, or, when the output names made of its stem (`<stem>.duplicates.csv` and their
+    temporary names) would pass the file system's limit, a symbolic link to it under a
+    shortened name (beside the staging folder, so a dead run's is cleared with it)."""
+    from leadkit.batch.files import fit_name
+
+    short = fit_name(path.name, out_dir)
+    if short == path.name:
+        yield path
+        return
+    folder = out_dir.with_name(out_dir.name + ".in")
+    folder.mkdir(exist_ok=True)
+    link = folder / short
+    try:
+        link.symlink_to(path.resolve())
+        yield link
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def one_line(err: BaseException) -> str:

@@ -16,7 +16,7 @@ class FileResult:
 
     file: str
     status: Status
-    reason: str | None = None  # a stable code: settling, locked, unmatched, unreadable, ...
+    reason: str | None = None  # a stable code: settling, clock-skew, locked, unreadable, ...
     message: str = ""
     sha256: str | None = None
     mapping: str | None = None
@@ -32,7 +32,11 @@ class FileResult:
     @property
     def attention(self) -> bool:
         """Whether a person should look at this file (the run exits 1)."""
-        return self.status in ("failed", "needs-mapping") or self.limit_exceeded
+        return (
+            self.status in ("failed", "needs-mapping")
+            or self.limit_exceeded
+            or self.reason == "clock-skew"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": "file", "file": self.file, "status": self.status}
@@ -126,7 +130,15 @@ class BatchResult:
 
 
 def describe(r: FileResult) -> str:
-    """One line about a file's result: file names, counts and codes, never a row's values."""
+    """One line about a file's result: file names, counts and codes, never a row's values;
+    control characters in a name escaped, so a name never forges a line or reaches a
+    terminal as a code."""
+    from leadkit.batch.files import printable
+
+    return printable(_describe(r))
+
+
+def _describe(r: FileResult) -> str:
     if r.status == "processed":
         c = r.counts or {}
         parts = ", ".join(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from leadkit.batch.files import Candidate, now, write_text
+from leadkit.batch.files import Candidate, now, printable, write_text
 from leadkit.batch.results import FileResult, MappingProblem
 from leadkit.errors import MappingError
 from leadkit.mapping import LoadedMapping, load_mapping
@@ -110,8 +110,16 @@ def listed_before(out_dir: Path) -> set[str]:
     return {line.split("\t", 1)[0] for line in text.splitlines() if line and line[0] != "#"}
 
 
-def write_needs_mapping(out_dir: Path, inbox: Path, todo: Sequence[FileResult]) -> None:
-    """List the files that need a mapping, with what to do; no list when there are none."""
+def was_listed(name: str, before: set[str]) -> bool:
+    """Whether the previous run listed this file (the list holds names escaped)."""
+    return printable(name) in before
+
+
+def write_needs_mapping(
+    out_dir: Path, inbox: Path, todo: Sequence[FileResult], mode: int | None = None
+) -> None:
+    """List the files that need a mapping, with what to do; no list when there are none.
+    One line per file: control characters in a name are escaped."""
     path = out_dir / NEEDS_MAPPING
     if not todo:
         with contextlib.suppress(FileNotFoundError):
@@ -121,8 +129,11 @@ def write_needs_mapping(out_dir: Path, inbox: Path, todo: Sequence[FileResult]) 
         f"# Files in {inbox} that leadkit run cannot route to one mapping (updated {now()}).",
         "# file<TAB>reason<TAB>what to do",
     ]
-    lines.extend("\t".join((f.file, f.reason or "", f.command or f.message)) for f in todo)
-    write_text(path, "\n".join(lines) + "\n")
+    lines.extend(
+        "\t".join(printable(x) for x in (f.file, f.reason or "", f.command or f.message))
+        for f in todo
+    )
+    write_text(path, "\n".join(lines) + "\n", mode)
 
 
 # --- globs --------------------------------------------------------------------------------

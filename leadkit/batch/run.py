@@ -5,6 +5,8 @@ or **fail** (to failed/ with its reason)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -15,22 +17,27 @@ from typing import TYPE_CHECKING, Any
 from leadkit.batch.files import (
     Candidate,
     changed,
+    default_mode,
+    dir_mode,
     free_name,
     iso,
+    make_dir,
     move,
     now,
+    printable,
     rmtree,
     scan_inbox,
     sha256_file,
+    stale_temps,
     stat_or_none,
     write_text,
 )
 from leadkit.batch.lock import LOCK_STALE_SECONDS, FileLock
 from leadkit.batch.processor import PipelineProcessor, Processor, RunStopped, one_line
 from leadkit.batch.results import BatchResult, Event, FileResult, Log, describe
-from leadkit.batch.routing import Router, listed_before, write_needs_mapping
+from leadkit.batch.routing import Router, listed_before, was_listed, write_needs_mapping
 from leadkit.batch.state import STATE_DIR, OutputState
-from leadkit.batch.workers import Outcome, WorkerPool
+from leadkit.batch.workers import Outcome, WorkerDied, WorkerError, WorkerPool
 from leadkit.errors import InputError, LeadkitError, MappingError
 from leadkit.ledger import FAILED, PROCESSED, LedgerEntry
 from leadkit.mapping import LoadedMapping
@@ -41,6 +48,8 @@ if TYPE_CHECKING:
 SETTLE_SECONDS = 30.0
 FAILED_DIR = "failed"
 ARCHIVE_DIR = "archive"
+# A processor's OSError with one of these is the run's problem (the disk), not the file's.
+_RUN_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM}
 
 
 def run_inbox(
@@ -55,20 +64,31 @@ def run_inbox(
     options: Options | None = None,
     workers: int = 1,
     processor: Processor | None = None,
+    isolate: bool = False,
+    mode: int | None = None,
     log: Log | None = None,
 ) -> BatchResult:
     """One pass over `inbox`: see the package docstring. Raises LeadkitError (exit 2) only
     when the run cannot happen at all (inbox or mappings folder missing, output folder not
     writable, CRM export unreadable); every problem of one file is that file's result.
 
-    `workers` > 1 processes that many files at a time, in worker processes that each read
-    the CRM export(s) once (so memory grows with them); locks, ledger and moves stay in this
-    process. A `processor` given by the caller always runs in this process."""
+    Each file is normalized in a worker process (`workers` of them, files one at a time
+    each, the CRM export read once per worker, so memory grows with them): whatever happens
+    to a file there (an abort, an out-of-memory kill) fails that file alone. Locks, ledger
+    and moves stay in this process. A `processor` given by the caller runs in this process,
+    or, with `isolate=True`, in the worker processes (it must then pickle).
+
+    `mode` is the permission bits of every file the run creates (outputs, ledger, lists,
+    error files, the CRM cache; folders get it plus search where it reads); by default what
+    the umask gives, never wider than the inbox file's own mode (the inbox folder's, for the
+    run's own files)."""
     started = time.perf_counter()
+    clock = time.time()
     inbox, mappings_dir, out_dir = Path(inbox), Path(mappings_dir), Path(out_dir)
     archive_dir = Path(archive) if archive is not None else out_dir / ARCHIVE_DIR
-    _check_folders(inbox, mappings_dir, archive_dir, existing)
-    OutputState.create(out_dir)
+    _check_folders(inbox, mappings_dir, out_dir, archive_dir, existing)
+    run_mode = mode if mode is not None else default_mode(inbox.stat().st_mode)
+    OutputState.create(out_dir, run_mode)
     emit = log or (lambda _event: None)
     own = None
     if processor is None:  # the run's own: the run ends the pool it starts
@@ -85,6 +105,10 @@ def run_inbox(
         processor=processor,
         emit=emit,
         workers=max(1, workers),
+        isolate=isolate or own is not None,
+        mode=mode,
+        run_mode=run_mode,
+        clock=clock,
     )
     result = BatchResult(inbox=inbox, out_dir=out_dir)
     try:
@@ -100,13 +124,20 @@ def run_inbox(
 
 
 def _check_folders(
-    inbox: Path, mappings_dir: Path, archive_dir: Path, existing: Sequence[str | Path]
+    inbox: Path,
+    mappings_dir: Path,
+    out_dir: Path,
+    archive_dir: Path,
+    existing: Sequence[str | Path],
 ) -> None:
     for what, folder in (("inbox", inbox), ("mappings folder", mappings_dir)):
         if not folder.is_dir():
             raise InputError(f"{folder}: {what} not found (or not a folder)")
-    if archive_dir.resolve() == inbox.resolve():
-        raise InputError(f"{archive_dir}: the archive cannot be the inbox itself")
+    here = inbox.resolve()
+    for what, folder in (("output folder", out_dir), ("archive", archive_dir)):
+        there = folder.resolve()
+        if there == here or here in there.parents:  # its files would be taken for drops
+            raise InputError(f"{folder}: the {what} cannot be the inbox or inside the inbox")
     for p in existing or ():
         if not Path(p).is_file():
             raise InputError(f"{p}: CRM export not found")
@@ -136,12 +167,20 @@ class _Run:
     processor: Processor
     emit: Log
     workers: int = 1
+    isolate: bool = False  # process files in worker processes
+    mode: int | None = None  # the mode asked for; None: each file's own (see run_inbox)
+    run_mode: int = 0o644  # of the run's own files: ledger, lists, cache
+    clock: float = 0.0  # time.time() at the run's start
     listed: set[str] = field(default_factory=set)
     router: Router | None = None
     pool: WorkerPool[_Work] | None = None
 
     def __post_init__(self) -> None:
-        self.state = OutputState(self.out_dir, self.stale, self._note)
+        self.state = OutputState(self.out_dir, self.stale, self._note, self.run_mode)
+
+    def file_mode(self, cand: Candidate) -> int:
+        """The mode of a file's outputs and error file: asked for, or never wider than its."""
+        return self.mode if self.mode is not None else default_mode(cand.stat.st_mode)
 
     # -- the pass --
 
@@ -153,18 +192,28 @@ class _Run:
             message = f"mapping {problem.path.name} does not load: {problem.message}"
             self.emit(Event("mapping", message, mapping=problem))
         self.state.sweep()
+        self._clear_temps()
         todo = self._triage(self.router, result)
         try:
             self._process(todo, result)
         finally:
             self._stop_workers()
-        write_needs_mapping(self.out_dir, self.inbox, result.by_status("needs-mapping"))
+        write_needs_mapping(
+            self.out_dir, self.inbox, result.by_status("needs-mapping"), self.run_mode
+        )
 
     def _triage(self, router: Router, result: BatchResult) -> list[tuple[Candidate, LoadedMapping]]:
         """The inbox's files that have settled and have one mapping; the others' results."""
         todo: list[tuple[Candidate, LoadedMapping]] = []
         for cand in scan_inbox(self.inbox):
             age = time.time() - cand.changed_at
+            if age < -1:  # clock skew between the share and this machine: say so
+                message = (
+                    f"its time is {-age:.0f}s ahead of this machine's clock (clock skew on the "
+                    "share?); it waits until then: sync the clocks (NTP)"
+                )
+                self._done(result, FileResult(cand.name, "waiting", "clock-skew", message))
+                continue
             if age < self.settle:
                 waits = f"waits until it has not changed for {self.settle:g}s"
                 message = f"changed {max(0.0, age):.0f}s ago; {waits}"
@@ -172,7 +221,7 @@ class _Run:
                 continue
             route = router.route(cand)
             if isinstance(route, FileResult):
-                route.new = cand.name not in self.listed
+                route.new = not was_listed(cand.name, self.listed)
                 self._done(result, route)
             else:
                 todo.append((cand, route))
@@ -185,7 +234,7 @@ class _Run:
                 self._done(result, step)
                 continue
             left = len(todo) - i
-            if self.pool is None and self.workers > 1 and left > 1:
+            if self.pool is None and self.isolate:
                 self._start_workers(min(self.workers, left))  # once there is real work
             for res in self._submit(step):
                 self._done(result, res)
@@ -275,8 +324,8 @@ class _Run:
                 outcome = e
             yield self._finish(work, outcome)
             return
-        self.pool.submit(work.cand.path, work.mapping, work.stage, work)
-        yield from self._harvest(everything=False)
+        for done, outcome in self.pool.submit(work.cand.path, work.mapping, work.stage, work):
+            yield self._finish(done, outcome)
 
     def _harvest(self, *, everything: bool) -> Iterator[FileResult | None]:
         if self.pool is None:
@@ -287,10 +336,12 @@ class _Run:
     def _start_workers(self, size: int) -> None:
         """Worker processes for `size` files at a time. They start (import leadkit) while this
         process reads the CRM export once and shares it with them through the cache file."""
-        if not isinstance(self.processor, PipelineProcessor):
-            return  # a processor given by the caller runs here, in this process
-        self.pool = WorkerPool(self.processor, workers=size)
-        self.processor.crm()  # read once here; the workers find it in the cache
+        if isinstance(self.processor, PipelineProcessor):
+            self.pool = WorkerPool(self.processor.for_worker(), workers=size)
+            self.processor.prepare()  # read once here; the workers find it in the cache
+            self._chmod_cache()
+        else:
+            self.pool = WorkerPool(self.processor, workers=size)
 
     def _stop_workers(self) -> None:
         """At the end, or when the run stops: wait for the workers, give back what is held."""
@@ -312,8 +363,12 @@ class _Run:
 
     def _complete(self, work: _Work, outcome: Outcome) -> FileResult | None:
         """The order is what makes it safe: see the package docstring."""
-        if isinstance(outcome, RunStopped | OSError):
-            raise outcome  # the run's problem (CRM export, disk), not the file's: it stays
+        if isinstance(outcome, RunStopped):
+            raise outcome  # the run's problem (CRM export), not the file's: it stays
+        if isinstance(outcome, OSError) and (outcome.errno in _RUN_ERRNOS or outcome.errno is None):
+            if stat_or_none(work.cand.path) is None:
+                return None  # the file went away meanwhile
+            raise outcome  # the disk's problem, not the file's: it stays
         if isinstance(outcome, Exception):
             return self._failed(work, outcome)
         _checkpoint("staged")
@@ -325,7 +380,9 @@ class _Run:
         if not work.lock.held():
             message = "another run took this content over"
             return FileResult(work.cand.name, "waiting", "locked", message, sha256=work.sha)
-        final = self.state.publish(work.stage, work.cand.path.stem, work.sha)
+        final = self.state.publish(
+            work.stage, work.cand.path.stem, work.sha, self.file_mode(work.cand)
+        )
         entry = _processed_entry(work, st, outcome, final, ready=now())
         _checkpoint("published")
         if not self.state.record(entry):
@@ -343,7 +400,7 @@ class _Run:
         current = stat_or_none(path)
         if current is None or changed(current, st):
             return None  # replaced by a new drop under the same name: the next run sees it
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dir(folder, self.run_mode)
         return move(path, folder / free_name(folder, path.name))
 
     # -- fail: to failed/ with the one-line error beside it --
@@ -363,6 +420,12 @@ class _Run:
             for prefix in (f"{path}: ", f"{cand.name}: "):  # the file is named by the result
                 short = short.removeprefix(prefix)
             return self._fail(cand, work.sha, work.mapping, work.started, code, short, line)
+        if isinstance(error, WorkerDied) or (
+            isinstance(error, WorkerError | MemoryError)
+            and getattr(error, "kind", "MemoryError") == "MemoryError"
+        ):
+            line = str(error) if isinstance(error, WorkerDied) else "out of memory (MemoryError)"
+            return self._fail(cand, work.sha, work.mapping, work.started, "crashed", line, line)
         kind = getattr(error, "kind", type(error).__name__)
         message = f"internal error ({kind}); see the .error.txt"
         detail = f"internal error: {kind}: {one_line(error)}"
@@ -383,9 +446,9 @@ class _Run:
         """To failed/ with the one-line error beside it; the error file first, so a file never
         leaves the inbox without its reason."""
         folder = self.out_dir / FAILED_DIR
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dir(folder, self.run_mode)
         name = free_name(folder, cand.name, also=".error.txt")
-        write_text(folder / f"{name}.error.txt", detail + "\n")
+        write_text(folder / f"{name}.error.txt", printable(detail) + "\n", self.file_mode(cand))
         try:
             moved: Path | None = move(cand.path, folder / name)
         except FileNotFoundError:
@@ -413,6 +476,39 @@ class _Run:
 
     def _note(self, message: str) -> None:
         self.emit(Event("note", message))
+
+    def _clear_temps(self) -> None:
+        """leadkit's temporary files that dead runs left (a cross-drive move cut short by a
+        full disk, an error file half written): unchanged since before this run started, and
+        for `stale` seconds (a live run's copy changes as it is written), removed by one run
+        at a time."""
+        lock = FileLock(
+            self.out_dir / STATE_DIR / "temps.lock",
+            stale_seconds=60,
+            heartbeat=False,
+            on_break=self._note,
+        )
+        if not lock.acquire():
+            return  # another run is at it
+        try:
+            before = min(self.clock, time.time() - self.stale)
+            folders = (self.out_dir, self.out_dir / FAILED_DIR, self.archive_dir)
+            for folder in (*folders, self.out_dir / STATE_DIR / "crm"):
+                for p in stale_temps(folder, before):
+                    with contextlib.suppress(FileNotFoundError):
+                        p.unlink()
+                    self._note(f"removed a temporary file of an interrupted run: {p.name}")
+        finally:
+            lock.release()
+
+    def _chmod_cache(self) -> None:
+        """The CRM cache holds the export's personal data: the run's mode, never wider."""
+        cache = self.out_dir / STATE_DIR / "crm"
+        with contextlib.suppress(OSError):
+            for p in cache.iterdir():
+                if p.is_file():
+                    os.chmod(p, self.run_mode)
+            os.chmod(cache, dir_mode(self.run_mode))
 
 
 # --- what a file's completion records and returns ----------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from leadkit.batch.files import publish, rmtree, safe_stem
+from leadkit.batch.files import chmod_tree, fit_name, make_dir, publish, rmtree, safe_stem
 from leadkit.batch.lock import FileLock
 from leadkit.errors import InputError
 from leadkit.ledger import LEDGER_NAME, Ledger, LedgerEntry
@@ -29,18 +29,22 @@ class OutputState:
     out_dir: Path
     stale: float  # seconds after which a lock nobody refreshes is taken over
     note: Callable[[str], None]  # housekeeping messages
+    mode: int | None = None  # of the files the run creates (ledger, lists); None: the umask's
 
     def __post_init__(self) -> None:
-        self.ledger = Ledger(self.out_dir / LEDGER_NAME)
+        self.ledger = Ledger(self.out_dir / LEDGER_NAME, mode=self.mode)
         self.locks = self.out_dir / STATE_DIR / "locks"
         self.staging = self.out_dir / STATE_DIR / "staging"
 
     @staticmethod
-    def create(out_dir: Path) -> None:
-        """The output folder and its state folders (exit 2 when they cannot be made)."""
+    def create(out_dir: Path, mode: int | None = None) -> None:
+        """The output folder and its state folders, the ones created given `mode`'s folder
+        form (exit 2 when they cannot be made)."""
+        if out_dir.exists() and not out_dir.is_dir():
+            raise InputError(f"{out_dir}: the output folder is a file")
         try:
             for folder in (out_dir, out_dir / STATE_DIR / "locks", out_dir / STATE_DIR / "staging"):
-                folder.mkdir(parents=True, exist_ok=True)
+                make_dir(folder, mode)
         except OSError as e:
             raise InputError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
 
@@ -57,9 +61,13 @@ class OutputState:
         stage.mkdir(parents=True)
         return stage
 
-    def publish(self, stage: Path, stem: str, sha: str) -> Path:
-        """The staging folder under its final name `OUT/<stem>-<sha12>/`, in one rename."""
-        final = self.out_dir / f"{safe_stem(stem)}-{sha[:SHORT]}"
+    def publish(self, stage: Path, stem: str, sha: str, mode: int) -> Path:
+        """The staging folder, its files given `mode`, under its final name
+        `OUT/<stem>-<sha12>/` (the stem shortened when the name would be too long), in one
+        rename."""
+        chmod_tree(stage, mode)
+        short = fit_name(safe_stem(stem), self.out_dir, reserve=SHORT + 1)
+        final = self.out_dir / f"{short}-{sha[:SHORT]}"
         publish(stage, final, self.staging / f"{sha}.old.{secrets.token_hex(4)}")
         return final
 

@@ -104,18 +104,35 @@ def run(
     log_file: Annotated[
         Path | None, typer.Option("--log", help="Append every line, timestamped, to this file.")
     ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            help="Octal permissions of the files the run creates (e.g. 660); default: the "
+            "umask's, never wider than the inbox file's own.",
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Process every new file in INBOX: route, normalize, archive; never twice, never lost."""
     from leadkit.batch import Event, run_inbox
+    from leadkit.errors import InputError
     from leadkit.pipeline import Options
 
     with ExitStack() as stack:
-        log = (
-            stack.enter_context(open(log_file, "a", encoding="utf-8", buffering=1))
-            if log_file
-            else None
-        )
+        try:
+            file_mode = _mode(mode)
+            log = (
+                stack.enter_context(
+                    open(log_file, "a", encoding="utf-8", errors="backslashreplace", buffering=1)
+                )
+                if log_file
+                else None
+            )
+        except OSError as e:
+            fail(InputError(f"--log {log_file}: cannot open it ({e.strerror})"), debug)
+        except InputError as e:
+            fail(e, debug)
         view = _RunView(quiet=quiet, as_json=as_json, log=log)
         stack.enter_context(view)
 
@@ -133,6 +150,7 @@ def run(
                 lock_stale_seconds=lock_stale,
                 options=Options(trace=trace, bom=bom, existing_id=existing_id),
                 workers=workers,
+                mode=file_mode,
                 log=on_event,
             )
         except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
@@ -141,6 +159,23 @@ def run(
             fail(err, debug)
         view.finish(result)
     raise typer.Exit(result.exit_code)
+
+
+def _mode(text: str | None) -> int | None:
+    """`--mode 660` (octal, like chmod) as permission bits."""
+    from leadkit.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        value = int(text, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777:
+        raise InputError(f"--mode {text!r}: expected octal permissions like 660 or 640")
+    if not value & 0o600 == 0o600:
+        raise InputError(f"--mode {text}: the owner must be able to read and write (6xx)")
+    return value
 
 
 _LABEL = {
@@ -214,13 +249,18 @@ class _RunView:
             self.line("note", event.message, attention=False)
 
     def logged(self, kind: str, message: str) -> None:
+        from leadkit.batch.files import printable
+
         if self.log is not None:
             self.log.write(
                 f"{datetime.now().astimezone().isoformat(timespec='seconds')} "
-                f"{_LABEL.get(kind, kind)}: {message}\n"
+                f"{_LABEL.get(kind, kind)}: {printable(message)}\n"
             )
 
     def line(self, kind: str, message: str, *, attention: bool) -> None:
+        from leadkit.batch.files import printable
+
+        message = printable(message)  # a file name never forges a line or sends a code
         self.logged(kind, message)
         label = _LABEL.get(kind, kind)
         if self.quiet and not attention:
@@ -248,7 +288,9 @@ class _RunView:
         self.line("done", f"{parts} ({result.seconds:.1f}s)", attention=False)
 
     def _json(self, data: dict[str, object]) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        text = json.dumps(data, ensure_ascii=False) + "\n"
+        # an undecodable file name's lone surrogates as JSON escapes (`\udcff`)
+        sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
         sys.stdout.flush()
 
 

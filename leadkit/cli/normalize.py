@@ -16,6 +16,7 @@ from leadkit.cli import Command, DebugOpt, app, end_at_once, fail
     epilog="""
         leadkit normalize zoom.csv -m mappings/zoom_webinar.yaml -o out/
         leadkit normalize leads.csv more.xlsx -m partner.yaml -e crm_export.csv --json -q
+        leadkit normalize leads.csv -m partner.yaml -e leads.csv -a accounts.csv --rules rules.yaml
         """,
 )
 def normalize(
@@ -33,6 +34,23 @@ def normalize(
             "-e",
             metavar="CRM_EXPORT",
             help="An existing CRM export to match against (repeatable).",
+        ),
+    ] = None,
+    accounts: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--accounts",
+            "-a",
+            metavar="ACCOUNTS",
+            help="A CRM account (company) export: leads are matched to accounts (repeatable).",
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="RULES",
+            help="The sales-handoff rules file: suppression, routing, update policy, qualify.",
         ),
     ] = None,
     out: Annotated[
@@ -72,6 +90,7 @@ def normalize(
 ) -> None:
     """Read partner files, apply the mapping, write the CRM import files and a report."""
     from leadkit.cache import cache_dir as default_cache_dir
+    from leadkit.handoff.rules import load_rules
     from leadkit.mapping import load_mapping
     from leadkit.pipeline import Options
     from leadkit.pipeline import normalize as run
@@ -80,12 +99,15 @@ def normalize(
         from leadkit import render
     try:
         loaded = load_mapping(mapping)
+        handoff_rules = load_rules(rules) if rules else None
         with nullcontext() if quiet else render.progress() as on_stage:
             results = run(
                 inputs,
                 loaded,
                 out,
                 existing=existing or [],
+                accounts=accounts or [],
+                rules=handoff_rules,
                 options=Options(
                     trace=trace,
                     bom=bom,

@@ -124,7 +124,9 @@ def _give_fields(cols: list[Column], offers: list[_Offer], result: dict[str, Col
     """Strongest offers first: a field goes to the first column offered it, an alternate to
     a column as good (within `TIE`) whose best field it is; the rest are duplicates."""
     owner: dict[str, tuple[str, float]] = {}
-    for conf, i, fld, cand in sorted(offers, key=lambda p: (-p[0], p[1])):
+    # A filled column is the first choice before any empty one, whatever their headers say.
+    order = sorted(offers, key=lambda p: (cols[p[1]][0].tested == 0, -p[0], p[1]))
+    for conf, i, fld, cand in order:
         name, cands = cols[i][0].name, cols[i][1]
         if name in result:
             continue
@@ -160,9 +162,8 @@ def names_pass(columns: list[ColumnDraft], profiles: dict[str, ColumnProfile]) -
     elif first is not None and last is not None:
         change = replace(
             full,
-            status="unmapped",
-            field=None,
-            note="a full name, not needed: first_name and last_name are mapped",
+            evidence=f"{full.evidence}; the fallback where first_name and last_name are "
+            "empty (it is split into them)",
         )
     else:
         change = _single_words(full, first, last, profiles)

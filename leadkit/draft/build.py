@@ -7,6 +7,7 @@ A file whose headers match a known profile gets that profile's mapping
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -81,6 +82,8 @@ def draft_mapping(
     target_obj = load_target(target or "generic")
     profiles = load_profiles(profiles_dir if profiles_dir is not None else builtin_profiles_dir())
     name = Path(path).name
+    if hints is None:
+        hints = cjk_encoding_hint(path)
     table = read_input(path, hints=hints, profiles=profiles)
     inspection = inspect_table(table, sample_rows=sample_rows)
     matches = match_profiles(inspection.headers, profiles, name)
@@ -103,6 +106,35 @@ def draft_mapping(
     return replace(
         draft, near_profiles=_near(matches), hints=hints, target_given=target is not None
     )
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def cjk_encoding_hint(path: str | Path, sample: int = 1 << 16) -> InputHints | None:
+    """`encoding: cp932` for a Shift_JIS (cp932) file the reader would take for cp1252: its
+    bytes are not UTF-8, decode as cp932 without error, and mostly into Japanese text.
+
+    The reader itself does not tell cp932 from cp1252 yet (see the patch for
+    `leadkit/read/encoding.py`); the draft writes the hint into the mapping's `input:` so
+    every later run reads the file the same way."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(sample)
+    except OSError:
+        return None
+    if not head or head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        head.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    text = head.decode("cp932", errors="replace")
+    wide = sum(1 for c in text if ord(c) > 0x7F)
+    if wide and "\ufffd" not in text[:-2] and len(_CJK.findall(text)) >= 0.6 * wide:
+        return InputHints(encoding="cp932")
+    return None
 
 
 def _seen_with_profile_hints(

@@ -66,9 +66,15 @@ KIND_WORDS: dict[str, str] = {
     "company": "company names with a legal form",
     "job_title": "job titles",
     "number": "numbers",
+    "coordinate": "decimal coordinates",
+    "wallet": "crypto wallet addresses",
+    "platform_url": "links to an event, meeting or social platform",
+    "salutation": "salutations",
 }
 # Kinds whose values cannot be a name, a company or free text when nearly all are.
-_FOREIGN_KINDS = ("email", "phone", "date", "url", "number")
+_FOREIGN_KINDS = (
+    "email", "coordinate", "wallet", "platform_url", "salutation", "phone", "date", "url", "number",
+)  # fmt: skip
 NAME_FIELDS = ("first_name", "last_name", "full_name")
 # Fields a column of numbers cannot be (a campaign, a state or a note can be a number).
 _NOT_NUMBERS = frozenset({*NAME_FIELDS, "company", "job_title", "city", "street"})

@@ -20,9 +20,11 @@ from leadkit.draft.assign import ColumnDraft, assign, names_pass
 from leadkit.draft.evidence import candidates
 from leadkit.draft.profiles import KnownProfile, ProfileMatch
 from leadkit.draft.render import hints_dict, render_draft, render_profile
+from leadkit.errors import LeadkitError
 from leadkit.mapping import CANONICAL_FIELDS
 from leadkit.profile import Inspection
-from leadkit.read import InputHints
+from leadkit.read import InputHints, header_key
+from leadkit.targets import load_target
 
 __all__ = ["Draft", "draft_from_inspection"]
 
@@ -41,6 +43,10 @@ class Draft:
     required_missing: list[str] = _field(default_factory=list)
     hints: InputHints | None = None
     target_given: bool = False
+    defaults: dict[str, str] = _field(default_factory=dict)
+    """Per-field defaults for required fields no column fills (`company: '[not provided]'`)."""
+    default_country: tuple[str, str] | None = None
+    """The suggested `default_country` and why (the phones' formats, the country column)."""
 
     @property
     def mapped(self) -> dict[str, list[str]]:
@@ -59,12 +65,23 @@ class Draft:
             data: dict[str, Any] = yaml.safe_load(self.profile.path.read_text(encoding="utf-8"))
             if self.target_given:
                 data["target"] = self.target
+            # What the file lacks of the profile's optional headers is read as empty.
+            have = {header_key(h) for h in self.inspection.headers}
+            data["columns"] = {
+                f: src
+                for f, src in data["columns"].items()
+                if any(header_key(h) in have for h in ([src] if isinstance(src, str) else src))
+            }
             return data
         data = {"target": self.target}
         hints = hints_dict(self.hints)
         if hints:
             data["input"] = hints
+        if self.default_country is not None:
+            data["default_country"] = self.default_country[0]
         data["columns"] = {f: h[0] if len(h) == 1 else h for f, h in self.mapped.items()}
+        if self.defaults:
+            data["defaults"] = dict(self.defaults)
         return data
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,13 +107,81 @@ class Draft:
 def draft_from_inspection(
     inspection: Inspection, *, target: str = "generic", required: Sequence[str] = ()
 ) -> Draft:
-    """The draft mapping for a profiled table (no profile recognition: see `draft_mapping`)."""
+    """The draft mapping for a profiled table (no profile recognition: see `draft_mapping`).
+
+    A field the target cannot write is never drafted (its column is listed as unmapped, with
+    why); a required field no column fills gets a default (`defaults:`) when a placeholder
+    is the CRM convention for it (`company: "[not provided]"`, as Marketo and Pardot sync it).
+    """
     columns = assign([(c, candidates(c)) for c in inspection.columns])
     columns = names_pass(columns, {c.name: c for c in inspection.columns})
+    writable = _writable(target)
+    if writable is not None:
+        columns = [
+            replace(
+                c,
+                status="unmapped",
+                note=f"looks like {c.field}, which the target {target} has no column for",
+            )
+            if c.status in ("mapped", "alternate") and c.field and c.field not in writable
+            else c
+            for c in columns
+        ]
     draft = Draft(path=inspection.path, target=target, inspection=inspection, columns=columns)
     mapped = draft.mapped
     have = set(mapped)
     if "full_name" in have:
         have |= {"first_name", "last_name"}
     missing = [f for f in required if f not in have]
-    return replace(draft, required_missing=missing)
+    defaults = {f: NOT_PROVIDED for f in missing if f in PLACEHOLDER_FIELDS}
+    return replace(
+        draft,
+        required_missing=[f for f in missing if f not in defaults],
+        defaults=defaults,
+        default_country=suggest_country(inspection, mapped),
+    )
+
+
+NOT_PROVIDED = "[not provided]"
+"""The value a required field no column fills gets (the Marketo/Pardot convention)."""
+PLACEHOLDER_FIELDS = ("company", "last_name")
+"""Required fields a placeholder may fill: a lead is still a lead without them (an email
+never is: a default email would make every row the same person)."""
+COUNTRY_SHARE = 0.5
+"""The share of phone values that must point to one country for it to be suggested."""
+
+
+def _writable(target: str) -> frozenset[str] | None:
+    try:
+        spec = load_target(target)
+    except LeadkitError:
+        return None
+    return frozenset({*spec.fields, "full_name"})
+
+
+def suggest_country(inspection: Inspection, mapped: dict[str, list[str]]) -> tuple[str, str] | None:
+    """`default_country` when the mapped phones are written the way one country writes them
+    (its country code, or its national format: `03-5555-0100` is Japanese), or when the
+    country column holds nearly only one country. None when nothing points to one."""
+    votes: dict[str, float] = {}
+    heads = [h for f in ("phone", "mobile_phone") for h in mapped.get(f, [])]
+    for h in heads:
+        for region, share in inspection.column(h).regions.items():
+            votes[region] = votes.get(region, 0.0) + share / len(heads)
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+    if (
+        ranked
+        and ranked[0][1] >= COUNTRY_SHARE
+        and (len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1])
+    ):
+        region, share = ranked[0]
+        return region, (
+            f"{round(share * 100)}% of the sampled phone numbers are written as in {region} "
+            "(country code or national format)"
+        )
+    for h in mapped.get("country", [])[:1]:
+        col = inspection.column(h)
+        top = max(col.regions.items(), key=lambda kv: kv[1], default=None)
+        if top is not None and top[1] >= 0.9:
+            return top[0], f"{round(top[1] * 100)}% of the values of '{h}' are {top[0]}"
+    return None

@@ -25,6 +25,7 @@ __all__ = [
     "load_profiles",
     "match_profiles",
     "profile_hints",
+    "shipped_profiles_dir",
 ]
 
 MIN_PROFILE_HEADERS = 3
@@ -73,12 +74,20 @@ class ProfileMatch:
 
 
 def builtin_profiles_dir() -> Path | None:
-    """The built-in profiles: `mappings/` beside the package (a checkout) or inside it."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "mappings", here.parent / "mappings"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    """The built-in profiles: the repository's `mappings/` in a checkout (the folder people
+    read and copy), else the copy shipped inside the package (`leadkit/profiles/`, package
+    data: what an installed leadkit reads). A test keeps the two identical."""
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "mappings").is_dir():
+        return checkout / "mappings"
+    shipped = package / "profiles"
+    return shipped if shipped.is_dir() else None
+
+
+def shipped_profiles_dir() -> Path:
+    """The profiles inside the package (`leadkit/profiles/`), installed or not."""
+    return Path(__file__).resolve().parent.parent / "profiles"
 
 
 def load_profiles(directory: Path | None) -> list[KnownProfile]:

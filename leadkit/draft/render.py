@@ -82,9 +82,11 @@ def render_draft(d: Draft, saved_as: str) -> str:
         *_draft_head(d, saved_as),
         f"target: {yaml_scalar(d.target)}",
         *_input_lines(d),
+        *_country_lines(d),
         "columns:",
         *_column_lines(d),
         *_left_out_lines(d),
+        *_default_lines(d),
         *_required_lines(d),
         *_unmapped_lines(d),
     ]
@@ -140,6 +142,28 @@ def _left_out_lines(d: Draft) -> list[str]:
         for c in d.columns
         if c.status in ("ambiguous", "duplicate")
     ]
+
+
+def _country_lines(d: Draft) -> list[str]:
+    if d.default_country is None:
+        return []
+    code, why = d.default_country
+    return [f"default_country: {code}  " + _comment(f"for phones without a country code: {why}")]
+
+
+def _default_lines(d: Draft) -> list[str]:
+    if not d.defaults:
+        return []
+    lines = [
+        _comment(
+            f"The target {d.target} requires {', '.join(d.defaults)}, and no column of the file "
+            "holds it: every lead gets this placeholder (the convention Marketo and Pardot "
+            "use), so that none is rejected for it. Map a column instead if one exists."
+        ),
+        "defaults:",
+    ]
+    lines += [f"  {f}: {yaml_scalar(v)}" for f, v in d.defaults.items()]
+    return lines
 
 
 def _required_lines(d: Draft) -> list[str]:

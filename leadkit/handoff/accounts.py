@@ -186,9 +186,7 @@ def match_accounts(leads: pl.DataFrame, accounts: Accounts) -> pl.DataFrame:
     )
     left = rows.join(by_domain.select("_i"), on="_i", how="anti")
     by_key = _best(
-        _same_place(
-            left.drop_nulls("company_key").join(acc.drop_nulls("company_key"), on="company_key")
-        ),
+        left.drop_nulls("company_key").join(acc.drop_nulls("company_key"), on="company_key"),
         "company exact",
     )
     left = left.join(by_key.select("_i"), on="_i", how="anti")

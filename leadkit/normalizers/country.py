@@ -7,10 +7,18 @@ sit the aliases people actually type (`_COUNTRY_ALIASES`: UK, U.S.A., America, H
 England...). Lookups compare a key: casefolded, accents folded, periods dropped, other
 punctuation as spaces, ``&`` as "and".
 
+CLDR's territory names (through babel) in the languages of `CLDR_LANGUAGES` add the
+everyday and formal forms the catalogues lack (``Hong Kong SAR China``, ``Congo -
+Kinshasa``, ``Tchéquie``, ``アメリカ合衆国``). A comma-inverted name is put back in order
+(``Netherlands, The``, ``Korea, Republic of``, ``Congo, Dem. Rep.``, ``Man, Isle of``), a
+territory written ``X, China`` (``Hong Kong SAR, China``) is X, and the abbreviations of
+formal names are expanded (``Czech Rep.``). The key drops every combining mark (Unicode
+category Mn), so Arabic is matched with or without its shadda and vowel marks.
+
 Precedence, so that a translation can never steal an English name or a code: codes,
-English names and aliases first; then translations (loaded on the first value English
-misses, ~0.5 s), where a spelling that means two different countries in two languages
-is dropped. A value that still matches nothing gets one more chance when it has at
+English names and aliases first; then CLDR's names, then pycountry's translations (both
+loaded on the first value English misses and kept in leadkit's cache folder), where a
+spelling that means two different countries in two languages is dropped. A value that still matches nothing gets one more chance when it has at
 least 5 letters: a unique closest name within one edit (two from 14 letters; swapping
 two letters counts as one), so ``Untied States`` is US and ``Germnay`` DE, but
 ``Xambia`` (Zambia? Gambia?) and ``South America`` stay unknown.
@@ -436,7 +444,6 @@ _STATE_ALIASES: dict[str, dict[str, str]] = {
 
 # "united kingdom of great britain and northern ireland" is 52; a few translations are longer.
 _LONGEST_NAME = 80
-_COMBINING = re.compile(r"[\u0300-\u036f]")
 _JOINERS = re.compile(r"[.'\u2019`\u00b4]")
 _NON_WORD = re.compile(r"[\W_]+")
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -448,7 +455,13 @@ def _key(text: str, *, german: bool = False) -> str:
     if german:
         t = t.translate(_GERMAN)
     t = t.replace("&", " and ")
-    t = unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFKD", t)))
+    if not t.isascii():
+        # Every combining mark (category Mn) goes, not only the Latin accents: an Arabic
+        # name is written with or without its shadda and vowel marks (السّعوديّة, السعودية).
+        decomposed = unicodedata.normalize("NFKD", t)
+        t = unicodedata.normalize(
+            "NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+        )
     t = _JOINERS.sub("", t)
     return _NON_WORD.sub(" ", t).strip()
 
@@ -462,6 +475,39 @@ def _variants(key: str) -> Iterable[str]:
         yield " ".join(words[1:])
     if "st" in words:
         yield " ".join("saint" if w == "st" else w for w in words)
+    if any(w in _ABBREVIATIONS for w in words):  # "Czech Rep.", "Congo, Dem. Rep."
+        yield " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+# Abbreviations of the words in formal names (the World Bank's "Korea, Rep.", "Micronesia,
+# Fed. Sts.").
+_ABBREVIATIONS = {
+    "rep": "republic",
+    "dem": "democratic",
+    "fed": "federated",
+    "sts": "states",
+    "isl": "islands",
+    "is": "islands",
+}
+# "Hong Kong SAR, China", "Macao SAR, China", "Taiwan, China": the UN and World Bank write
+# a territory of China with China after a comma; the part before the comma is the country.
+_TERRITORY_OF = frozenset({"china"})
+
+
+def _lookup_keys(text: str) -> Iterable[str]:
+    """The keys to look `text` up by, best first: its own, then for a comma-inverted name
+    ("Netherlands, The", "Korea, Republic of", "Congo, Dem. Rep.", "Man, Isle of") the name
+    put back in order, with "of" and "of the" between when the tail is a title."""
+    yield _key(text)
+    head, comma, tail = text.partition(",")
+    head, tail = head.strip(), tail.strip()
+    if not comma or not head or not tail or "," in tail:
+        return
+    yield _key(f"{tail} {head}")
+    yield _key(f"{tail} of {head}")
+    yield _key(f"{tail} of the {head}")
+    if _key(tail) in _TERRITORY_OF:
+        yield _key(head)
 
 
 def _spellings(name: str) -> Iterable[str]:
@@ -550,9 +596,52 @@ def _build_local_table() -> dict[str, str]:
     return {k: v for k, v in local.items() if k not in clashes and k not in _PLACEHOLDERS}
 
 
+# CLDR's country names in the languages leads are most often written in, through babel.
+CLDR_LANGUAGES = (
+    "en", "de", "fr", "es", "pt", "it", "nl", "ja", "zh", "zh_Hant", "ko", "ar", "ru", "pl",
+    "sv", "da", "nb", "fi", "tr", "cs", "hu", "el", "he", "hi", "id", "vi", "th", "uk", "ro",
+)  # fmt: skip
+
+
+@cache
+def _cldr_table() -> dict[str, str]:
+    """Key -> ISO2 from CLDR's territory names (formal and everyday names in the major
+    languages: "Hong Kong SAR China", "Congo - Kinshasa", "Tchéquie", "アメリカ合衆国"),
+    consulted after English and before pycountry's translations. Built once per babel
+    version and kept in leadkit's cache folder, like the translations' table."""
+    name = f"country-cldr-names-{version('babel')}-{_CLDR_TABLE_VERSION}.json"
+    table: dict[str, str] = cached_json(name, _build_cldr_table)
+    return table
+
+
+# Bump when _build_cldr_table changes what it produces.
+_CLDR_TABLE_VERSION = 1
+
+
+def _build_cldr_table() -> dict[str, str]:
+    """A key the English table has is never taken; a key two languages give to two
+    different countries is dropped."""
+    from babel import Locale  # only when English misses: loading CLDR data costs time
+
+    english = _english_table()
+    cldr: dict[str, str] = {}
+    clashes: set[str] = set()
+    for lang in CLDR_LANGUAGES:
+        for code, name in Locale.parse(lang).territories.items():
+            if code not in ISO2_CODES:  # regions (001, 150), EU, UN, XK, ZZ
+                continue
+            for spelling in _spellings(name):
+                for key in (_key(spelling), _key(spelling, german=True)):
+                    if not key or key in english or (len(key) < 3 and key.isascii()):
+                        continue
+                    if cldr.setdefault(key, code) != code:
+                        clashes.add(key)
+    return {k: v for k, v in cldr.items() if k not in clashes and k not in _PLACEHOLDERS}
+
+
 @cache
 def _fuzzy_choices() -> tuple[list[str], list[str]]:
-    table = {**_local_table(), **_english_table()}
+    table = {**_local_table(), **_cldr_table(), **_english_table()}
     keys = [k for k in table if sum(ch.isalpha() for ch in k) >= 5]
     return keys, [table[k] for k in keys]
 
@@ -583,11 +672,14 @@ def normalize_country(raw: str) -> Normalized:
     key = _key(text)
     if not key or key in _PLACEHOLDERS:
         return Normalized(text, COUNTRY_UNKNOWN)
-    for table in (_english_table, _local_table):  # translations only when English misses
-        for variant in _variants(key):
-            code = table().get(variant)
-            if code is not None:
-                return Normalized(code)
+    keys = list(dict.fromkeys(_lookup_keys(text)))
+    # translations only when English misses: CLDR's first, then pycountry's catalogues
+    for table in (_english_table, _cldr_table, _local_table):
+        for candidate in keys:
+            for variant in _variants(candidate):
+                code = table().get(variant)
+                if code is not None:
+                    return Normalized(code)
     code = _fuzzy_country(key)
     if code is not None:
         return Normalized(code)

@@ -9,15 +9,19 @@ In: ISO 8601 (with or without ``T``, seconds, offset), ``2025/03/30 19:51``,
 ``28.03.2020``, ``15/06/2023``, ``11/29/24 22:28``, ``12/6/2024 4:50 PM``,
 ``Mar 28, 2020 09:07:11`` (Zoom), ``28 Mar 2020``, ``28-Mar-2020``, RFC 2822
 (``Sat, 28 Mar 2020 09:07:11 +0000``), ``20240315``, and spreadsheet serial numbers
-(``45123``, ``45123.5``; the 1900 date system, five-digit serials only, 1927-2173, so
-a stray year or ZIP is never read as a date). Month names in English, German, French
-and Spanish.
+(``45123``, ``45123.5``; the 1900 date system, five-digit serials of a plausible lead
+date only, 1990-01-01 to 2100-12-31, so a stray year or a ZIP such as ``90210`` or
+``10001`` is never read as a date). Month names in English, German, French and Spanish;
+ordinal days in English and French (``March 28th``, ``1er avril 2025``).
 
 Day or month first? ``order`` decides numeric dates whose two first parts could both
 be a month. When it is None the date is read month first and flagged
 ``date_ambiguous``; a reading that is impossible (month 13) is never used, so
 ``15/06/2023`` is 15 June whatever the order. Two-digit years are 2000-2068 for 00-68
 and 1969-1999 for 69-99 (the POSIX rule), so results do not depend on today's date.
+With no order, a two-digit first part before a two-digit year is flagged
+``date_ambiguous`` too when it could be the year (``25/03/30``: 25 March 2030, or
+2025-03-30).
 """
 
 from __future__ import annotations
@@ -78,10 +82,13 @@ _MONTH_FIRST = re.compile(
     r"^(?P<mon>[a-z]+)\.?[\s-]+(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?,?[\s-]+(?P<y>[0-9]{4})$"
 )
 _DAY_FIRST = re.compile(
-    r"^(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?\.?[\s-]*(?P<mon>[a-z]+)\.?,?[\s-]*(?P<y>[0-9]{2}|[0-9]{4})$"
+    r"^(?P<d>[0-9]{1,2})(?:st|nd|rd|th|er|re)?\.?[\s-]*(?P<mon>[a-z]+)\.?,?[\s-]*(?P<y>[0-9]{2}|[0-9]{4})$"
 )
 _SERIAL = re.compile(r"^([0-9]{5})(?:\.([0-9]+))?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
+# Serial days of 1990-01-01 and 2100-12-31: no lead was created outside them, while ZIP
+# codes (90210, 10001) and other five-digit numbers fall outside.
+_SERIAL_RANGE = (32874, 73415)
 # No date is longer ("Wednesday, September 28th, 2020 09:07:11.123456 +01:00" is 56);
 # the cap keeps a pasted paragraph from costing the regexes quadratic time.
 _LONGEST = 80
@@ -140,8 +147,11 @@ def _numeric(a: str, b: str, c: str, order: Order | None) -> tuple[date | None, 
     dmy = _make_date(y, int(b), int(a))
     first, second = (dmy, mdy) if order == "dmy" else (mdy, dmy)
     if first is None:
-        return second, False
+        first, second = second, None
     ambiguous = second is not None and a.lstrip("0") != b.lstrip("0") and order in (None, "ymd")
+    if first is not None and order is None and len(a) == 2 and len(c) == 2:
+        ymd = _make_date(_year(a), int(b), int(c))  # 25/03/30: 2025-03-30 too
+        ambiguous = ambiguous or (ymd is not None and ymd != first)
     return first, ambiguous
 
 
@@ -172,7 +182,7 @@ def _parse_date(text: str, order: Order | None) -> tuple[date | None, bool]:
 
 def _serial(text: str) -> str | None:
     m = _SERIAL.match(text)
-    if not m:
+    if not m or not _SERIAL_RANGE[0] <= int(m.group(1)) <= _SERIAL_RANGE[1]:
         return None
     day = _EXCEL_EPOCH + timedelta(days=int(m.group(1)))
     if not m.group(2) or not m.group(2).strip("0"):
@@ -370,6 +380,7 @@ def _fast_dates(frame: pl.LazyFrame) -> pl.LazyFrame:
     parts = [g.struct.field(n).cast(pl.Int32).alias(n) for n in _NUMBERS]
     parts += [g.struct.field(n).alias(n) for n in _TEXTS]
     parts.append(g.struct.field("c").str.len_bytes().alias("c_digits"))
+    parts.append(g.struct.field("a").str.len_bytes().alias("a_digits"))
     col = pl.col
     # the date: `_parse_date`, with `_numeric` for D-M-Y and M-D-Y
     order = col("order")
@@ -402,6 +413,17 @@ def _fast_dates(frame: pl.LazyFrame) -> pl.LazyFrame:
         )
     )
     ambiguous = numeric & first_ok & second_ok & (col("a") != col("b")) & order.is_null()
+    # `_numeric`'s two-digit year first: 25/03/30 could be 2025-03-30
+    a_year = col("a") + pl.when(col("a") <= 68).then(2000).otherwise(1900)
+    ymd = _iso_date(a_year, col("b"), col("c"))
+    ambiguous = ambiguous | (
+        numeric
+        & order.is_null()
+        & (col("a_digits") == 2)
+        & (col("c_digits") == 2)
+        & _valid_date(a_year, col("b"), col("c"))
+        & (ymd != day)
+    ).fill_null(False)
     # the time: `_time_part` and `_offset`
     twelve = col("ampm").is_not_null() & col("h").is_between(1, 12)
     pm = pl.when(col("ampm").str.to_lowercase() == "p").then(12).otherwise(0)

@@ -3,9 +3,9 @@
 `normalize_email` is the rule for one value; `standardize_email` applies it to a column.
 
 Cleaning, in order (applied until nothing changes, so the result does not depend on how
-the wrappers are nested): Unicode NFKC (a full-width ``＠`` or full-width letters become
-ASCII, a non-breaking space becomes a space), control and zero-width characters removed,
-lowercased; then trimmed, ``mailto:`` removed (any case, with a ``?subject=...`` query),
+the wrappers are nested): control and zero-width characters removed, a full-width ``＠``
+read as ``@`` when the value has no ``@`` at all (the separator as East Asian input
+methods type it), lowercased; then trimmed (every Unicode space), ``mailto:`` removed (any case, with a ``?subject=...`` query),
 one pair of surrounding quotes or angle brackets removed, ``Name <addr>`` reduced to
 ``addr``, spaces next to ``@`` or ``.`` dropped and trailing dots after the domain removed
 (``jo@acme.com.`` is the fully qualified form, or the end of a sentence). A space anywhere
@@ -14,6 +14,11 @@ else (``jo smith@acme.com``) is not guessed away: the address is invalid.
 Validation is email-validator's `validate_email` with ``check_deliverability=False``:
 no network, quoted local parts, IP-literal domains and display names are not accepted,
 special-use domains (``.test``, ``.local``, ``.invalid``...) are invalid.
+
+No Unicode compatibility normalization (NFKC) of leadkit's own: it would change what the
+library keeps or rejects (``me@⒈x.com`` would become ``me@1.x.com``, ``ĳ`` ``ij``, and
+``＠@fullwidth.at``, which the library accepts, would be rejected). The library applies
+its own (IDNA/UTS 46 on the domain: ``jo@ａｃｍｅ.com`` is ``jo@acme.com``).
 
 **The clean form is email-validator's ``normalized`` form, lowercased.** For an
 internationalized domain this is the Unicode form (``user@bücher.de``), also when the
@@ -40,7 +45,6 @@ generated sample, hand-made edge cases and Hypothesis-generated lists.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -97,8 +101,10 @@ def _clean_step(s: str) -> str:
 
 
 def _clean(raw: str) -> str:
-    s = unicodedata.normalize("NFKC", raw)
-    s = _INVISIBLE.sub("", s).lower()
+    s = _INVISIBLE.sub("", raw)
+    if "@" not in s and s.count("\uff20") == 1:
+        s = s.replace("\uff20", "@")
+    s = s.lower()
     for _ in range(8):  # a handful of nested wrappers at most; bounded for safety
         nxt = _clean_step(s)
         if nxt == s:

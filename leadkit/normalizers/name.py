@@ -160,8 +160,40 @@ _HONORIFICS = frozenset(
         "dott",
         "dottssa",
         "ing",
+        "dr-ing",
+        "dipl-ing",
+        "mag",
     )
 )
+# After a doctor's title, the faculty of the degree (Dr. med., Dr. rer. nat., Dr. h.c.):
+# dropped with it. Keys as for `_HONORIFICS`.
+_DEGREE_FACULTIES = frozenset(
+    (
+        "med",
+        "dent",
+        "vet",
+        "rer",
+        "nat",
+        "rernat",
+        "pol",
+        "rerpol",
+        "phil",
+        "jur",
+        "iur",
+        "oec",
+        "soc",
+        "theol",
+        "sc",
+        "techn",
+        "habil",
+        "hc",
+        "mult",
+        "ing",
+    )
+)
+# Honorifics that are no name on their own: a first-name cell holding only one is empty.
+# ("Herr", "Sir", "Dame" are surnames too; any honorific written with its period counts.)
+_SALUTATIONS_ALONE = frozenset(("mr", "mrs", "ms", "mx", "dr", "prof", "mme", "mlle", "messrs"))
 # Dropped from the end of a full name (casefolded, periods removed).
 _SUFFIXES = frozenset(
     (
@@ -291,10 +323,21 @@ def _proper_case(text: str) -> str:
 
 
 def normalize_name(raw: str) -> Normalized:
-    """One first or last name: cleaned, and proper-cased when typed in one case."""
+    """One first or last name: cleaned, salutations dropped as `split_full_name` drops
+    them (``Dr. med. Hans`` is Hans), and proper-cased when typed in one case. A
+    salutation alone (``Dr.``, ``Mr``) is no name: None; a word that is also a surname
+    (``Herr``) stays."""
     text = clean_text(raw)
     if text is None:
         return Normalized(None)
+    tokens = text.split(" ")
+    if _is_honorific(tokens[0]):
+        if len(tokens) == 1:
+            key = _token_key(text)
+            if key in _SALUTATIONS_ALONE or (text.endswith(".") and key in _HONORIFICS):
+                return Normalized(None)
+        else:
+            text = " ".join(_drop_honorifics(tokens)[0])
     text = unicodedata.normalize("NFC", text)
     if not any(c.isalpha() for c in text):
         return Normalized(text, NAME_INVALID)
@@ -314,13 +357,19 @@ def _is_cjk(token: str) -> bool:
     ) and any(c.isalpha() for c in token)
 
 
+def _is_honorific(token: str) -> bool:
+    # "M." is Monsieur; a bare "M" is more likely an initial.
+    key = _token_key(token)
+    return key in _HONORIFICS or (key == "m" and token.endswith("."))
+
+
 def _drop_honorifics(tokens: list[str]) -> tuple[list[str], bool]:
+    """`tokens` without the honorifics in front (and a German degree's faculty after one:
+    ``Dr. med.``, ``Dr. rer. nat.``, ``Dr. h.c.``); the last token always stays."""
     start = 0
     while start < len(tokens) - 1:
         head = tokens[start]
-        key = _token_key(head)
-        # "M." is Monsieur; a bare "M" is more likely an initial.
-        if not (key in _HONORIFICS or (key == "m" and head.endswith("."))):
+        if not (_is_honorific(head) or (start > 0 and _token_key(head) in _DEGREE_FACULTIES)):
             break
         start += 1
     return tokens[start:], start > 0
@@ -389,8 +438,12 @@ def _fast_names(raw: pl.Expr) -> pl.Expr:
     mixed = cleaned.str.contains("[a-z]") & cleaned.str.contains("[A-Z]")
     one_word = cleaned.str.contains("^(?:[A-Z]+|[a-z]+)$") & ~cleaned.str.contains("^(?i)ma?c")
     capitalized = cleaned.str.head(1).str.to_uppercase() + cleaned.str.slice(1).str.to_lowercase()
+    # a salutation in front (Dr., Mr, M.): `normalize_name` drops it
+    head = cleaned.str.extract(r"^([^ ]+)")
+    key = head.str.replace_all(r"[.,]", "").str.to_lowercase()
+    honorific = key.is_in(sorted(_HONORIFICS)) | ((key == "m") & head.str.ends_with("."))
     return (
-        pl.when(~raw.str.contains(r"^[ -~]*$"))
+        pl.when(~raw.str.contains(r"^[ -~]*$") | honorific)
         .then(pl.lit(None, pl.String))
         .when(mixed)
         .then(cleaned)

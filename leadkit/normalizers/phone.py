@@ -18,7 +18,8 @@ Codes (the value returned with a code is the cleaned text as given, so a "keep" 
 keeps something a person can read):
 
 - ``phone_not_a_number``: letters (``N/A``, ``call me``, vanity numbers), no digits,
-  a lossy spreadsheet number;
+  a lossy spreadsheet number, a negative number (``-2237``: a spreadsheet read the dash
+  of a number as a minus sign);
 - ``phone_no_region``: a national-format number and no region to read it with;
 - ``phone_too_short`` / ``phone_too_long``: too few / too many digits for the country;
 - ``phone_invalid``: the digits do not form a valid number (``+1 555 0100 000``), or an
@@ -64,10 +65,14 @@ _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u
 PREFIX_RE = r"(?i)^(?:tel|phone|ph|mobile|mob|cell|p|t|m)(?:[ \t]*[:.][ \t]*|[ \t]+)"
 FLOAT_RE = r"^([0-9]+)\.0+$"
 _SCIENTIFIC_RE = r"^([0-9])(?:\.([0-9]+))?[eE]\+?([0-9]+)$"
+# A spreadsheet's negative number: no phone is written as one (`-49 30 ...`, spaced, is
+# left to phonenumbers, which reads it).
+NEGATIVE_RE = r"^-[0-9]+(?:[.,][0-9]+)?$"
 EXT_RE = r"(?i)[ \t]*(?:[,;][ \t]*)?(?:extension|extn|ext|x|#)[ \t]*[.:=]?[ \t]*([0-9]{1,10})#?$"
 _PREFIX = re.compile(PREFIX_RE)
 _FLOAT = re.compile(FLOAT_RE)
 _SCIENTIFIC = re.compile(_SCIENTIFIC_RE)
+_NEGATIVE = re.compile(NEGATIVE_RE)
 _EXT = re.compile(EXT_RE)
 _LETTER = re.compile(r"[^\W\d_]")
 _INTL_00 = re.compile(r"^[( ]*00")
@@ -78,7 +83,7 @@ class _Cleaned:
     text: str  # the cleaned text as given (returned with a problem code)
     main: str  # the number part: no label, no extension
     ext: str | None
-    lossy: bool  # a spreadsheet number in scientific notation
+    lossy: bool  # a spreadsheet number in scientific notation, or a negative one
 
 
 def _clean(raw: str) -> _Cleaned:
@@ -93,6 +98,8 @@ def _clean(raw: str) -> _Cleaned:
             main = first + frac
         else:
             lossy = True
+    elif _NEGATIVE.match(main):
+        lossy = True
     ext = None
     if (m := _EXT.search(main)) and m.start() > 0:
         ext, main = m.group(1), main[: m.start()]
@@ -787,8 +794,14 @@ def _prepare(rows: pl.LazyFrame, regions: pl.Expr) -> pl.LazyFrame:
             main.str.starts_with("+").alias("plus"),
             pl.when(region.is_null()).then(main).alias("main"),
             main.str.len_bytes().alias("_length"),
+            main.str.contains(NEGATIVE_RE).alias("_negative"),
         )
-        .filter((pl.col("_length") <= _MAX_INPUT) & (pl.col("digits").str.len_bytes() >= 3))
+        .filter(
+            (pl.col("_length") <= _MAX_INPUT)
+            & (pl.col("digits").str.len_bytes() >= 3)
+            # a negative number is not a number: the library's path says so
+            & ~pl.col("_negative")
+        )
         .select("_id", "region", "digits", "plus", "ext", "t0", "main")
     )
 

@@ -20,11 +20,17 @@ _SPACE_RE = r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+"
 _CONTROL = re.compile(_CONTROL_RE)
 _SPACE = re.compile(_SPACE_RE)
 
-# A cell a spreadsheet would run as a formula: `=`, `@`, or `+`/`-` not followed by a
-# number (so `+44 20 7946 0123` and `-5` stay as they are). Tab and CR lead-ins too,
-# per OWASP's CSV-injection advice.
-_FORMULA_RE = r"^(?:[=@\t\r]|[+-](?:$|[^0-9.]))"
-_FORMULA = re.compile(_FORMULA_RE)
+# A cell a spreadsheet would run as a formula (OWASP's CSV-injection advice, stricter): one
+# that starts with a tab or CR, or, after any leading whitespace, with `=`, `@`, `+`, `-` or
+# their full-width forms `＝ ＠ ＋ －`; unless the whole cell is a number or a phone number,
+# with an extension (`+44 20 7946 0123`, `-5`, `(555) 010.0100`, `+16505550199 x204`). So
+# `-2+3+cmd|' /C calc'!A0`, `+1+cmd|...`, `-.5+...` and `  =HYPERLINK(...)` are caught.
+# (Polars' regex engine has no look-ahead: the test is "lead-in and not a number".)
+_LEAD_IN_RE = r"^(?:[\t\r]|\s*[=@+\-\uff1d\uff20\uff0b\uff0d])"
+_NUMBER_BODY = r"[+-]?[0-9 ().]*(?: ?(?:x|ext\.?) ?[0-9]+)?"
+_NUMBER_RE = rf"^{_NUMBER_BODY}$"
+_LEAD_IN = re.compile(_LEAD_IN_RE)
+_NUMBER = re.compile(_NUMBER_BODY)
 
 
 def clean_text(raw: str) -> str | None:
@@ -34,12 +40,12 @@ def clean_text(raw: str) -> str | None:
 
 
 def is_formula_like(value: str) -> bool:
-    return bool(_FORMULA.match(value))
+    return bool(_LEAD_IN.match(value)) and not _NUMBER.fullmatch(value)
 
 
 def neutralize(value: str) -> str:
     """Prefix a formula-like value with an apostrophe so spreadsheets show it as text."""
-    return "'" + value if _FORMULA.match(value) else value
+    return "'" + value if is_formula_like(value) else value
 
 
 def clean_text_expr(expr: pl.Expr) -> pl.Expr:
@@ -52,7 +58,7 @@ def clean_text_expr(expr: pl.Expr) -> pl.Expr:
 
 def formula_like_expr(expr: pl.Expr) -> pl.Expr:
     """`is_formula_like` over a String column (null stays null)."""
-    return expr.str.contains(_FORMULA_RE)
+    return expr.str.contains(_LEAD_IN_RE) & ~expr.str.contains(_NUMBER_RE)
 
 
 def neutralize_expr(expr: pl.Expr) -> pl.Expr:

@@ -32,10 +32,19 @@ from pathlib import Path
 
 from leadkit.errors import InputError
 from leadkit.read.delimited import read_delimited
-from leadkit.read.layout import assemble, describe_expected, expected_keys, header_key
-from leadkit.read.table import InputHints, ReadInfo, Table
+from leadkit.read.layout import assemble, describe_expected, expected_keys, header_key, quoted
+from leadkit.read.limits import ReadLimits
+from leadkit.read.table import InputHints, ReadInfo, Table, with_read_problems
 
-__all__ = ["InputHints", "ReadInfo", "Table", "header_key", "read_table"]
+__all__ = [
+    "InputHints",
+    "ReadInfo",
+    "ReadLimits",
+    "Table",
+    "header_key",
+    "read_table",
+    "with_read_problems",
+]
 
 FORMATS = {
     ".csv": "csv",
@@ -75,7 +84,7 @@ def _format_of(path: Path, data: bytes, name: str) -> str:
     fmt = FORMATS.get(ext)
     if fmt is None:
         supported = ", ".join(FORMATS)
-        shown = f"'{ext}'" if ext else "(no extension)"
+        shown = quoted(ext) if ext else "(no extension)"
         raise InputError(f"{name}: unsupported file type {shown} (supported: {supported})")
     if data.startswith(b"PK\x03\x04"):
         return "xlsx" if fmt == "csv" else fmt  # a workbook saved under a text name

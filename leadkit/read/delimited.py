@@ -41,8 +41,10 @@ from leadkit.read.layout import (
     filled_cells,
     guess_header,
     header_width,
+    looks_like_labels,
     match_score,
 )
+from leadkit.read.limits import ReadLimits, long_cell_line
 from leadkit.read.table import InputHints, RawTable, extra_cells, raw_columns
 
 # Polars is given this many spare columns beyond the header so that ragged rows are still
@@ -142,14 +144,7 @@ def _detect_layout(
         records = _records(lines, delim, HEADER_SCAN_ROWS + 1 + (hints.header_row or 0), parked)
         if sep_line:
             records = [r for r in records if r.line > sep_line]
-        if hints.header_row is not None:
-            index = next(
-                (i for i, r in enumerate(records) if r.line <= hints.header_row <= r.end), -1
-            )
-        elif expected:
-            index, _ = best_header([r.cells for r in records], expected)
-        else:
-            index = guess_header([r.cells for r in records])
+        index = _header_index(records, expected, hints)
         if index < 0:
             continue
         header = records[index]
@@ -164,14 +159,44 @@ def _detect_layout(
         if best is None or key > best[0]:
             best = (key, _Layout(delim, header))
     if best is None:
-        if hints.header_row is not None:
-            raise InputError(f"{name}: header row {hints.header_row} is beyond the end of the file")
-        if expected:
-            raise InputError(
-                f"{name}: no header row with {expected_text} in the first {HEADER_SCAN_ROWS} rows"
-            )
-        raise InputError(f"{name}: empty file (no rows)")
+        raise _no_header(name, lines, expected_text, hints, parked)
     return best[1]
+
+
+def _header_index(
+    records: Sequence[_Record], expected: list[frozenset[str]], hints: InputHints
+) -> int:
+    """The header among `records` (-1: none). A hinted header row holding none of the mapped
+    headers is taken only when it looks like labels: a data row is never the header."""
+    if hints.header_row is None:
+        if expected:
+            return best_header([r.cells for r in records], expected)[0]
+        return guess_header([r.cells for r in records])
+    at = hints.header_row
+    index = next((i for i, r in enumerate(records) if r.line <= at <= r.end), -1)
+    cells = records[index].cells if index >= 0 else []
+    if index >= 0 and expected and not match_score(cells, expected):
+        return index if looks_like_labels(cells) else -1
+    return index
+
+
+def _no_header(
+    name: str, lines: Sequence[str], expected_text: str, hints: InputHints, parked: bool
+) -> InputError:
+    """Why no header was found. The rows' values are never quoted: they may be a lead's."""
+    if hints.header_row is not None:
+        at = hints.header_row
+        if any(r.line <= at <= r.end for r in _records(lines, ",", at, parked)):
+            return InputError(
+                f"{name}: header row {at} (input.header_row) looks like data "
+                f"and holds none of the mapped headers {expected_text}"
+            )
+        return InputError(f"{name}: header row {at} is beyond the end of the file")
+    if expected_text:
+        return InputError(
+            f"{name}: no header row with {expected_text} in the first {HEADER_SCAN_ROWS} rows"
+        )
+    return InputError(f"{name}: empty file (no rows)")
 
 
 # --------------------------------------------------------------------------------------
@@ -383,6 +408,36 @@ def _read_body(
         raise InputError(f"{name}: line {line}: {exc}") from None
 
 
+def _check_limits(
+    name: str, data: bytes, start: int, width: int, delimiter: str, limits: ReadLimits
+) -> None:
+    """Before the body is parsed: the header's width, and no unbroken run of text longer than
+    a cell may be (memory grows many times a cell's size while it is parsed)."""
+    if width > limits.max_columns:
+        raise InputError(
+            f"{name}: the header has {width} columns, over the limit of {limits.max_columns} "
+            "(limits.max_columns)"
+        )
+    line = long_cell_line(data, delimiter, limits, start)
+    if line is not None:
+        raise InputError(
+            f"{name}: line {line}: a cell longer than {limits.max_cell_bytes} bytes "
+            "(limits.max_cell_bytes)"
+        )
+
+
+def _check_cells(name: str, body: pl.DataFrame, limits: ReadLimits) -> None:
+    """After parsing: a quoted cell running over delimiters and lines past the cell limit (a
+    missing closing quote) is refused too."""
+    longest = body.select(pl.all().str.len_bytes().max()).row(0)
+    over = [i for i, n in enumerate(longest) if n is not None and n > limits.max_cell_bytes]
+    if over:
+        raise InputError(
+            f"{name}: column {over[0] + 1} holds a cell longer than {limits.max_cell_bytes} "
+            "bytes (limits.max_cell_bytes; a closing quote is missing?)"
+        )
+
+
 def _line_offset(data: bytes, start: int, lines: int) -> int:
     pos = start
     for _ in range(lines):
@@ -441,9 +496,12 @@ def _read_utf8(
         raise InputError(f"{name}: the header row (line {layout.header.line}) is empty")
     width = len(header)
     skip = layout.header.end
+    _check_limits(name, data, body_start, width, layout.delimiter, hints.limits)
 
     # The UTF-8 BOM, if any, sits on a skipped line: Polars reads the file's own bytes.
     body = _read_body(name, data, body_start, skip, width, layout.delimiter)
+    _check_cells(name, body, hints.limits)
+    body, problems = unmerge(body, width, layout.delimiter)
     return RawTable(
         body=body,
         header=header,
@@ -451,4 +509,102 @@ def _read_utf8(
         encoding=text.encoding,
         delimiter=layout.delimiter,
         sheet=None,
+        problems=problems,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Records merged into one: a runaway quote, bare CR line ends among LF ones
+# --------------------------------------------------------------------------------------
+
+_BREAK = re.compile(r"\r\n|\n|\r")
+RUNAWAY_QUOTE = "runaway_quote"
+BARE_CR = "bare_cr"
+
+
+def unmerge(
+    body: pl.DataFrame, width: int, delimiter: str
+) -> tuple[pl.DataFrame, pl.Series | None]:
+    """The body with records that a parser merged into one split apart again, and a marker per
+    row (`runaway_quote`, `bare_cr`, else null; None when no row is marked).
+
+    - a runaway quote: one stray `"` opens a cell that swallows the next lines, each of them a
+      whole record (as many delimiters as a record has), and the rest of the row is empty;
+    - a bare CR ending a line in a file that uses LF: the record runs on into the next one,
+      so the row has more cells than the header.
+
+    Only rows with a line break in a cell are looked at (one vectorized scan); a multi-line
+    address or note is not split (its lines are not records).
+    """
+    cols = raw_columns(width)
+    broken = body.select(
+        pl.any_horizontal(pl.col(c).str.contains("[\r\n]").fill_null(False) for c in cols)
+    ).to_series()
+    found: dict[int, tuple[list[list[str | None]], list[str | None], str]] = {}
+    for i in broken.arg_true().to_list():
+        row = body.row(i)
+        split = _split_row(list(row[:width]), row[width], width, delimiter)
+        if split is not None:
+            found[i] = split
+    if not found:
+        return body, None
+    frames: list[pl.DataFrame] = []
+    marks: list[str | None] = []
+    at = 0
+    for i in sorted(found):
+        frames.append(body.slice(at, i - at))
+        marks += [None] * (i - at)
+        cells, extras, code = found[i]
+        columns = {c: [r[j] for r in cells] for j, c in enumerate(cols)}
+        frames.append(pl.DataFrame({**columns, "_extra": extras}, schema=body.schema))
+        marks += [code] * len(cells)
+        at = i + 1
+    frames.append(body.slice(at))
+    marks += [None] * (body.height - at)
+    return pl.concat(frames), pl.Series("_read_problem", marks, dtype=pl.String)
+
+
+def _split_row(
+    cells: list[str | None], extra: str | None, width: int, delimiter: str
+) -> tuple[list[list[str | None]], list[str | None], str] | None:
+    """The records merged in one row (cells, extras, marker), or None when it is one record."""
+    for k, cell in enumerate(cells):
+        if cell is None or not _BREAK.search(cell):
+            continue
+        parts = _BREAK.split(cell)
+        tail = [*(c for c in cells[k + 1 :] if c is not None), *(extra.split("|") if extra else [])]
+        bare_cr = (
+            extra is not None
+            and re.search("\r(?!\n)", cell) is not None
+            and len([v for v in [parts[-1], *tail] if v.strip()]) >= 2
+        )
+        lines = [p for p in parts[1:] if p.strip()]
+        records_like = all(p.count(delimiter) >= max(1, width - 2) for p in lines)
+        runaway = (
+            not tail
+            and bool(lines)
+            and records_like
+            and (width >= 4 or any("@" in p for p in parts[1:]))
+        )
+        if not (runaway or bare_cr):
+            return None
+        later = [_fields(p, delimiter) for p in parts[1:]]
+        later[-1] = later[-1] + tail
+        # the rest of the line the stray quote opened holds the record's next cells
+        first: list[str | None] = [*cells[:k], *_fields(parts[0], delimiter)]
+        rows = [first, *[list[str | None](r) for r in later if any(v.strip() for v in r)]]
+        shaped = [_shaped(r, width) for r in rows]
+        return [c for c, _ in shaped], [e for _, e in shaped], BARE_CR if bare_cr else RUNAWAY_QUOTE
+    return None
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter, strict=False), [])
+
+
+def _shaped(values: Sequence[str | None], width: int) -> tuple[list[str | None], str | None]:
+    """A record's values as the table's cells (empty: null) and its extra cells."""
+    cells = [v if v else None for v in values[:width]]
+    cells += [None] * (width - len(cells))
+    more = [v for v in values[width:] if v and v.strip()]
+    return cells, ("|".join(more) if more else None)

@@ -18,6 +18,8 @@ from leadkit.errors import InputError
 # MAX_SAMPLE_BYTES when its lines are too few to hold the header.
 SAMPLE_BYTES = 1 << 20
 MAX_SAMPLE_BYTES = 64 << 20
+# A text file holds at most one NUL byte in this many bytes (else it is binary).
+MAX_NUL_SHARE = 1000
 
 
 def _latin1_bytes(err: UnicodeError) -> tuple[str, int]:
@@ -88,8 +90,24 @@ def _decode_or_fail(name: str, data: bytes, codec: str) -> str:
         ) from None
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _cp932(data: bytes) -> str | None:
+    """Shift_JIS (cp932) text: decodes without error, and mostly into Japanese characters."""
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        return None
+    wide = sum(1 for c in text[:65536] if ord(c) > 0x7F)
+    return text if wide and len(_CJK.findall(text[:65536])) >= 0.6 * wide else None
+
+
 def _legacy_decode(data: bytes) -> tuple[str, str]:
-    """Text that is not valid UTF-8: cp1252, or UTF-8 with stray cp1252 bytes."""
+    """Text that is not valid UTF-8: cp932 (Japanese), cp1252, or UTF-8 with stray cp1252 bytes."""
+    japanese = _cp932(data)  # first: Shift_JIS byte pairs can look like UTF-8 sequences
+    if japanese is not None:
+        return japanese, "cp932"
     if _UTF8_MULTIBYTE.search(data):
         return data.decode("utf-8", errors="leadkit-cp1252"), "utf-8+cp1252"
     return data.decode("cp1252", errors="leadkit-latin1"), "cp1252"
@@ -125,8 +143,8 @@ def to_utf8(name: str, data: bytes, hint: str | None) -> Utf8Text:
     if codec16:
         text = _decode_or_fail(name, data[: len(data) - len(data) % 2], codec16)
         return Utf8Text(text.encode("utf-8"), 0, codec16, checked=True)
-    if b"\x00" in head:
-        raise InputError(f"{name}: binary file (NUL bytes), not a text table")
+    data = _without_nuls(name, data)
+    head = data[:8192]
     controls = sum(
         head.count(bytes([b])) for b in (*range(1, 9), 11, 14, *range(16, 27), *range(28, 32))
     )
@@ -139,6 +157,17 @@ def to_utf8(name: str, data: bytes, hint: str | None) -> Utf8Text:
         text, codec = _legacy_decode(data)
         return Utf8Text(text.encode("utf-8"), 0, codec, checked=True)
     return Utf8Text(data, 0, "utf-8", checked=len(sample) == len(data))
+
+
+def _without_nuls(name: str, data: bytes) -> bytes:
+    """The same wherever they are: a few stray NUL bytes (padding, a damaged export) are
+    dropped, as any control character would be; many make the file binary."""
+    nuls = data.count(b"\x00")
+    if not nuls:
+        return data
+    if nuls * MAX_NUL_SHARE > len(data) or b"\x00" * 16 in data:
+        raise InputError(f"{name}: binary file (NUL bytes), not a text table")
+    return data.replace(b"\x00", b"")
 
 
 def decode_sample(sample: bytes) -> str:

@@ -5,12 +5,14 @@ table every reader hands to `layout.assemble` (the header's cells, then the body
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from leadkit.read.limits import ReadLimits
+
 # Column names a header cannot take: the reader adds these.
-RESERVED = ("_row", "_extra")
+RESERVED = ("_row", "_extra", "_read_problem")
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class InputHints:
     header_row: int | None = None  # 1-based physical row/line number of the header
     delimiter: str | None = None
     encoding: str | None = None
+    limits: ReadLimits = field(default_factory=ReadLimits)  # from the mapping's `limits:`
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ReadInfo:
     blank_rows: int  # whitespace-only records between data records (skipped, counted)
     extra_cell_rows: int  # records with non-empty cells beyond the header (see `_extra`)
     sha256: str  # hex sha256 of the input file's bytes
+    # `_row` numbers of the non-blank records after the table's end (footer, other sections)
+    dropped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class RawTable:
     encoding: str | None
     delimiter: str | None
     sheet: str | None
+    # per body row: why the reader split it from a merged record (`runaway_quote`, `bare_cr`)
+    problems: pl.Series | None = None
 
 
 def raw_columns(n: int) -> list[str]:
@@ -66,3 +73,20 @@ def extra_cells(columns: Sequence[str]) -> pl.Expr:
     parts = [pl.when(pl.col(c).str.contains(r"\S")).then(pl.col(c)) for c in columns]
     joined = pl.concat_str(parts, separator="|", ignore_nulls=True)
     return pl.when(joined != "").then(joined).alias("_extra")
+
+
+def with_read_problems(leads: pl.DataFrame, frame: pl.DataFrame, errors: str) -> pl.DataFrame:
+    """`leads` (one row per row of the read `frame`, by `_row`) with `row:<code>` added to the
+    `errors` column where the reader split a merged record (`runaway_quote`, `bare_cr`)."""
+    if "_read_problem" not in frame.columns:
+        return leads
+    marks = frame.select("_row", "_read_problem")
+    joined = leads.join(marks, on="_row", how="left", maintain_order="left")
+    reason = pl.lit("row:") + pl.col("_read_problem")
+    added = pl.concat_str([pl.col(errors), reason], separator="; ", ignore_nulls=True)
+    return joined.with_columns(
+        pl.when(pl.col("_read_problem").is_null())
+        .then(pl.col(errors))
+        .otherwise(added)
+        .alias(errors)
+    ).drop("_read_problem")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import fastexcel
 import polars as pl
@@ -26,7 +26,9 @@ from leadkit.read.layout import (
     header_width,
     looks_like_labels,
     match_score,
+    quoted,
 )
+from leadkit.read.limits import ReadLimits, check_workbook
 from leadkit.read.table import InputHints, RawTable, extra_cells, raw_columns
 
 # What loading one sheet raises when it cannot be read (a damaged sheet): every fastexcel error
@@ -57,7 +59,7 @@ def read_workbook(
     hints: InputHints,
 ) -> RawTable:
     """The raw table of the workbook's best sheet (or the hinted one), cells as displayed."""
-    reader, sheet_names = open_workbook(name, data, fmt)
+    reader, sheet_names = open_workbook(name, data, fmt, hints.limits)
     indices = (
         [_sheet_index(name, sheet_names, hints.sheet)]
         if hints.sheet is not None
@@ -69,12 +71,27 @@ def read_workbook(
     if choice.best is None:
         raise _no_table(name, sheet_names, indices, expected, expected_text, hints, choice)
     best = choice.best
+    twins = [c for c in choice.others if _same_table(c, best)]
+    if twins:
+        listed = ", ".join(quoted(sheet_names[c.index]) for c in sorted([best, *twins], key=_at))
+        raise InputError(
+            f"{name}: sheets {listed} hold the same table (the same header, rows under it): "
+            "one would be left out; set input.sheet to read one of them, or join them first"
+        )
     return _sheet_table(name, best.frame, best.header, sheet_names[best.index])
 
 
-def open_workbook(name: str, data: bytes, fmt: str) -> tuple[fastexcel.ExcelReader, list[str]]:
-    """The workbook's reader and its sheet names: the one place a workbook is opened."""
+def open_workbook(
+    name: str, data: bytes, fmt: str, limits: ReadLimits | None = None
+) -> tuple[fastexcel.ExcelReader, list[str]]:
+    """The workbook's reader and its sheet names: the one place a workbook is opened.
+
+    An XLSX is first checked against `limits` (`leadkit.read.limits`): fastexcel aborts the
+    process, not raises, when a sheet's grid cannot be allocated.
+    """
     kind = "XLSX" if fmt == "xlsx" else "XLS"
+    if fmt == "xlsx":
+        check_workbook(name, data, limits or ReadLimits())
     try:
         reader = fastexcel.read_excel(data)
         sheet_names = list(reader.sheet_names)
@@ -107,9 +124,36 @@ class _SheetChoice:
     too_short: bool = False  # a sheet ends before the hinted header row
     unreadable: str | None = None  # the last sheet that could not be read, and why
 
+    others: list[_Candidate] = field(default_factory=list)  # the candidates not read
+
     def offer(self, candidate: _Candidate) -> None:
         if self.best is None or candidate.rank > self.best.rank:
+            if self.best is not None:
+                self.others.append(self.best)
             self.best = candidate
+        else:
+            self.others.append(candidate)
+
+
+def _at(candidate: _Candidate) -> int:
+    return candidate.index
+
+
+def _header_keys(candidate: _Candidate) -> frozenset[str]:
+    return frozenset(
+        header_key(v) for v in candidate.frame.row(candidate.header) if v and v.strip()
+    )
+
+
+def _same_table(other: _Candidate, best: _Candidate) -> bool:
+    """A visible sheet whose header has the same names as the read one's, with rows under it:
+    reading one of them would leave the other's leads out without a word."""
+    visible = other.rank[2] == 1 and best.rank[2] == 1
+    below = other.frame.slice(other.header + 1)
+    has_rows = (
+        below.height > 0 and below.null_count().sum_horizontal().item() < below.width * below.height
+    )
+    return visible and has_rows and _header_keys(other) == _header_keys(best)
 
 
 def _consider_sheet(
@@ -125,7 +169,7 @@ def _consider_sheet(
     try:
         frame, visible = _load_sheet(reader, idx)
     except _SHEET_ERRORS as exc:  # a chart sheet, a damaged sheet: the others may do
-        unreadable = f"{name}: sheet '{sheet_name}' cannot be read ({_short(exc)})"
+        unreadable = f"{name}: sheet {quoted(sheet_name)} cannot be read ({_short(exc)})"
         if hints.sheet is not None:
             raise InputError(unreadable) from None
         choice.unreadable = unreadable
@@ -165,7 +209,10 @@ def _header_row(
     """(0-based row, expected headers it holds) of the header among a sheet's first rows."""
     if hints.header_row is not None:
         h = hints.header_row - 1
-        return h, (match_score(rows[h], expected) if h < len(rows) and expected else 0)
+        score = match_score(rows[h], expected) if h < len(rows) and expected else 0
+        if expected and not score and not looks_like_labels(rows[h] if h < len(rows) else []):
+            return None  # no mapped header, and data-like: its values are never quoted
+        return h, score
     if expected:
         h, score = best_header(rows, expected)
         return (h, score) if score else None
@@ -185,11 +232,16 @@ def _no_table(
     """The one line that says why no sheet holds the table."""
     if hints.header_row is not None and choice.too_short:
         return InputError(f"{name}: header row {hints.header_row} is beyond the end of the sheet")
+    if hints.header_row is not None and expected:
+        return InputError(
+            f"{name}: header row {hints.header_row} (input.header_row) looks like data and holds "
+            f"none of the mapped headers {expected_text}"
+        )
     if expected:
         where = (
-            f"sheet '{sheet_names[indices[0]]}'"
+            f"sheet {quoted(sheet_names[indices[0]])}"
             if hints.sheet is not None
-            else ("any sheet (" + ", ".join(f"'{s}'" for s in sheet_names) + ")")
+            else ("any sheet (" + ", ".join(quoted(s) for s in sheet_names) + ")")
         )
         return InputError(
             f"{name}: no header row with {expected_text} in the first {HEADER_SCAN_ROWS} rows of {where}"
@@ -245,7 +297,7 @@ def _sheet_index(name: str, sheet_names: list[str], wanted: str | int) -> int:
         for i, sheet in enumerate(sheet_names):
             if header_key(sheet) == header_key(wanted):
                 return i
-    listed = ", ".join(f"'{s}'" for s in sheet_names)
+    listed = ", ".join(quoted(s) for s in sheet_names)
     raise InputError(f"{name}: no sheet {wanted!r} (the workbook has {listed})")
 
 

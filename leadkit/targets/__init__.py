@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadkit.errors import MappingError
-from leadkit.mapping import CanonicalField, located_errors, yaml_data, yaml_nodes
+from leadkit.mapping import (
+    CanonicalField,
+    Mapping,
+    YamlTooDeep,
+    located_errors,
+    yaml_data,
+    yaml_nodes,
+    yaml_text,
+)
 
 _HERE = Path(__file__).parent
 
@@ -37,7 +45,13 @@ class Target(BaseModel):
     name: str
     description: str = ""
     id_column: str = Field(description="Column that holds an existing record's id in updates.")
-    owner_column: str | None = Field(None, description="Column for the existing record's owner.")
+    owner_column: str | None = Field(None, description="Column for the record's owner.")
+    status_column: str | None = Field(
+        None, description="Column for the lead status the rules file's `qualify` sets."
+    )
+    score_column: str | None = Field(
+        None, description="Column for the score the rules file's `qualify` adds up."
+    )
     required: list[CanonicalField] = Field(default_factory=list)
     opt_in_inverse: bool = Field(
         False, description="The opt-in column says 'opted out' (Salesforce HasOptedOutOfEmail)."
@@ -47,6 +61,24 @@ class Target(BaseModel):
     fields: dict[CanonicalField, TargetField] = Field(
         description="Canonical field to the CRM column, in the order columns are written."
     )
+
+    @model_validator(mode="after")
+    def _columns_unique(self) -> Target:
+        """Two fields written to one column would make an import file with two same-named
+        columns (and crash the writer)."""
+        seen: dict[str, str] = {}
+        named: list[tuple[str, str]] = [(f, tf.column) for f, tf in self.fields.items()]
+        named += [("id_column", self.id_column)]
+        named += [("owner_column", self.owner_column)] if self.owner_column else []
+        for f, column in named:
+            key = column.strip().casefold()
+            if key in seen:
+                raise ValueError(
+                    f"'{f}' and '{seen[key]}' are both written to column {column!r}; "
+                    "give each its own column"
+                )
+            seen[key] = f
+        return self
 
     def column(self, field: str) -> str | None:
         spec = self.fields.get(field)  # type: ignore[call-overload]
@@ -75,7 +107,10 @@ def builtin_targets() -> list[Target]:
 
 
 def _read(path: Path) -> Target:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = yaml_text(path.read_bytes(), str(path))
+    except OSError as e:
+        raise MappingError([f"{path}: cannot read target ({e.strerror})"]) from None
     try:
         data = yaml_data(text)
     except yaml.YAMLError as e:
@@ -84,3 +119,28 @@ def _read(path: Path) -> Target:
         return Target.model_validate(data)
     except ValidationError as e:
         raise MappingError(list(located_errors(e, yaml_nodes(text), str(path), Target))) from None
+    except RecursionError:
+        raise MappingError([f"{path}: malformed YAML: {YamlTooDeep()}"]) from None
+
+
+def custom_clashes(spec: Mapping, target: Target) -> list[tuple[str, str]]:
+    """(custom column, what it clashes with) for each custom column named like one of the
+    target's own columns: the import file would have two columns of one name."""
+    own: dict[str, str] = {tf.column.strip().casefold(): f for f, tf in target.fields.items()}
+    own[target.id_column.strip().casefold()] = "the id column"
+    return [
+        (name, own[name.strip().casefold()])
+        for name in spec.custom
+        if name.strip().casefold() in own
+    ]
+
+
+def check_custom_columns(spec: Mapping, target: Target) -> None:
+    """MappingError when a custom column is named like one of the target's columns."""
+    problems = [
+        f"custom.{name}: {name!r} is target {target.name}'s own column for "
+        + (f if f == "the id column" else f"'{f}' (map it under columns or constants)")
+        for name, f in custom_clashes(spec, target)
+    ]
+    if problems:
+        raise MappingError(problems)
