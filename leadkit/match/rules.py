@@ -149,15 +149,11 @@ def _ladder_possible() -> pl.Expr:
 
 
 def _weighable() -> pl.Expr:
-    """Pairs the weighed evidence may accept when the ladder does not decide them: not both
-    names differing (unless swapped). A name that differs weighs against the pair there;
-    a different first name while the emails differ is a hard no (`evidence.weighable`)."""
-    fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
-    first_differs = (fl == "differ").fill_null(False)
-    last_differs = ((ll == "differ") & (pl.col(LAST.similarity) < CLOSE_LAST_SIMILARITY)).fill_null(
-        False
-    )
-    return ~_ladder_decides() & (pl.col(NAMES_SWAPPED) | ~(first_differs & last_differs))
+    """Pairs the weighed evidence may accept: those the ladder does not decide. Names that
+    differ weigh against the pair there (FEBRL's corrupted names are outweighed by a birth
+    date and an id in common); a different first name while the emails differ is a hard
+    no (`evidence.weighable`)."""
+    return ~_ladder_decides()
 
 
 def _possible() -> pl.Expr:
