@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +24,7 @@ from leadkit.match import DERIVED_FIELDS, MATCH_FIELDS
 from leadkit.normalizers.boolean import standardize_bool
 from leadkit.read import header_key as key
 from leadkit.read import read_table
-from leadkit.remap import remap
+from leadkit.remap import CUSTOM_PREFIX, remap
 from leadkit.standardize import Settings, standardize
 from leadkit.targets import builtin_targets
 
@@ -39,7 +40,9 @@ _EXTRA_NAMES: dict[str, tuple[str, ...]] = {
     "job_title": ("Title", "Job Title"),
     "phone": ("Phone", "Phone Number", "Business Phone"),
     "mobile_phone": ("Mobile", "Mobile Phone", "MobilePhone"),
-    "street": ("Street", "Address", "Street Address"),
+    "street": ("Street", "Address", "Street Address", "Mailing Street"),
+    "postal_code": ("Postal Code", "Zip", "ZIP Code", "Zip Code", "Postcode", "PostalCode"),
+    "website": ("Website", "Web Site", "URL"),
     "city": ("City",),
     "country": ("Country", "CountryCode", "Country/Region", "Country Code"),
 }
@@ -91,15 +94,26 @@ def _names() -> dict[str, list[str]]:
 
 
 def load_existing(
-    paths: Sequence[Path], *, id_column: str | None = None, cache: Path | None = None
+    paths: Sequence[Path],
+    *,
+    id_column: str | None = None,
+    cache: Path | None = None,
+    default_country: str | None = None,
+    compare: Sequence[str] = (),
 ) -> pl.DataFrame:
     """All exports, standardized, with `_crm_id`, `_owner` and the matching fields.
 
+    `default_country`: the mapping's, for national phone numbers in the export (as the
+    leads' are read). `compare`: the custom columns matching compares (the mapping's
+    `matching.compare`), read from the export's column of the same name when it has one,
+    as `custom:<name>`.
+
     With `cache`, each standardized export is kept there as Parquet, keyed by the file's
-    content, the id column and leadkit's version, so an unchanged export is read back
-    instead of standardized again.
+    content, the id column, these settings and leadkit's version, so an unchanged export
+    is read back instead of standardized again.
     """
-    frames = [_cached(Path(p), id_column, cache) for p in paths]
+    how = _How(id_column, default_country, tuple(compare))
+    frames = [_cached(Path(p), how, cache) for p in paths]
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed")
@@ -109,10 +123,19 @@ def load_existing(
 _KEEP = 4
 
 
-def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFrame:
+@dataclass(frozen=True)
+class _How:
+    """How an export is read: its id column, the default country, the compared columns."""
+
+    id_column: str | None
+    default_country: str | None
+    compare: tuple[str, ...]
+
+
+def _cached(path: Path, how: _How, cache: Path | None) -> pl.DataFrame:
     if cache is None or not path.is_file():
-        return _load_one(path, id_column)
-    digest = hashlib.sha256(f"{__version__}\0{code_fingerprint()}\0{id_column}\0".encode())
+        return _load_one(path, how)
+    digest = hashlib.sha256(f"{__version__}\0{code_fingerprint()}\0{how!r}\0".encode())
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
@@ -124,7 +147,7 @@ def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFra
             return frame
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             stored.unlink(missing_ok=True)
-    frame = _load_one(path, id_column)
+    frame = _load_one(path, how)
     try:
         stored.parent.mkdir(parents=True, exist_ok=True)
         tmp = stored.with_suffix(f".{os.getpid()}.tmp")
@@ -136,8 +159,9 @@ def _cached(path: Path, id_column: str | None, cache: Path | None) -> pl.DataFra
     return frame
 
 
-def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
+def _load_one(path: Path, how: _How) -> pl.DataFrame:
     names = _names()
+    id_column = how.id_column
     ids = [id_column] if id_column else list(_ID_NAMES)
     expected: list[str | list[str]] = [list(v) for v in names.values()]
     expected.append(ids)
@@ -159,14 +183,20 @@ def _load_one(path: Path, id_column: str | None) -> pl.DataFrame:
         raise InputError(f"{path}: the CRM export has no email, phone or name column to match on")
     owner = find(_OWNER_NAMES)
     custom = {ID: {"column": id_col}} | ({OWNER: {"column": owner}} if owner else {})
-    spec = Mapping.model_validate({"columns": columns, "custom": custom})
-    std = standardize(remap(table, spec), Settings())
+    compared = {c: {"column": col} for c in how.compare if (col := find([c])) is not None}
+    spec = Mapping.model_validate(
+        {
+            "columns": columns,
+            "custom": custom | compared,
+            "default_country": how.default_country,
+        }
+    )
+    std = standardize(remap(table, spec), Settings.from_mapping(spec))
     renamed = {f"custom:{ID}": ID, f"custom:{OWNER}": OWNER}
     std = std.rename({k: v for k, v in renamed.items() if k in std.columns})
     # (only what matching compares is read from the export, and what is derived from it)
-    keep = [
-        c for c in std.columns if c in (ID, OWNER) or c in CANONICAL_FIELDS or c in DERIVED_FIELDS
-    ]
+    wanted = {ID, OWNER, *CANONICAL_FIELDS, *DERIVED_FIELDS, *(CUSTOM_PREFIX + c for c in compared)}
+    keep = [c for c in std.columns if c in wanted]
     std = std.select(keep).hstack(_current_state(table.frame, find, set(columns)))
     return std.filter(pl.col(ID).is_not_null())
 

@@ -128,6 +128,11 @@ class MatchingSpec(_Spec):
     review: float = Field(
         0.75, ge=0, le=1, description="Score at or above which a match is reviewed."
     )
+    compare: dict[str, Literal["exact", "fuzzy", "date"]] = Field(
+        default_factory=dict,
+        description="Custom columns compared as evidence when matching: exact (a partner's "
+        "lead id, a LinkedIn URL), fuzzy (a free-text value) or date (a date of birth).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingSpec:
@@ -334,6 +339,11 @@ class Mapping(_Spec):
     required: list[CanonicalField] = Field(
         default_factory=list, description="Fields required on top of the target's own."
     )
+    contact_required: bool = Field(
+        True,
+        description="Reject rows with neither a valid email nor a phone (no_contact); false "
+        "keeps them (matched on names, address and the compared custom columns).",
+    )
     invalid: dict[CanonicalField, Policy] = Field(
         default_factory=dict, description="Per field: keep, blank or reject an invalid value."
     )
@@ -398,6 +408,16 @@ class Mapping(_Spec):
             raise ValueError(
                 f"duplicates.sum names {', '.join(repr(c) for c in unknown)}, which the mapping "
                 "neither maps nor declares in custom"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _compared_columns_exist(self) -> Mapping:
+        unknown = [c for c in self.matching.compare if c not in self.custom]
+        if unknown:
+            raise ValueError(
+                f"matching.compare names {', '.join(repr(c) for c in unknown)}, which the "
+                "mapping does not declare in custom"
             )
         return self
 

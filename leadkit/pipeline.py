@@ -67,11 +67,24 @@ class Crm:
 
     @classmethod
     def load(
-        cls, files: Sequence[Path], *, id_column: str | None = None, cache: Path | None = None
+        cls,
+        files: Sequence[Path],
+        *,
+        id_column: str | None = None,
+        cache: Path | None = None,
+        default_country: str | None = None,
+        compare: Sequence[str] = (),
     ) -> Crm:
-        """Read (or take from the cache) and standardize the export(s), timed."""
+        """Read (or take from the cache) and standardize the export(s), timed; national
+        phones read in `default_country`, the custom columns of `compare` kept."""
         started = time.perf_counter()
-        records = load_existing(files, id_column=id_column, cache=cache)
+        records = load_existing(
+            files,
+            id_column=id_column,
+            cache=cache,
+            default_country=default_country,
+            compare=list(compare),
+        )
         return cls(records, tuple(Path(p) for p in files), time.perf_counter() - started)
 
     def facts(self) -> ExistingFacts:
@@ -113,7 +126,7 @@ class Job:
             Settings.from_mapping(self.spec), check_deliverability=options.check_deliverability
         )
         self.rules = Rules.of(self.spec, self.target)
-        self.match = MatchSettings(auto=self.spec.matching.auto, review=self.spec.matching.review)
+        self.match = MatchSettings.of(self.spec.matching)
         i = self.spec.input
         self.hints = InputHints(
             sheet=i.sheet,
@@ -145,7 +158,15 @@ def normalize(
     if clash:
         raise InputError(f"two inputs would write the same outputs: {', '.join(clash)}.*")
     crm = (
-        Crm.load(existing, id_column=options.existing_id, cache=options.cache) if existing else None
+        Crm.load(
+            existing,
+            id_column=options.existing_id,
+            cache=options.cache,
+            default_country=job.spec.default_country,
+            compare=list(job.spec.matching.compare),
+        )
+        if existing
+        else None
     )
     handoff = Handoff.prepare(
         mapping, rules=rules, accounts=accounts, crm=crm.records if crm else None
@@ -252,13 +273,16 @@ def _route(
     ).select(
         "_idx",
         pl.col("_kept_row").alias("_duplicate_of"),
+        "_duplicate_score",
         pl.col("_match_reason").alias("_dup_reason"),
+        "_duplicate_outcome",
     )
     leads = Handoff.spread(leads.join(kept_of, on="_idx", how="left", maintain_order="left"))
     suppressed = SUPPRESSED in leads.columns
     matched = None
     if crm is not None and crm.height:
-        kept = valid.join(dups.select("_idx"), on="_idx", how="anti")
+        repeats = dups.filter(pl.col("_duplicate_outcome") == "duplicate")
+        kept = valid.join(repeats.select("_idx"), on="_idx", how="anti")
         if suppressed:  # never contacted: not matched either
             kept = kept.join(
                 leads.filter(pl.col(SUPPRESSED).is_not_null()).select("_idx"), on="_idx", how="anti"
@@ -270,10 +294,12 @@ def _route(
     ladder: list[tuple[pl.Expr, str]] = [(pl.col(ERRORS).is_not_null(), "rejects")]
     if suppressed:
         ladder.append((pl.col(SUPPRESSED).is_not_null(), SUPPRESSED_OUTCOME))
-    ladder.append((pl.col("_duplicate_of").is_not_null(), "duplicates"))
+    ladder.append((pl.col("_duplicate_outcome") == "duplicate", "duplicates"))
     if matched is not None:
         ladder.append((pl.col("_match_outcome") == "update", "updates"))
         ladder.append((pl.col("_match_outcome") == "review", "review"))
+    # an uncertain repeat of another row (no CRM update for it): a person decides
+    ladder.append((pl.col("_duplicate_outcome") == "review", "review"))
     outcome: pl.Expr = pl.lit("import")
     for holds, name in reversed(ladder):
         outcome = pl.when(holds).then(pl.lit(name)).otherwise(outcome)
@@ -305,7 +331,30 @@ def _write(
             pl.col("_match_reason"),
             pl.col("_match_owner").alias("_existing_owner"),
         ]
-    extras += [pl.col("_duplicate_of"), pl.col("_dup_reason")]
+    extras += [pl.col("_duplicate_of"), pl.col("_duplicate_score"), pl.col("_dup_reason")]
+    # the review queue says which kind each row is: a CRM match, or a possible repeat
+    crm_review = pl.col("_match_outcome") == "review" if matched else pl.lit(False)
+    extras += [
+        pl.when(crm_review.fill_null(False))
+        .then(pl.lit("crm"))
+        .when(pl.col("_duplicate_outcome") == "review")
+        .then(pl.lit("repeat"))
+        .alias("_review_kind"),
+        (
+            pl.when(crm_review.fill_null(False))
+            .then(pl.col("_match_score"))
+            .otherwise(pl.col("_duplicate_score"))
+            if matched
+            else pl.col("_duplicate_score")
+        ).alias("_review_score"),
+        (
+            pl.when(crm_review.fill_null(False))
+            .then(pl.col("_match_reason"))
+            .otherwise(pl.col("_dup_reason"))
+            if matched
+            else pl.col("_dup_reason")
+        ).alias("_review_reason"),
+    ]
     if "_changed" in leads.columns:
         extras.append(pl.col("_changed"))
     handed = output_columns(leads, target) if handoff is not None else []
@@ -335,10 +384,18 @@ def _write(
     frames = {
         "import": view("import"),
         "updates": updates.rename({"_crm_id": target.id_column}) if matched else updates,
-        "review": view("review", after=["_match_id", *why] if matched else []),
-        "duplicates": view("duplicates", after=["_duplicate_of", "_dup_reason"]).rename(
-            {"_dup_reason": "_match_reason"}
+        # the CRM id named as in updates; a repeat's kept row in `_duplicate_of`
+        "review": view(
+            "review",
+            before=["_crm_id"] if matched else [],
+            after=["_review_kind", "_review_score", "_review_reason", "_duplicate_of"],
+        ).rename(
+            {"_review_score": "_match_score", "_review_reason": "_match_reason"}
+            | ({"_crm_id": target.id_column} if matched else {})
         ),
+        "duplicates": view(
+            "duplicates", after=["_duplicate_of", "_duplicate_score", "_dup_reason"]
+        ).rename({"_dup_reason": "_match_reason"}),
         "rejects": _rejects_view(table, leads, [pl.col(c) for c in row]),
     }
     if SUPPRESSED in leads.columns:

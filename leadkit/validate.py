@@ -34,6 +34,7 @@ ERRORS = "_errors"
 @dataclass(frozen=True)
 class Rules:
     required: tuple[str, ...] = ()
+    contact_required: bool = True
     max_length: dict[str, int] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     unmapped: dict[str, Policy] = field(default_factory=dict)
@@ -42,8 +43,14 @@ class Rules:
     @classmethod
     def of(cls, mapping: Mapping, target: Target) -> Rules:
         required = [*target.required, *(f for f in mapping.required if f not in target.required)]
+        if not mapping.contact_required:
+            # a target's email requirement is a contact requirement: waived with it (a field
+            # the mapping itself requires stays required)
+            contact = ("email", "phone", "mobile_phone")
+            required = [f for f in required if f not in contact or f in mapping.required]
         return cls(
             required=tuple(required),
+            contact_required=mapping.contact_required,
             max_length={f: s.max_length for f, s in target.fields.items() if s.max_length},
             policies={str(f): p for f, p in mapping.invalid.items()},
             unmapped={f: vm.unmapped for f, vm in mapping.values.items()},
@@ -103,7 +110,7 @@ def validate(std: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     for f in rules.required:
         present = pl.col(f).is_not_null() if f in std.columns else pl.lit(False)
         reasons.append(pl.when(~present).then(pl.lit(f"{f}:required_missing")))
-    if "email" not in rules.required:
+    if "email" not in rules.required and rules.contact_required:
         # An email that is present but invalid already rejects the row and says why.
         no_email = pl.col("email").is_null() if "email" in std.columns else pl.lit(True)
         reasons.append(pl.when(no_email & ~_has_contact(std)).then(pl.lit("email:no_contact")))

@@ -159,6 +159,10 @@ def _mapping(schema: str) -> dict[str, Any]:
                 "city": "city",
             },
             "custom": {"dob": {"column": "dob"}},
+            "matching": {"compare": {"dob": "date"}},
+            # a mistyped email (3% of the rows) is blanked, not a reason to reject the row:
+            # the name, city and birth date still match it
+            "invalid": {"email": "blank"},
         }
     return {
         "target": "generic",
@@ -174,6 +178,14 @@ def _mapping(schema: str) -> dict[str, Any]:
         "default_country": "AU",
         "custom": {
             c: {"column": c} for c in ("street_number", "address_2", "date_of_birth", "soc_sec_id")
+        },
+        "matching": {
+            "compare": {
+                "street_number": "exact",
+                "address_2": "fuzzy",
+                "date_of_birth": "date",
+                "soc_sec_id": "exact",
+            }
         },
     }
 

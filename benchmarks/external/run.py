@@ -139,7 +139,9 @@ def run_leadkit(
         return [{"setting": "duplicates", "score": s.as_dict(), "note": note, **m}]
     updates = {int(r["_row"]): r["id"] for r in _rows(out / "partner.updates.csv")}
     review = {
-        int(r["_row"]): r.get("id") or r["_match_id"] for r in _rows(out / "partner.review.csv")
+        int(r["_row"]): crm_id
+        for r in _rows(out / "partner.review.csv")
+        if (crm_id := r.get("id") or r.get("_match_id"))
     }
     auto = scoring.resolve_duplicates(updates, dup_of)
     both = scoring.resolve_duplicates({**review, **updates}, dup_of)

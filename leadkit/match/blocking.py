@@ -12,11 +12,14 @@ import polars as pl
 
 from leadkit.match.columns import (
     ANY_PHONE,
+    CITY_KEY,
     COMPANY_KEY,
     COMPANY_PREFIX,
     COUNTRY,
     DOMAIN_ORGANIZATION,
     EMAIL,
+    EMAIL_DOMAIN,
+    EMAIL_LOCAL,
     FIRST,
     LAST,
     LEFT,
@@ -25,8 +28,10 @@ from leadkit.match.columns import (
     NAME_GROUP,
     NAME_ROW,
     PHONE,
+    POSTAL,
     RIGHT,
     RIGHT_ROW,
+    STREET_KEY,
 )
 from leadkit.match.features import _Column, _hashed, _Records
 from leadkit.match.keys import (
@@ -52,6 +57,20 @@ class _Block:
 
     keys: tuple[str, ...]
     refine: tuple[_Block, ...] = ()
+
+
+def _custom_blocks(compare: dict[str, str]) -> tuple[_Block, ...]:
+    """Blocks on the custom columns compared: an `exact` one (a partner's lead id, a
+    LinkedIn URL) alone, split by the last name's initial; a `date` (of birth) with
+    either initial, so that a typo in one name still meets the other."""
+    blocks: list[_Block] = []
+    for column, kind in compare.items():
+        if kind == "exact":
+            blocks.append(_Block((column,), (_Block((column, LAST.initial)),)))
+        elif kind == "date":
+            blocks.append(_Block((column, FIRST.initial), (_Block((column, NAME_GROUP)),)))
+            blocks.append(_Block((column, LAST.initial), (_Block((column, LAST.phonetic)),)))
+    return tuple(blocks)
 
 
 # `ANY_PHONE` stands for either phone of a record; `NAME_GROUP` for its first name and each nickname
@@ -84,6 +103,29 @@ _BLOCKS: Final = (
         (NAME_GROUP, LAST.folded, COMPANY_PREFIX),
         (_Block((NAME_GROUP, LAST.folded, COMPANY_PREFIX, COUNTRY)),),
     ),
+    # The email's domain misspelt (nichols.info / nlchois.info): the local part, with the
+    # first initial.
+    _Block((EMAIL_LOCAL, FIRST.initial), (_Block((EMAIL_LOCAL, NAME_GROUP)),)),
+    # The local part misspelt at one domain (robert255 / roberta25): the domain with the
+    # last name as it sounds (NYSIIS), split by the first initial in big free-mail domains.
+    _Block(
+        (EMAIL_DOMAIN, LAST.phonetic),
+        (_Block((EMAIL_DOMAIN, LAST.phonetic, FIRST.initial)),),
+    ),
+    # The name alone, as it sounds (Allen/Alan, Jon/John), for records with no contact or
+    # organization in common: split by the city in big blocks (a common name).
+    _Block(
+        (LAST.phonetic, FIRST.phonetic),
+        (_Block((LAST.phonetic, FIRST.phonetic, CITY_KEY)),),
+    ),
+    # A first name misspelt past its sound: the last name with the first initial.
+    # (with the city: a name alone, past its sound, makes blocks too big to be worth it)
+    _Block((LAST.folded, FIRST.initial, CITY_KEY)),
+    # A last name misspelt past its sound: the first name's sound with the last initial.
+    _Block((FIRST.phonetic, LAST.initial, CITY_KEY)),
+    # The address: postal code or street with the last name as it sounds.
+    _Block((POSTAL, LAST.phonetic), (_Block((POSTAL, LAST.phonetic, FIRST.initial)),)),
+    _Block((STREET_KEY, LAST.phonetic), (_Block((STREET_KEY, LAST.phonetic, FIRST.initial)),)),
 )
 _KEY_PARTS: Final = (
     EMAIL,
@@ -179,7 +221,7 @@ class _Keys:
 
     @classmethod
     def of(cls, records: _Records) -> _Keys:
-        parts = {name: records.keys[name] for name in (*_KEY_PARTS, PHONE, MOBILE)}
+        parts = dict(records.keys)
         # each first name's nickname groups other than the name itself (Bob: Robert)
         names = records.values[FIRST.table].select(
             _hashed(pl.col(FIRST.folded)).alias(FIRST.folded)
@@ -343,7 +385,9 @@ def _block_pairs(left: _Keys, right: _Keys | None, block: _Block, cap: int) -> l
     return out
 
 
-def _candidates(left: _Records, right: _Records | None, cap: int) -> tuple[_Records, pl.DataFrame]:
+def _candidates(
+    left: _Records, right: _Records | None, cap: int, compare: dict[str, str] | None = None
+) -> tuple[_Records, pl.DataFrame]:
     """`left` with its email and phone keys screened (`_screen_keys`), and every pair some
     block makes, once: record ids `LEFT`, `RIGHT`, feature rows `LEFT_ROW`, `RIGHT_ROW`.
 
@@ -353,11 +397,12 @@ def _candidates(left: _Records, right: _Records | None, cap: int) -> tuple[_Reco
     """
     lkeys = _Keys.of(left)
     rkeys = None if right is None else _Keys.of(right)
-    early = [b for b in _BLOCKS if EMAIL not in b.keys and ANY_PHONE not in b.keys]
-    late = [b for b in _BLOCKS if b not in early]
+    blocks = (*_BLOCKS, *_custom_blocks(compare or {}))
+    early = [b for b in blocks if EMAIL not in b.keys and ANY_PHONE not in b.keys]
+    late = [b for b in blocks if b not in early]
     lkeys.prepare(early)
     if rkeys is not None:
-        rkeys.prepare(_BLOCKS)
+        rkeys.prepare(blocks)
 
     def codes(lkeys: _Keys, block: _Block) -> np.ndarray:
         """The block's pairs as one number each: left row << 32 | right row (within the

@@ -21,7 +21,11 @@ PHONE: Final = "phone"  # the phone number, its extension cut off
 MOBILE: Final = "mobile_phone"  # the mobile number, its extension cut off
 COUNTRY: Final = "country"  # the country code
 CITY: Final = "city"  # the city as written
-OWN: Final = (EMAIL, PHONE, MOBILE, COUNTRY, CITY)
+STREET: Final = "street"  # the street line as written
+POSTAL: Final = "postal_code"  # the postal code
+WEBSITE: Final = "website"  # the website as written
+OWN: Final = (EMAIL, PHONE, MOBILE, COUNTRY, CITY, STREET, POSTAL, WEBSITE)
+# (custom columns named in `matching.compare` follow, under their own `custom:` names)
 
 # --------------------------------------------------------------------------------------
 # Columns worked out once per distinct value (`_per_value`), in tables named by the field
@@ -48,6 +52,8 @@ class NameColumns:
     """In a pair: how the two names agree (exact, nickname, typo, part, initial, differ)."""
     similarity: str
     """In a pair: how alike the two names are, 0..1."""
+    phonetic: str
+    """The name's NYSIIS code (jellyfish): Allen and Alan share one (a block-key part)."""
 
 
 FIRST: Final = NameColumns(
@@ -57,6 +63,7 @@ FIRST: Final = NameColumns(
     "first_initial",
     "first_name_level",
     "first_name_similarity",
+    "first_name_nysiis",
 )
 LAST: Final = NameColumns(
     "last_names",
@@ -65,6 +72,7 @@ LAST: Final = NameColumns(
     "last_initial",
     "last_name_level",
     "last_name_similarity",
+    "last_name_nysiis",
 )
 
 COMPANIES: Final = "companies"  # the table of distinct companies
@@ -85,6 +93,10 @@ CITY_FOLDED: Final = "city_folded"  # the city folded like names, while cities a
 ANY_PHONE: Final = "any_phone"  # either phone of a record
 NAME_GROUP: Final = "first_name_group"  # the first name, and each nickname group it is in
 NAME_ROW: Final = "name_row"  # a first name's row in its table (joining the groups)
+EMAIL_LOCAL: Final = "email_local"  # the email's local part (before the @)
+EMAIL_DOMAIN: Final = "email_domain"  # the email's whole domain, free-mail ones too
+STREET_KEY: Final = "street_key"  # the street folded (lowercase, letters and digits)
+CITY_KEY: Final = "city_key"  # the city lowercased
 
 # --------------------------------------------------------------------------------------
 # A pair of records (`blocking` makes them, `compare` writes, `rules` reads)
@@ -107,6 +119,10 @@ SAME_DOMAIN_ORGANIZATION: Final = "same_domain_organization"  # one organization
 SAME_EMAIL_WORDS: Final = "same_email_words"  # the email local parts hold the same words
 SAME_CITY: Final = "same_city"  # one city (all words of one inside the other)
 SAME_COUNTRY: Final = "same_country"  # one country
+BOTH_DOMAINS: Final = "both_corporate_domains"  # both records have a corporate email domain
+BOTH_COMPANIES: Final = "both_companies"  # both records name a company (the ladder decides)
+# the records share a company key, its prefix or the organization in the email domain
+ORGANIZATION_KEY_SHARED: Final = "organization_key_shared"
 
 # Working columns of a name comparison, one row per distinct pair of names
 JARO_WINKLER: Final = "jaro_winkler"  # the Jaro-Winkler similarity of the folded names
@@ -114,8 +130,18 @@ EDITS: Final = "edits"  # keystrokes from one folded name to the other (OSA dist
 NAME_PART: Final = "name_part"  # one name's words all inside the other's
 NICKNAME: Final = "nickname"  # the two first names share a nickname group
 
-# What the rule ladder gives a pair
-SCORE: Final = "score"  # 0..1, three decimals
+# Per compared pair: the other fields' agreement, as `weights` reads it
+SAME_STREET: Final = "same_street"  # street level inputs: token-set similarity 0..1
+STREET_SIMILARITY: Final = "street_similarity"
+POSTAL_EDITS: Final = "postal_edits"  # keystrokes from one postal code to the other
+SAME_WEBSITE: Final = "same_website"  # one website host (no scheme, no www)
+CITY_SIMILARITY: Final = "city_similarity"  # token-set similarity of the folded cities
+EMAIL_EDITS: Final = "email_edits"  # keystrokes from one email to the other (OSA)
+
+# What scoring gives a pair
+LEVEL_PREFIX: Final = "level:"  # before a compared field's name: its agreement level
+WEIGHT: Final = "weight"  # the match weight in bits: the sum of the fields' weights
+SCORE: Final = "score"  # 0..1, three decimals: the posterior probability of one person
 REASON: Final = "reason"  # the explanation people read
 
 
@@ -127,3 +153,15 @@ def side_a(name: str) -> str:
 def side_b(name: str) -> str:
     """In a pair: the right record's value of `name`."""
     return f"{name}_b"
+
+
+def date_days_column(name: str) -> str:
+    """In a pair: the days between two dates of a custom `date` column (null when either
+    is no ISO date)."""
+    return f"days:{name}"
+
+
+def custom_column(name: str) -> str:
+    """In a pair: how a custom column (`custom:` name) compares: 1/0 (`exact`), a
+    similarity (`fuzzy`), or keystrokes between the digits (`date`)."""
+    return f"compared:{name}"

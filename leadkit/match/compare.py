@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -13,11 +13,15 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from leadkit.match.columns import (
+    BOTH_COMPANIES,
+    BOTH_DOMAINS,
     CITY,
     CITY_FOLDED,
+    CITY_SIMILARITY,
     COMPANIES,
     COMPANY,
     COMPANY_KEY,
+    COMPANY_PREFIX,
     COMPANY_RATIO,
     COMPANY_SIMILARITY,
     CORPORATE_DOMAIN,
@@ -26,6 +30,7 @@ from leadkit.match.columns import (
     DOMAINS,
     EDITS,
     EMAIL,
+    EMAIL_EDITS,
     FIRST,
     JARO_WINKLER,
     LAST,
@@ -35,10 +40,12 @@ from leadkit.match.columns import (
     NAME_PART,
     NAMES_SWAPPED,
     NICKNAME,
+    ORGANIZATION_KEY_SHARED,
     OTHER_PHONES,
-    OWN,
     PHONE,
     PHONE_IN_COMMON,
+    POSTAL,
+    POSTAL_EDITS,
     RIGHT,
     RIGHT_ROW,
     SAME_CITY,
@@ -48,7 +55,13 @@ from leadkit.match.columns import (
     SAME_DOMAIN_ORGANIZATION,
     SAME_EMAIL,
     SAME_EMAIL_WORDS,
+    SAME_WEBSITE,
+    STREET,
+    STREET_SIMILARITY,
+    WEBSITE,
     NameColumns,
+    custom_column,
+    date_days_column,
     side_a,
     side_b,
 )
@@ -125,6 +138,22 @@ class _Both:
         """The pairs numbered `at`."""
         return _Both(self.left, self.right, self.a[at], self.b[at], self.within)
 
+    def present(self, name: str) -> np.ndarray:
+        """Per pair, whether both records have the key part `name`."""
+        (_, va), (_, vb) = self.left.keys[name], self.right.keys[name]
+        out = np.ones(len(self.a), dtype=bool)
+        if va is not None:
+            out &= va[self.a]
+        if vb is not None:
+            out &= vb[self.b]
+        return out
+
+    def same_key(self, name: str) -> np.ndarray:
+        """Per pair, whether both records have the key part `name` with one hash."""
+        (ha, _), (hb, _) = self.left.keys[name], self.right.keys[name]
+        same: np.ndarray = (ha[self.a] == hb[self.b]) & self.present(name)
+        return same
+
     def same(self, name_a: str, name_b: str) -> np.ndarray:
         """Per pair, whether the left record's own column `name_a` and the right record's
         `name_b` hold one value, present and not screened out (`_screen_keys`).
@@ -184,7 +213,10 @@ class _Both:
             a = table(self.left, self.a, screen=True)
             b = table(self.right, self.b, screen=False)
         return pl.concat(
-            [a.rename({c: side_a(c) for c in OWN}), b.rename({c: side_b(c) for c in OWN})],
+            [
+                a.rename({c: side_a(c) for c in a.columns}),
+                b.rename({c: side_b(c) for c in b.columns}),
+            ],
             how="horizontal",
         )
 
@@ -294,13 +326,22 @@ def _same_words(df: pl.DataFrame) -> pl.Series:
     return same.scatter(at, equal)
 
 
-def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.DataFrame:
-    """Per pair, each field's agreement: the columns the rule ladder (`rules`) reads
-    (`right=None` pairs the records of `left`).
+def _compare(
+    pairs: pl.DataFrame,
+    left: _Records,
+    right: _Records | None,
+    compare: Mapping[str, str] | None = None,
+    *,
+    prune: bool = True,
+) -> pl.DataFrame:
+    """Per pair, each field's agreement: the columns the rule ladder (`rules`) and the
+    weighed evidence (`evidence._levels`) read (`right=None` pairs the records of `left`;
+    `compare`: the custom columns compared and how).
 
     The first look (names, emails, phones) reads the NumPy keys and the distinct pairs of
-    names; the pairs no rung of the ladder can accept are then dropped, and the records'
-    own columns, companies, domains, cities and email words are compared for the rest only.
+    names; with `prune`, the pairs neither route can accept (`rules._possible`) are then
+    dropped, and the records' own columns, companies, domains, cities, email words, street,
+    postal code, website and custom columns are compared for the rest only.
     """
     both = _Both(
         left,
@@ -320,15 +361,22 @@ def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.
     df = pl.concat(
         [pairs.select(LEFT, RIGHT), first_names, last_names, first_look], how="horizontal"
     )
-    kept = np.flatnonzero(df.select(_possible()).to_series().fill_null(False).to_numpy())
-    both = both.take(kept)
+    if prune:
+        kept = np.flatnonzero(df.select(_possible()).to_series().fill_null(False).to_numpy())
+        both = both.take(kept)
+        df = df[kept]
     own, organizations = _parallel([both.own, partial(_organizations, both)])
-    possible: pl.DataFrame = df[kept]
-    df = pl.concat([possible, own, organizations], how="horizontal")
-    cities, words = _parallel([partial(_same_cities, df), partial(_same_words, df)])
+    df = pl.concat([df, own, organizations], how="horizontal")
+    cities, words, others = _parallel(
+        [
+            partial(_same_cities, df),
+            partial(_same_words, df),
+            partial(_other_fields, df, dict(compare or {})),
+        ]
+    )
     has_a = pl.col(side_a(PHONE)).is_not_null() | pl.col(side_a(MOBILE)).is_not_null()
     has_b = pl.col(side_b(PHONE)).is_not_null() | pl.col(side_b(MOBILE)).is_not_null()
-    with_cities: pl.DataFrame = pl.concat([df, cities], how="horizontal")
+    with_cities: pl.DataFrame = pl.concat([df, cities, others], how="horizontal")
     return with_cities.select(
         LEFT,
         RIGHT,
@@ -339,18 +387,69 @@ def _compare(pairs: pl.DataFrame, left: _Records, right: _Records | None) -> pl.
         SAME_EMAIL,
         PHONE_IN_COMMON,
         NAMES_SWAPPED,
+        BOTH_COMPANIES,
         (has_a & has_b & ~pl.col(PHONE_IN_COMMON)).alias(OTHER_PHONES),
         SAME_COMPANY_KEY,
         SAME_DOMAIN,
         SAME_DOMAIN_ORGANIZATION,
+        BOTH_DOMAINS,
         words,
         SAME_CITY,
+        CITY_SIMILARITY,
         _equal(COUNTRY).alias(SAME_COUNTRY),
         pl.when(SAME_COMPANY_KEY)
         .then(1.0)
         .otherwise(pl.col(COMPANY_RATIO))
         .alias(COMPANY_SIMILARITY),
+        *others.columns,
     )
+
+
+def _similarity(a: pl.Series, b: pl.Series, scorer: Any, scale: float = 1.0) -> pl.Series:
+    """`scorer` of each pair of values where both are present (else null), as Float64."""
+    both = (a.is_not_null() & b.is_not_null()).arg_true()
+    out = pl.Series([None] * a.len(), dtype=pl.Float64)
+    if both.is_empty():
+        return out
+    scores = _cpdist(a.gather(both), b.gather(both), scorer) / scale
+    scattered: pl.Series = out.scatter(both, pl.Series(scores, dtype=pl.Float64))
+    return scattered
+
+
+def _other_fields(df: pl.DataFrame, compare: dict[str, str]) -> pl.DataFrame:
+    """The email's keystrokes, street, postal code, website and custom columns per pair."""
+
+    def lower(name: str, side: Any) -> pl.Series:
+        column: pl.Series = df[side(name)]
+        return column.str.to_lowercase()
+
+    email_a, email_b = df[side_a(EMAIL)], df[side_b(EMAIL)]
+    street_a = lower(STREET, side_a).str.replace_all(r"[^\p{L}\p{N}]+", " ")
+    street_b = lower(STREET, side_b).str.replace_all(r"[^\p{L}\p{N}]+", " ")
+    host = r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)"
+    web_a = lower(WEBSITE, side_a).str.extract(host)
+    web_b = lower(WEBSITE, side_b).str.extract(host)
+    columns = [
+        _similarity(email_a, email_b, OSA.distance).alias(EMAIL_EDITS),
+        _similarity(street_a, street_b, fuzz.token_set_ratio, 100.0).alias(STREET_SIMILARITY),
+        _similarity(df[side_a(POSTAL)], df[side_b(POSTAL)], OSA.distance).alias(POSTAL_EDITS),
+        (web_a == web_b).alias(SAME_WEBSITE),
+    ]
+    for name, kind in compare.items():
+        a, b = df[side_a(name)], df[side_b(name)]
+        if kind == "fuzzy":
+            a, b = a.str.to_lowercase(), b.str.to_lowercase()
+            value = _similarity(a, b, JaroWinkler.normalized_similarity)
+        elif kind == "date":
+            # the digits' keystrokes: one mistyped digit or a day and month swapped is close
+            days = (a.str.to_date(strict=False) - b.str.to_date(strict=False)).dt.total_days()
+            columns.append(days.abs().cast(pl.Float64).alias(date_days_column(name)))
+            a, b = a.str.replace_all(r"[^0-9]", ""), b.str.replace_all(r"[^0-9]", "")
+            value = _similarity(a, b, OSA.distance)
+        else:
+            value = (a == b).cast(pl.Float64)
+        columns.append(value.alias(custom_column(name)))
+    return pl.DataFrame(columns)
 
 
 def _equal(name: str) -> pl.Expr:
@@ -359,7 +458,7 @@ def _equal(name: str) -> pl.Expr:
 
 
 def _first_look(both: _Both) -> pl.DataFrame:
-    """`SAME_EMAIL`, `PHONE_IN_COMMON` and `NAMES_SWAPPED` per pair."""
+    """`SAME_EMAIL`, `PHONE_IN_COMMON`, `NAMES_SWAPPED` and `BOTH_COMPANIES` per pair."""
     phones = (PHONE, MOBILE)
     return pl.DataFrame(
         {
@@ -369,6 +468,11 @@ def _first_look(both: _Both) -> pl.DataFrame:
             ),
             # first and last names written the other way round (common with East Asian names)
             NAMES_SWAPPED: _swapped(both),
+            BOTH_COMPANIES: both.present(COMPANY_KEY),
+            # (on the 64-bit keys alone: it only says which pairs are worth comparing)
+            ORGANIZATION_KEY_SHARED: np.logical_or.reduce(
+                [both.same_key(k) for k in (COMPANY_KEY, COMPANY_PREFIX, DOMAIN_ORGANIZATION)]
+            ),
         }
     )
 
@@ -389,6 +493,10 @@ def _organizations(both: _Both) -> pl.DataFrame:
     dom = dom.select(
         _equal(CORPORATE_DOMAIN).fill_null(False).alias(SAME_DOMAIN),
         _equal(DOMAIN_ORGANIZATION).fill_null(False).alias(SAME_DOMAIN_ORGANIZATION),
+        (
+            pl.col(side_a(CORPORATE_DOMAIN)).is_not_null()
+            & pl.col(side_b(CORPORATE_DOMAIN)).is_not_null()
+        ).alias(BOTH_DOMAINS),
     )
     return pl.concat([co[index], dom[index_dom]], how="horizontal")
 
@@ -405,10 +513,10 @@ def _same_cities(df: pl.DataFrame) -> pl.DataFrame:
         {"a": folded[CITY_FOLDED].gather(a[first]), "b": folded[CITY_FOLDED].gather(b[first])}
     )
     ratio = pl.Series(_cpdist(cities["a"], cities["b"], fuzz.token_set_ratio)) / 100.0
+    present = pl.col("a").is_not_null() & pl.col("b").is_not_null()
     same = cities.select(
-        pl.when(pl.col("a").is_not_null() & pl.col("b").is_not_null())
-        .then(ratio >= 1.0)
-        .alias(SAME_CITY)
+        pl.when(present).then(ratio >= 1.0).alias(SAME_CITY),
+        pl.when(present).then(ratio).alias(CITY_SIMILARITY),
     )
     per_pair: pl.DataFrame = same[index]
     return per_pair

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Final
 
+import jellyfish
 import numpy as np
 import polars as pl
 
 from leadkit.match.columns import (
+    CITY,
+    CITY_KEY,
     COMPANIES,
     COMPANY,
     COMPANY_KEY,
@@ -20,12 +23,17 @@ from leadkit.match.columns import (
     DOMAIN_ORGANIZATION,
     DOMAINS,
     EMAIL,
+    EMAIL_DOMAIN,
+    EMAIL_LOCAL,
     FIRST,
     KEY_PREFIX,
     LAST,
     MOBILE,
     PHONE,
+    POSTAL,
     REPAIRED,
+    STREET,
+    STREET_KEY,
     VALUE,
     NameColumns,
 )
@@ -44,6 +52,9 @@ MATCH_FIELDS: Final = (
     "mobile_phone",
     "city",
     "country",
+    "street",
+    "postal_code",
+    "website",
 )
 # What standardizing derives from them, which matching reads too.
 DERIVED_FIELDS: Final = ("email_domain", "email_free", "company_key")
@@ -153,15 +164,22 @@ def _without_extension(col: pl.Series) -> pl.Series:
     return col.clone().scatter(spaced, cut.str.slice(0, cut.str.find(" ", literal=True)))
 
 
-def _ensure_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column matching reads, typed (a missing or all-null column as nulls)."""
+def _ensure_columns(frame: pl.DataFrame, custom: Sequence[str] = ()) -> pl.DataFrame:
+    """Every column matching reads, typed (a missing or all-null column as nulls);
+    `custom`: the custom columns compared (`custom:` names)."""
 
     def typed(name: str) -> pl.Expr:
         dtype = pl.Boolean if name == "email_free" else pl.String
         column = pl.col(name) if name in frame.columns else pl.lit(None)
         return column.cast(dtype).alias(name)
 
-    return frame.select(typed(c) for c in (*MATCH_FIELDS, *DERIVED_FIELDS))
+    return frame.select(typed(c) for c in (*MATCH_FIELDS, *DERIVED_FIELDS, *custom))
+
+
+def _nysiis(names: pl.Series) -> pl.Series:
+    """The NYSIIS code (jellyfish) of each distinct folded name, null where none."""
+    codes = [None if n is None else jellyfish.nysiis(n) or None for n in names.to_list()]
+    return pl.Series(codes, dtype=pl.String)
 
 
 def _hashed(expr: pl.Expr) -> pl.Expr:
@@ -197,7 +215,13 @@ class _Records:
         return len(self.rid)
 
 
-def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> _Records:
+def _features(
+    frame: pl.DataFrame,
+    rid: pl.Expr,
+    *,
+    read_often: bool = True,
+    compare: Mapping[str, str] | None = None,
+) -> _Records:
     """What blocking and comparison use of each record of `frame`, in the frame's order.
 
     `rid` gives the record's id. Names, companies and domains are worked out once per
@@ -210,9 +234,13 @@ def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> 
     `read_often`: many of the records are read in comparison (the leads: most are in some
     pair), so their own columns are put in one chunk, from which rows are read many times
     faster (not worth it for a million CRM records of which a few are read).
+
+    `compare`: the custom columns compared (`custom:` name -> `exact`, `fuzzy` or `date`);
+    they are own columns, and the `exact` and `date` ones block-key parts.
     """
+    compare = compare or {}
     rids = frame.select(rid.cast(pl.UInt32)).to_series().to_numpy()
-    frame = _ensure_columns(frame)
+    frame = _ensure_columns(frame, list(compare))
 
     def names(column: str, name: NameColumns) -> _Lookup:
         spaced, joined = name.words, name.folded
@@ -226,6 +254,9 @@ def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> 
             _hashed(pl.col(joined).str.slice(0, 1)).alias(KEY_PREFIX + name.initial),
             repair=_repair_mojibake,
         )
+        # (in plain Python once per distinct name: a callback could wait for the GIL)
+        table = table.with_columns(_nysiis(table[joined]).alias(name.phonetic))
+        table = table.with_columns(_hashed(pl.col(name.phonetic)).alias(KEY_PREFIX + name.phonetic))
         return _lookup(name.table, inverse, table)
 
     def domains() -> _Lookup:
@@ -270,11 +301,29 @@ def _features(frame: pl.DataFrame, rid: pl.Expr, *, read_often: bool = True) -> 
             _without_extension(frame["mobile_phone"]).alias(MOBILE),
             pl.col("country"),
             pl.col("city"),
+            pl.col("street"),
+            pl.col("postal_code").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", ""),
+            pl.col("website"),
+            *(pl.col(c).str.strip_chars() for c in compare),
         )
         if read_often:
             columns = columns.rechunk()
-        hashes = columns.select(pl.col(EMAIL, PHONE, MOBILE, COUNTRY).hash(_SEED))
-        return columns, {name: _column(hashes[name], columns[name]) for name in hashes.columns}
+        email = pl.col(EMAIL)
+        hashes = columns.select(
+            pl.col(EMAIL, PHONE, MOBILE, COUNTRY, POSTAL).hash(_SEED),
+            _hashed(split_once(email, "@")[0]).alias(EMAIL_LOCAL),
+            _hashed(split_once(email, "@")[1]).alias(EMAIL_DOMAIN),
+            _hashed(pl.col(STREET).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "")).alias(
+                STREET_KEY
+            ),
+            _hashed(pl.col(CITY).str.to_lowercase()).alias(CITY_KEY),
+            *(pl.col(c).hash(_SEED) for c, kind in compare.items() if kind != "fuzzy"),
+        )
+        keyed = {EMAIL_LOCAL: EMAIL, EMAIL_DOMAIN: EMAIL, STREET_KEY: STREET, CITY_KEY: CITY}
+        return columns, {
+            name: _column(hashes[name], None if name in keyed else columns[name])
+            for name in hashes.columns
+        }
 
     (own_columns, keys), *lookups = _parallel(
         [

@@ -1,7 +1,14 @@
-"""The reason people read beside each score: why the rule ladder (`rules`) scored a pair so.
+"""The reason people read beside each score: why a pair scored so.
 
-"email exact"; "phone exact + name 0.95 (nickname) + company exact"; "name 1.00 + email
-domain + other city": the rung, the names, the organization and what speaks against.
+The rule ladder (`rules`): "email exact"; "phone exact + name 0.95 (nickname) + company
+exact"; "name 1.00 + email domain + other city": the rung, the names, the organization and
+what speaks against.
+
+The weighed evidence (`evidence`, `weights`): "first_name exact +5.2, last_name exact +6.4,
+city exact +3.7, postal_code differ -3.8, dob exact +9.3 = 20.8 bits": the fields both
+records have, in the order of `evidence.COMPARISONS`, each with its level and match weight
+in bits (log2 m/u: above 0 speaks for one person, below 0 against), and their sum. A field
+either record lacks is not listed: it weighs nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from leadkit.match.columns import (
     SAME_DOMAIN_ORGANIZATION,
     SAME_EMAIL,
     SCORE,
+    WEIGHT,
 )
 from leadkit.match.rules import (
     BOTH_NAMES_DIFFER,
@@ -36,6 +44,8 @@ from leadkit.match.rules import (
     UNSURE,
     _flag,
 )
+from leadkit.match.weights import Model
+from leadkit.remap import CUSTOM_PREFIX
 
 # The least company similarity a reason names (a lower one is no evidence worth reading).
 _COMPANY_NAMED = 0.5
@@ -53,7 +63,9 @@ def _explained(scored: pl.DataFrame) -> pl.DataFrame:
     fs, ls = pl.col(FIRST.similarity), pl.col(LAST.similarity)
     reason = (
         pl.when(_flag(SAME_EMAIL) & pl.col(BOTH_NAMES_DIFFER))
-        .then(pl.lit("email exact + name differs ") + _fmt2((fs + ls) / 2))
+        .then(
+            pl.lit("email exact + name differs ") + _fmt2(pl.mean_horizontal(fs, ls).fill_null(0.0))
+        )
         .when(_flag(SAME_EMAIL))
         .then(pl.lit("email exact"))
         .when(PHONE_RUNG)
@@ -121,3 +133,22 @@ def _fmt2(expr: pl.Expr) -> pl.Expr:
         .then(pl.lit("1.00"))
         .otherwise(pl.lit("0.") + cents.cast(pl.String).str.zfill(2))
     )
+
+
+def _weighed(scored: pl.DataFrame, model: Model) -> pl.DataFrame:
+    """`LEFT`, `RIGHT`, `SCORE` and `REASON` of the pairs the evidence weighed
+    (`weights._scored`)."""
+    pieces = []
+    for comparison, weights in zip(model.comparisons, model.weights(), strict=True):
+        texts = [
+            f"{comparison.field.removeprefix(CUSTOM_PREFIX)} {level} {weight:+.1f}"
+            for level, weight in zip(comparison.levels, weights.tolist(), strict=True)
+        ]
+        pieces.append(
+            pl.col(comparison.column).replace_strict(
+                list(range(len(texts))), texts, default=None, return_dtype=pl.String
+            )
+        )
+    listed = pl.concat_str(pieces, separator=", ", ignore_nulls=True)
+    total = pl.format(" = {} bits", pl.col(WEIGHT).round(1))
+    return scored.select(LEFT, RIGHT, SCORE, (listed + total).alias(REASON))

@@ -1,7 +1,8 @@
 """The rule ladder: a score between 0 and 1 per compared pair (its reason: `reasons`).
 
 - the same email: `EMAIL_SCORE`, "email exact" (`SHARED_INBOX_SCORE`, so review, when the
-  first and the last names both differ: a shared inbox);
+  names say two people: both differ, or one differs while the other is missing -- a shared
+  inbox; first and last names the other way round are one person);
 - the same phone and the same name: `PHONE_BASE` + `PHONE_NAME_WEIGHT` x name score;
 - the same name and the same organization (company key, company similarity, corporate email
   domain): `NAME_WEIGHT` x name + `ORGANIZATION_WEIGHT` x organization + `CONTEXT_WEIGHT` x
@@ -12,7 +13,12 @@
   switchboard), never a match; a first name that is only close (a typo, an initial) while
   both people use other email addresses, or a name missing on one side, is capped at review.
 
-A pair no rung accepts scores 0: never a match, whatever the thresholds. The numbers people
+A pair no rung accepts scores 0: never a match, whatever the thresholds. The ladder decides
+the pairs with an email or a phone in common or a company on both sides (`decided`); the
+others -- no contact in common, a company on one side at most, where the names, address,
+birth date and custom columns speak -- are weighed by the evidence (`evidence`, `weights`),
+when their names agree (`_weighable`: a different first name is never the same person
+there). The numbers people
 tune are below, first; then the steps, each a column the next ones read (one long expression
 would repeat its parts).
 """
@@ -24,10 +30,12 @@ from typing import Final
 import polars as pl
 
 from leadkit.match.columns import (
+    BOTH_COMPANIES,
     COMPANY_SIMILARITY,
     FIRST,
     LAST,
     NAMES_SWAPPED,
+    ORGANIZATION_KEY_SHARED,
     OTHER_PHONES,
     PHONE_IN_COMMON,
     SAME_CITY,
@@ -37,6 +45,7 @@ from leadkit.match.columns import (
     SAME_EMAIL,
     SAME_EMAIL_WORDS,
     SCORE,
+    NameColumns,
 )
 
 # --------------------------------------------------------------------------------------
@@ -46,6 +55,11 @@ from leadkit.match.columns import (
 # How two names may agree and still be one person's (levels: `compare._name_level`).
 FIRST_NAME_AGREES: Final = ("exact", "nickname", "typo", "part", "initial")
 LAST_NAME_AGREES: Final = ("exact", "typo", "part")
+# Names this alike (Jaro-Winkler) are one name misspelt, whatever their level: never
+# "two people" behind one email, never a chain of two people.
+DIFFERENT_NAME_SIMILARITY: Final = 0.85
+# A last name this close (Jaro-Winkler) may still be one person's on the weighed route.
+CLOSE_LAST_SIMILARITY: Final = 0.92
 # A first name only close to the other: unsure when both use other email addresses.
 CLOSE_FIRST_NAME: Final = ("typo", "part", "initial")
 # The similarity of two names at a level (a typo, or names that differ: Jaro-Winkler).
@@ -91,7 +105,7 @@ OTHER_COUNTRY: Final = "other_country"  # both have a country, not the same
 NAME_SCORE: Final = "name_score"  # how alike the names are, 0..1
 ORGANIZATION_SCORE: Final = "organization_score"  # how alike the organizations are, 0..1
 CONTEXT_SCORE: Final = "context_score"  # city, country and email words, 0..1
-BOTH_NAMES_DIFFER: Final = "both_names_differ"  # first and last names both differ
+BOTH_NAMES_DIFFER: Final = "both_names_differ"  # the names say two people (`_two_names`)
 UNSURE: Final = "unsure"  # a first name only close, while the emails differ
 CONFLICTS: Final = "conflicts"  # things speaking against the pair: 0..4
 PHONE_RUNG: Final = "phone_rung"  # a phone in common and the name
@@ -122,10 +136,48 @@ def _name_verdicts() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return full_name, half_name, colleague
 
 
-def _possible() -> pl.Expr:
-    """Pairs some rung of the ladder can accept: the others score 0."""
+def _ladder_possible() -> pl.Expr:
+    """Pairs some rung of the ladder can accept: the others score 0 there. Without an email
+    or a phone in common, only pairs sharing an organization key (`ORGANIZATION_KEY_SHARED`:
+    the blocks that find the organization rung's pairs) can reach it."""
     full_name, half_name, colleague = _name_verdicts()
-    return _flag(SAME_EMAIL) | ((full_name | (_flag(PHONE_IN_COMMON) & half_name)) & ~colleague)
+    phone = _flag(PHONE_IN_COMMON)
+    organization = _flag(ORGANIZATION_KEY_SHARED)
+    return _flag(SAME_EMAIL) | (
+        ((phone & (full_name | half_name)) | (organization & full_name)) & ~colleague
+    )
+
+
+def _weighable() -> pl.Expr:
+    """Pairs the weighed evidence may accept: those the ladder does not decide. Names that
+    differ weigh against the pair there (FEBRL's corrupted names are outweighed by a birth
+    date and an id in common); a different first name while the emails differ is a hard
+    no (`evidence.weighable`)."""
+    return ~_ladder_decides()
+
+
+def _possible() -> pl.Expr:
+    """Pairs either route can accept: the others are dropped before the rest is compared."""
+    return _ladder_possible() | _weighable()
+
+
+def decided() -> pl.Expr:
+    """Pairs the ladder decides (after `_score`'s steps): an email or a phone in common, a
+    company on both sides (the same organization makes a rung; another one says two
+    people -- namesakes at two companies in one city), or the name with the organization
+    in the email domain. The others go to the weighed evidence."""
+    return _ladder_decides() | pl.col(ORGANIZATION_RUNG_MET)
+
+
+def _ladder_decides() -> pl.Expr:
+    """`decided`, from the first look (`compare._first_look`) alone."""
+    return _flag(SAME_EMAIL) | _flag(PHONE_IN_COMMON) | _flag(BOTH_COMPANIES)
+
+
+def _steps(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` (compared pairs) with the steps' columns the rungs and `decided` read."""
+    df = df.with_columns(*_verdicts(), *_part_scores())
+    return df.with_columns(*_doubts())
 
 
 def _score(df: pl.DataFrame, cap: float, floor: float) -> pl.DataFrame:
@@ -134,10 +186,13 @@ def _score(df: pl.DataFrame, cap: float, floor: float) -> pl.DataFrame:
 
     `cap` is the highest score of a pair a person must decide (`review_cap`).
     """
-    df = df.with_columns(*_verdicts(), *_part_scores())
-    df = df.with_columns(*_doubts())
+    return _ladder_scored(_steps(df), cap, floor)
+
+
+def _ladder_scored(steps: pl.DataFrame, cap: float, floor: float) -> pl.DataFrame:
+    """`steps` (`_steps`) with `SCORE`, for the pairs scoring at least `floor` (and above 0)."""
     # a pair no rung accepts scores 0: never a match, whatever the thresholds
-    return df.with_columns(_ladder(cap).alias(SCORE)).filter(
+    return steps.with_columns(_ladder(cap).alias(SCORE)).filter(
         (pl.col(SCORE) >= floor) & (pl.col(SCORE) > 0)
     )
 
@@ -146,7 +201,6 @@ def _verdicts() -> list[pl.Expr]:
     """What the names say, and what speaks against one person (a fact two records lack
     speaks for nothing and against nothing)."""
     full_name, half_name, colleague = _name_verdicts()
-    fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
     return [
         full_name.alias(FULL_NAME),
         half_name.alias(HALF_NAME),
@@ -154,10 +208,29 @@ def _verdicts() -> list[pl.Expr]:
         pl.col(SAME_EMAIL_WORDS).not_().fill_null(False).alias(OTHER_EMAIL),
         pl.col(SAME_CITY).not_().fill_null(False).alias(OTHER_CITY),
         pl.col(SAME_COUNTRY).not_().fill_null(False).alias(OTHER_COUNTRY),
-        ((fl == "differ").fill_null(False) & (ll == "differ").fill_null(False)).alias(
-            BOTH_NAMES_DIFFER
-        ),
+        _two_names().alias(BOTH_NAMES_DIFFER),
     ]
+
+
+def names_differ(name: NameColumns) -> pl.Expr:
+    """Two names that differ past a typo: level "differ" and Jaro-Winkler below
+    `DIFFERENT_NAME_SIMILARITY` (Spencre/Spencer, Alan/Allen are one name misspelt)."""
+    level, similarity = pl.col(name.level), pl.col(name.similarity)
+    return ((level == "differ") & (similarity < DIFFERENT_NAME_SIMILARITY)).fill_null(False)
+
+
+def _two_names() -> pl.Expr:
+    """Names that say two people behind one email address (a shared inbox): both names
+    differ, or one differs and the other is missing on a side (the missing name cannot
+    vouch for the pair); never names the other way round (Smith John / John Smith)."""
+    fl, ll = pl.col(FIRST.level), pl.col(LAST.level)
+    first_differs = names_differ(FIRST)
+    last_differs = names_differ(LAST)
+    return ~pl.col(NAMES_SWAPPED).fill_null(False) & (
+        (first_differs & last_differs)
+        | (last_differs & fl.is_null())
+        | (first_differs & ll.is_null())
+    )
 
 
 def _part_scores() -> list[pl.Expr]:
