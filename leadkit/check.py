@@ -47,10 +47,15 @@ class CheckCode:
     title: str
     description: str
     fatal: bool = False  # the check could not run (exit 2), rather than found a problem
+    # A warning: the mapping runs as its author meant (a setting that does nothing, a field
+    # read then dropped). Every other problem is an error: `normalize` refuses the mapping.
+    warning: bool = False
 
 
-def _c(code: str, title: str, description: str, fatal: bool = False) -> CheckCode:
-    return CheckCode(code, title, description, fatal)
+def _c(
+    code: str, title: str, description: str, fatal: bool = False, warning: bool = False
+) -> CheckCode:
+    return CheckCode(code, title, description, fatal, warning)
 
 
 _ALL: tuple[CheckCode, ...] = (
@@ -98,6 +103,7 @@ _ALL: tuple[CheckCode, ...] = (
         "duplicate-source",
         "Header read twice",
         "Two fields (or custom columns) read the same source header.",
+        warning=True,
     ),
     _c(
         "duplicate-column",
@@ -124,11 +130,13 @@ _ALL: tuple[CheckCode, ...] = (
         "unwritten-field",
         "Field the target does not write",
         "A mapped field or constant the target has no column for: it is read, then dropped.",
+        warning=True,
     ),
     _c(
         "unused-setting",
         "Setting for an unmapped field",
         "A value map or invalid-value policy for a field the mapping does not fill.",
+        warning=True,
     ),
     _c(
         "unknown-country",
@@ -168,6 +176,7 @@ _ALL: tuple[CheckCode, ...] = (
         "Constant for a field updates never write",
         "The mapping gives a constant to a field the update policy never writes: imports get "
         "it, updates do not.",
+        warning=True,
     ),
     _c(
         "reject-limit",
@@ -194,6 +203,11 @@ class Problem:
     @property
     def fatal(self) -> bool:
         return CHECK_CODES[self.code].fatal
+
+    @property
+    def error(self) -> bool:
+        """Not a warning: a mapping with an error is refused by `normalize`."""
+        return not CHECK_CODES[self.code].warning
 
 
 @dataclass
@@ -230,6 +244,11 @@ class CheckResult:
     @property
     def fatal(self) -> bool:
         return any(p.fatal for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that are errors (not warnings), in the order found."""
+        return [p for p in self.problems if p.error]
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -748,7 +767,9 @@ def _sample(
         reject_reasons=dict(report["reject_reasons"]),
     )
     limits = report["limits"]
-    if limits["exceeded"]:
+    # The mapping's own limit only: the default one (DEFAULT_MAX_REJECT_RATE) guards a run
+    # (normalize exits 1), and the dry run's counts above already show the rejects.
+    if limits["exceeded"] and spec.limits.max_reject_rate is not None:
         out.append(
             at.value(
                 ("limits", "max_reject_rate"),

@@ -240,3 +240,54 @@ CODES: dict[str, Code] = {c.code: c for c in _ALL}
 def get(code: str) -> Code:
     """The catalogue entry of `code`; KeyError names the unknown code."""
     return CODES[code]
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What a kept issue means for a field's values, and what to change: the run summary
+    says `77 phone values could not be put in E.164: no country; set default_country`."""
+
+    what: str  # follows "<n> <field> values"
+    fix: str  # `{field}` is the field's name
+
+
+# The kept (not rejected) issues the run summary names, with their fix. Every `issue` code
+# has one (a test keeps it so); a `flag` has one only when there is something to change.
+FIXES: dict[str, Fix] = {
+    "value_unmapped": Fix("are not in the value map", "add them under values.{field}"),
+    "too_long": Fix(
+        "are longer than the target allows", "shorten them or map a shorter column to {field}"
+    ),
+    "picklist_value": Fix(
+        "are not in the target's picklist",
+        "map them under values.{field} (`mapping check --sample` proposes a map)",
+    ),
+    "email_undeliverable": Fix("have a domain that accepts no mail", "check them before import"),
+    "phone_not_a_number": Fix(
+        "are not phone numbers", "check the column mapped to {field} (Excel may have mangled it)"
+    ),
+    "phone_too_short": Fix(
+        "are too short to be phone numbers", "check the column mapped to {field}"
+    ),
+    "phone_too_long": Fix("are too long to be phone numbers", "check the column mapped to {field}"),
+    "phone_invalid": Fix(
+        "are not valid numbers for their country",
+        "check default_country and the column mapped to country",
+    ),
+    "phone_no_region": Fix(
+        "could not be put in E.164: no country", "set default_country or map a country column"
+    ),
+    "name_invalid": Fix("are not names", "check the column mapped to {field}"),
+    "company_invalid": Fix("are not company names", "check the column mapped to {field}"),
+    "country_unknown": Fix("are not a known country", "add a value map under values.{field}"),
+    "state_unknown": Fix(
+        "are not a known state or province", "add a value map under values.{field}"
+    ),
+    "postal_code_invalid": Fix(
+        "do not fit their country's postal-code format", "check the column mapped to {field}"
+    ),
+    "date_invalid": Fix("could not be read as dates", "check the column mapped to {field}"),
+    "date_ambiguous": Fix("could be day-first or month-first", "set dates.order"),
+    "opt_in_unknown": Fix("could not be read as yes or no", "add a value map under values.{field}"),
+    "website_invalid": Fix("are not host names", "check the column mapped to {field}"),
+}

@@ -266,10 +266,25 @@ def resolve_column(
     return None
 
 
+DEFAULT_MAX_REJECT_RATE = 0.5
+"""A run that rejects more than this share of its rows exits 1, unless the mapping's
+`limits.max_reject_rate` says otherwise (1 turns the limit off)."""
+
+
 class LimitsSpec(_Spec):
     max_reject_rate: float | None = Field(
-        None, ge=0, le=1, description="Exit 1 when the share of rejected rows is above this."
+        None,
+        ge=0,
+        le=1,
+        description="Exit 1 when the share of rejected rows is above this "
+        f"(unset: {DEFAULT_MAX_REJECT_RATE}; 1: never).",
     )
+
+    @property
+    def reject_limit(self) -> float:
+        """The share of rejected rows above which a run exits 1: the mapping's or the default."""
+        return DEFAULT_MAX_REJECT_RATE if self.max_reject_rate is None else self.max_reject_rate
+
     # The reader's resource limits (`leadkit.read.limits`): a file over one is refused.
     max_columns: int = Field(
         ReadLimits.max_columns, ge=1, description="Most columns a table may have."

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -599,6 +599,8 @@ class Inspection:
     columns: list[ColumnProfile]
     profile: dict[str, Any] | None = None
     """The built-in profile (known partner format) the file's headers match, if any."""
+    near_profiles: list[dict[str, Any]] = field(default_factory=list)
+    """Else the profiles the file is near (most of their fixed headers), with `differs`."""
 
     @property
     def headers(self) -> list[str]:
@@ -614,6 +616,7 @@ class Inspection:
             "rows": self.rows,
             "sampled_rows": self.sampled_rows,
             "profile": self.profile,
+            "near_profiles": self.near_profiles,
             "columns": [c.as_dict() for c in self.columns],
         }
 

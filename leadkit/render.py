@@ -12,6 +12,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from leadkit.pipeline import RunResult
+    from leadkit.report import Report
     from leadkit.targets import Target
 
 err = Console(stderr=True, highlight=False)
@@ -52,13 +53,29 @@ def summary(results: Sequence[RunResult], out_dir: Path) -> None:
         top = list(rep.reject_reasons.items())[:5]
         if top:
             err.print("  top reject reasons: " + ", ".join(f"{k} ({v:,})" for k, v in top))
+        for line in kept_issues(rep):
+            err.print(f"  [yellow]{line}[/]")
         for w in rep.warnings:
             err.print(f"  [yellow]warning:[/] {w}")
-        if rep.limits.exceeded and rep.limits.max_reject_rate is not None:
-            err.print(
-                f"  [red]reject rate {rep.limits.reject_rate:.1%} is above the mapping's "
-                f"limit {rep.limits.max_reject_rate:.1%}[/]"
-            )
+        if rep.limits.exceeded:
+            err.print(f"  [red]{rep.limit_line()}[/]")
+
+
+def kept_issues(rep: Report) -> list[str]:
+    """One line per field and issue the run kept, with its fix, from the report's `issues`
+    (every row's values) less the `field:code` reject reasons (those rows went to the rejects
+    file, and the top reject reasons name them)."""
+    from leadkit.codes import FIXES
+
+    lines = []
+    for f, codes in rep.issues.items():
+        for code, n in codes.items():
+            fix = FIXES.get(code)
+            kept = n - rep.reject_reasons.get(f"{f}:{code}", 0)
+            if fix is None or kept <= 0:
+                continue
+            lines.append(f"{kept:,} {f} values {fix.what}; {fix.fix.format(field=f)}")
+    return lines
 
 
 def targets(items: Sequence[Target], full: bool) -> None:

@@ -78,7 +78,10 @@ class MappingFacts:
 
 @dataclass(frozen=True)
 class Limits:
-    max_reject_rate: float | None
+    """The reject limit in effect (the mapping's `limits.max_reject_rate`, else the default
+    `DEFAULT_MAX_REJECT_RATE`), the run's reject rate, and whether it is above the limit."""
+
+    max_reject_rate: float
     reject_rate: float  # rounded to 4 places
     exceeded: bool
 
@@ -140,6 +143,15 @@ class Report:
             doc["handoff"] = dict(self.handoff)
         return doc
 
+    def limit_line(self) -> str:
+        """Why a run over its reject limit exits 1, in one line."""
+        lim = self.limits
+        return (
+            f"{self.counts.get('rejects', 0):,} of {self.rows:,} rows rejected "
+            f"({lim.reject_rate:.1%}), above the limit of {lim.max_reject_rate * 100:g}% "
+            "(limits.max_reject_rate): see the reject reasons and fix the mapping or the file"
+        )
+
     def to_json(self) -> str:
         """The text of `X.report.json` (and of `normalize --json` for one input)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -160,7 +172,7 @@ def build_report(
     per-field `<field>__code` columns and the validation errors."""
     counts = _counts(leads, info, suppressing=handoff is not None and "suppressed" in handoff)
     rows = leads.height + info.blank_rows
-    limit = mapping.spec.limits.max_reject_rate
+    limit = mapping.spec.limits.reject_limit
     reject_rate = counts["rejects"] / rows if rows else 0.0
     return Report(
         leadkit_version=__version__,
@@ -180,7 +192,7 @@ def build_report(
         limits=Limits(
             max_reject_rate=limit,
             reject_rate=round(reject_rate, 4),
-            exceeded=limit is not None and reject_rate > limit,
+            exceeded=reject_rate > limit,
         ),
         outputs={name: p.name for name, p in outputs.items()},
         timings=dict(timings),

@@ -139,7 +139,7 @@ def test_reject_rate_limit_exits_1(tmp_path: Path) -> None:
     strict.write_text(ZOOM_MAP.read_text() + "limits:\n  max_reject_rate: 0.01\n")
     code, _, err = run("normalize", ZOOM, "-m", strict, "-o", tmp_path)
     assert code == 1
-    assert "above the mapping's limit" in err
+    assert "above the limit of 1% (limits.max_reject_rate)" in " ".join(err.split())
 
 
 @pytest.mark.subprocess

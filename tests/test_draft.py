@@ -26,6 +26,7 @@ from leadkit.draft import (
     draft_mapping,
     guess_field,
     header_synonyms,
+    inspect_file,
     load_profiles,
     match_header,
     yaml_scalar,
@@ -732,25 +733,65 @@ def test_target_option_overrides_the_profile_target(tmp_path: Path) -> None:
 def test_profiles_folder_option(tmp_path: Path) -> None:
     (tmp_path / "my_partner.yaml").write_text(
         "target: hubspot\ncolumns:\n  email: Work Email\n  company: Org\n  country: Nation\n"
+        "  job_title: Role\n"
     )
     (tmp_path / "broken.yaml").write_text("columns: [oops\n")  # skipped, not fatal
     path = _unseen_file(
         tmp_path,
         "f.csv",
-        ["Work Email", "Org", "Nation", "Extra"],
-        ["email", "company", "country", "first"],
+        ["Work Email", "Org", "Nation", "Role", "Extra"],
+        ["email", "company", "country", "title", "first"],
     )
     draft = draft_mapping(path, profiles_dir=tmp_path)
     assert draft.profile is not None
     assert draft.profile.name == "my_partner"
     assert "In the file, not read by this profile: 'Extra'" in draft.to_yaml()
-    # A profile the file lacks one header of is only mentioned.
+    # A profile the file lacks one header of (3 of 4: near) is only mentioned.
     path = _unseen_file(
-        tmp_path, "g.csv", ["Work Email", "Org", "Land"], ["email", "company", "country"]
+        tmp_path,
+        "g.csv",
+        ["Work Email", "Org", "Role", "Land"],
+        ["email", "company", "title", "country"],
     )
     draft = draft_mapping(path, profiles_dir=tmp_path)
     assert draft.profile is None
-    assert "# Close to the profile 'my_partner'" in draft.to_yaml()
+    text = " ".join(draft.to_yaml().replace("\n# ", " ").split())
+    assert "Close to the profile 'my_partner' (" in text
+    assert "3 of its 4 fixed headers; the file lacks 'Nation'; has 1 other header(s)." in text
+
+
+PARTIAL = (
+    "target: hubspot\ncolumns:\n  email: Work Email\n  company: Org\n  country: Nation\n"
+    "  job_title: Role\n  notes: Question 1\noptional: [Question 1]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("headers", "recognized", "near"),
+    [
+        # every header, custom questions or not: recognized
+        (["Work Email", "Org", "Nation", "Role", "Question 1"], True, False),
+        (["Work Email", "Org", "Nation", "Role"], True, False),  # an optional one missing
+        (["Work Email", "Org", "Nation", "Role", "Other question"], True, False),
+        (["Work Email", "Org", "Role", "Question 1"], False, True),  # 3 of 4 fixed: near
+        (["Work Email", "Org", "Question 1"], False, False),  # 2 of 4: neither
+    ],
+)
+def test_partial_profile(tmp_path: Path, headers: list[str], recognized: bool, near: bool) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "partial.yaml").write_text(PARTIAL)
+    kinds = {"Work Email": "email", "Org": "company", "Nation": "country", "Role": "title"}
+    path = _unseen_file(tmp_path, "f.csv", headers, [kinds.get(h, "note") for h in headers])
+    draft = draft_mapping(path, profiles_dir=profiles)
+    assert (draft.profile is not None) is recognized
+    assert [m.name for m in draft.near_profiles] == (["partial"] if near else [])
+    inspection = inspect_file(path, profiles_dir=profiles)
+    assert (inspection.profile is not None) is recognized
+    assert [m["name"] for m in inspection.near_profiles] == (["partial"] if near else [])
+    if recognized:
+        assert inspection.profile is not None
+        assert inspection.profile["total"] == 4  # the optional header is not counted
 
 
 def test_builtin_profiles_are_found_and_load() -> None:

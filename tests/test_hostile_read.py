@@ -198,7 +198,7 @@ def test_headers_named_like_patterns_are_taken_literally(tmp_path: Path) -> None
         (b"target: generic\ncolumns:\n  email: Em\xe9il\n", "m.yaml:3: not UTF-8 text (byte 0xE9)"),
         (b"columns: {email: Email}\nnotes: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
         (b"columns: {email: Email}\ncustom:\n  Email:\n    column: Company\n",
-         "custom.Email: 'Email' is target generic's own column for 'email'"),
+         "duplicate-column: custom.Email: 'Email' is generic's own column for 'email'"),
     ],
 )  # fmt: skip
 def test_bad_mappings_exit_2_with_one_line(tmp_path: Path, mapping: bytes, message: str) -> None:

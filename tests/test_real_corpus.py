@@ -41,7 +41,7 @@ IDS = [c.name for c in CASES]
 # weighed values against headers (issue 14); 221 of 234 after. Raise these as the drafts
 # improve (goals: precision >= 0.97, recall >= 0.95); never lower them.
 MIN_PRECISION = 0.944
-MIN_RECALL = 0.894
+MIN_RECALL = 0.898
 
 
 def test_corpus_has_at_least_twenty_exports() -> None:

@@ -162,4 +162,12 @@ def _detected(result: Inspection) -> list[tuple[str, str]]:
         detected.append(
             ("profile", f"{p['name']} ({p['path']}): all {p['total']} of its headers are here")
         )
+    detected.extend(
+        (
+            "near profile",
+            f"{near['name']} ({near['path']}): {near['matched']} of its {near['total']} "
+            f"headers; the file {near['differs']}",
+        )
+        for near in result.near_profiles
+    )
     return detected

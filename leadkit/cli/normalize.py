@@ -99,6 +99,7 @@ def normalize(
         from leadkit import render
     try:
         loaded = load_mapping(mapping)
+        refuse_mapping_errors(mapping)
         handoff_rules = load_rules(rules) if rules else None
         with nullcontext() if quiet else render.progress() as on_stage:
             results = run(
@@ -126,8 +127,27 @@ def normalize(
         typer.echo(reports_json([r.document for r in results]), nl=False)
     if not quiet:
         render.summary(results, out)
+    else:  # the one line saying why the exit code is 1
+        for r in results:
+            if r.limit_exceeded:
+                typer.echo(f"leadkit: {r.input.name}: {r.document.limit_line()}", err=True)
     end_at_once()  # every output is written (atomically) and every line shown
     raise typer.Exit(1 if any(r.limit_exceeded for r in results) else 0)
+
+
+def refuse_mapping_errors(path: Path) -> None:
+    """Stop (exit 2, one line) on a mapping `mapping check` finds an error in: a required
+    field nothing fills, a picklist value the CRM lacks, ... Warnings (a setting that does
+    nothing, a field the target does not write) do not stop a run."""
+    from leadkit.check import check_file
+    from leadkit.errors import LeadkitError
+
+    errors = check_file(path).errors
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise LeadkitError(
+            f"{errors[0]}{more}; fix the mapping (`leadkit mapping check {path}` lists every problem)"
+        )
 
 
 @app.command(

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from leadkit.draft.model import Draft, draft_from_inspection
 from leadkit.draft.profiles import (
-    MIN_PROFILE_HEADERS,
     KnownProfile,
     ProfileMatch,
     builtin_profiles_dir,
     display_path,
     load_profiles,
     match_profiles,
+    near_profiles,
     profile_hints,
 )
 from leadkit.draft.vocabulary import header_vocabulary
@@ -62,6 +62,9 @@ def inspect_file(
     matches = match_profiles(inspection.headers, profiles, Path(path).name)
     if matches and matches[0].complete:
         inspection = replace(inspection, profile=matches[0].as_dict())
+    else:
+        near = [{**m.as_dict(), "differs": m.differences()} for m in near_profiles(matches)]
+        inspection = replace(inspection, near_profiles=near)
     return inspection
 
 
@@ -104,7 +107,7 @@ def draft_mapping(
         inspection, target=target or "generic", required=target_obj.required
     )
     return replace(
-        draft, near_profiles=_near(matches), hints=hints, target_given=target is not None
+        draft, near_profiles=near_profiles(matches), hints=hints, target_given=target is not None
     )
 
 
@@ -154,16 +157,6 @@ def _seen_with_profile_hints(
         if again[0].complete:
             return inspect_table(retry, sample_rows=sample_rows), again
     return None
-
-
-def _near(matches: list[ProfileMatch]) -> list[ProfileMatch]:
-    """Up to two profiles the file is close to (at most two headers missing): named in the
-    draft, in case the file is one of them with a column dropped."""
-    return [
-        m
-        for m in matches
-        if m.total >= MIN_PROFILE_HEADERS and len(m.missing) <= 2 and m.matched / m.total >= 0.6
-    ][:2]
 
 
 def _headers(table: Table) -> Iterable[str]:

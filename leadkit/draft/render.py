@@ -101,8 +101,8 @@ def _draft_head(d: Draft, saved_as: str) -> list[str]:
         f"#   leadkit mapping check {saved_as} --sample {d.path}",
         *(
             _comment(
-                f"Close to the profile '{near.name}' ({near.path}), which also reads "
-                f"{', '.join(repr(m) for m in near.missing)}; the file lacks it."
+                f"Close to the profile '{near.name}' ({near.path}): {near.matched} of its "
+                f"{near.total} fixed headers; the file {near.differences()}."
             )
             for near in d.near_profiles
         ),
