@@ -8,19 +8,19 @@ import csv
 import json
 import pickle
 import shutil
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from leadkit.batch import PipelineProcessor, run_inbox
+from leadkit.cli import app
 from leadkit.handoff.rules import load_rules
 from leadkit.mapping import load_mapping
 from leadkit.pipeline import Options
 
 ROOT = Path(__file__).parent.parent
-LEADKIT = Path(sys.executable).parent / "leadkit"
 RULES = ROOT / "examples" / "handoff"
 
 
@@ -156,10 +156,15 @@ def test_processor_without_rules_keeps_the_mapping_campaign(setup: dict[str, Pat
     assert processor.handoff(plain, ("p", plain.sha256)) is None
 
 
-def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(LEADKIT), "run", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
+@dataclass
+class _Done:
+    returncode: int
+    stderr: str
+
+
+def _cli(*args: str | Path) -> _Done:
+    result = CliRunner().invoke(app, ["run", *map(str, args)])
+    return _Done(result.exit_code, result.stderr)
 
 
 @pytest.mark.parametrize(
