@@ -39,7 +39,7 @@ from leadkit.batch.routing import Router, listed_before, was_listed, write_needs
 from leadkit.batch.state import STATE_DIR, OutputState
 from leadkit.batch.workers import Outcome, WorkerDied, WorkerError, WorkerPool
 from leadkit.errors import InputError, LeadkitError, MappingError
-from leadkit.ledger import FAILED, PROCESSED, LedgerEntry
+from leadkit.ledger import FAILED, PROCESSED, LedgerEntry, handoff_summary
 from leadkit.mapping import LoadedMapping
 
 if TYPE_CHECKING:
@@ -548,6 +548,7 @@ def _processed_entry(
         reject_reasons=report.get("reject_reasons") or {},
         limit_exceeded=bool((report.get("limits") or {}).get("exceeded")),
         outputs=final.name,
+        handoff=handoff_summary(report.get("handoff")),
     )
 
 

@@ -19,7 +19,7 @@ import sys
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -436,8 +436,35 @@ def _print_scorecard(card: dict[str, object]) -> None:
                 f"{p['mapping']}: top reject reasons: "
                 + ", ".join(f"{k} ({v:,})" for k, v in top.items())
             )
+    _print_handoff(console, partners)
     if card.get("unreadable_lines"):
         console.print(f"{card['unreadable_lines']} unreadable ledger line(s) skipped")
+
+
+def _print_handoff(console: Any, partners: list[dict[str, Any]]) -> None:
+    """Per partner, when its files had the handoff: suppressed by reason, leads per route
+    step and per owner (the first few), and the median capture-to-import hours."""
+    for p in partners:
+        handoff = p.get("handoff") or {}
+        parts = []
+        for key, label, top in (
+            ("suppressed", "suppressed", None),
+            ("routes", "routes", None),
+            ("owners", "owners", TOP_OWNERS),
+        ):
+            table = handoff.get(key) or {}
+            if table:
+                shown = list(table.items())[:top] if top else list(table.items())
+                more = f", {len(table) - len(shown)} more" if len(table) > len(shown) else ""
+                parts.append(f"{label}: " + ", ".join(f"{k} ({v:,})" for k, v in shown) + more)
+        hours = p.get("median_capture_hours")
+        if hours is not None:
+            parts.append(f"capture to import: median {hours:.1f}h")
+        for line in parts:
+            console.print(f"{p['mapping']}: {line}")
+
+
+TOP_OWNERS = 8
 
 
 def _pct(x: float | None) -> str:
