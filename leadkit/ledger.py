@@ -139,6 +139,8 @@ def handoff_summary(report_handoff: Any) -> dict[str, Any] | None:
             "rows": int(hours.get("rows") or 0),
         }
     return kept
+
+
 _FAILED_KEYS = (
     *("sha256", "file", "mapping", "mapping_file", "mapping_sha256", "arrived", "started"),
     *("failed", "error", "message", "moved_to", *_WHO),
