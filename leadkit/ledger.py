@@ -14,13 +14,20 @@ A `processed` line::
      "limit_exceeded": false, "outputs": "webinar-0123456789ab", "host": "...", "pid": 4242,
      "leadkit_version": "0.1.0"}
 
+With a rules file or account exports, a `processed` line also carries `handoff`: the counts
+of the report's `handoff` block the scorecard sums (`suppressed` by reason, `owners`,
+`routes`, `statuses`) and, when the report has them, `capture_hours` (`median`, `rows`: the
+hours from a lead's capture to its import). Lines without it (older ones) read as before.
+
 A `failed` line (the file went to `failed/`; it does not count as processed, so a fixed copy
 dropped again is processed) carries `error` (a code) and `message` instead of the counts.
 
 `LedgerEntry` is one line, typed; `to_dict()` gives its keys in the order above.
 
 `scorecard(entries)` is what `leadkit report LEDGER` shows: per mapping (one partner format),
-files, rows, outcome rates, top reject reasons and lead velocity (arrival to CRM-ready).
+files, rows, outcome rates, top reject reasons and lead velocity (arrival to CRM-ready); with
+the handoff, suppressed rows by reason, leads per owner and per route step, and the median
+capture-to-import hours.
 """
 
 from __future__ import annotations
@@ -79,6 +86,7 @@ class LedgerEntry:
     reject_reasons: dict[str, int] = field(default_factory=dict)
     limit_exceeded: bool = False
     outputs: str | None = None  # the output folder's name, in the ledger's folder
+    handoff: dict[str, Any] | None = None  # the report's handoff counts (see above)
     # failed
     failed: str | None = None
     error: str | None = None  # a stable code: unreadable, mapping-error, internal-error
@@ -92,7 +100,10 @@ class LedgerEntry:
     def to_dict(self) -> dict[str, Any]:
         """The line's JSON object: the keys of its status, in the documented order."""
         keys = _PROCESSED_KEYS if self.status == PROCESSED else _FAILED_KEYS
-        return {"ledger": VERSION, "status": self.status} | {k: getattr(self, k) for k in keys}
+        line = {"ledger": VERSION, "status": self.status} | {k: getattr(self, k) for k in keys}
+        if line.get("handoff", 0) is None:  # a run without the handoff: lines as they were
+            del line["handoff"]
+        return line
 
     @classmethod
     def from_dict(cls, line: dict[str, Any]) -> LedgerEntry:
@@ -106,8 +117,30 @@ _WHO = ("host", "pid", "leadkit_version")
 _PROCESSED_KEYS = (
     *("sha256", "file", "size", "mapping", "mapping_file", "mapping_sha256", "target"),
     *("arrived", "started", "ready", "rows", "counts", "reject_reasons", "limit_exceeded"),
-    *("outputs", *_WHO),
+    *("outputs", "handoff", *_WHO),
 )
+# The report's handoff tables a ledger line keeps (counts by name), and its capture hours.
+HANDOFF_TABLES = ("suppressed", "owners", "routes", "statuses")
+
+
+def handoff_summary(report_handoff: Any) -> dict[str, Any] | None:
+    """The part of a report's `handoff` block a ledger line keeps (counts, never values)."""
+    if not isinstance(report_handoff, dict):
+        return None
+    kept: dict[str, Any] = {
+        k: {str(n): int(v) for n, v in report_handoff[k].items()}
+        for k in HANDOFF_TABLES
+        if isinstance(report_handoff.get(k), dict)
+    }
+    hours = report_handoff.get("capture_hours")
+    if isinstance(hours, dict) and isinstance(hours.get("median"), int | float):
+        kept["capture_hours"] = {
+            "median": float(hours["median"]),
+            "rows": int(hours.get("rows") or 0),
+        }
+    return kept
+
+
 _FAILED_KEYS = (
     *("sha256", "file", "mapping", "mapping_file", "mapping_sha256", "arrived", "started"),
     *("failed", "error", "message", "moved_to", *_WHO),
@@ -230,15 +263,27 @@ def _wrong_field(entry: dict[str, Any]) -> str | None:
         value = entry.get(key)
         if value is not None and (not isinstance(value, types) or isinstance(value, float)):
             return f"field {key!r} is not a {types[0].__name__}"
+    handoff = entry.get("handoff")
+    if handoff is not None:
+        if not isinstance(handoff, dict):
+            return "field 'handoff' is not a table"
+        for key in HANDOFF_TABLES:
+            table = handoff.get(key)
+            if table is not None and not _counts(table):
+                return f"field 'handoff.{key}' is not a table of counts"
     for key in ("counts", "reject_reasons"):
         value = entry.get(key)
         if value is None:
             continue
-        if not isinstance(value, dict) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value.values()
-        ):
+        if not _counts(value):
             return f"field {key!r} is not a table of counts"
     return None
+
+
+def _counts(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+    )
 
 
 def _parse(lines: Iterable[bytes], counter: Ledger) -> Iterator[dict[str, Any]]:
@@ -296,6 +341,8 @@ class _Group:
     velocity: list[float] = field(default_factory=list)
     work: list[float] = field(default_factory=list)
     limit_exceeded: int = 0
+    handoff: dict[str, Counter[str]] = field(default_factory=dict)
+    capture_hours: list[float] = field(default_factory=list)
     first: str | None = None
     last: str | None = None
 
@@ -310,6 +357,14 @@ class _Group:
         self.counts.update({k: int(v) for k, v in (e.get("counts") or {}).items()})
         self.reasons.update({k: int(v) for k, v in (e.get("reject_reasons") or {}).items()})
         self.limit_exceeded += bool(e.get("limit_exceeded"))
+        handoff = e.get("handoff")
+        if isinstance(handoff, dict):
+            for key in HANDOFF_TABLES:
+                if isinstance(handoff.get(key), dict):
+                    self.handoff.setdefault(key, Counter()).update(handoff[key])
+            hours = handoff.get("capture_hours")
+            if isinstance(hours, dict) and isinstance(hours.get("median"), int | float):
+                self.capture_hours.append(float(hours["median"]))
         arrived, started, ready = (_time(e.get(k)) for k in ("arrived", "started", "ready"))
         if arrived and ready:
             self.velocity.append(max(0.0, (ready - arrived).total_seconds()))
@@ -339,6 +394,10 @@ class _Group:
             "files_over_limit": self.limit_exceeded,
             "first_ready": self.first,
             "last_ready": self.last,
+            # with a rules file or account exports: suppressed by reason, leads per owner and
+            # per route step (most first), the median of the files' capture-to-import hours
+            "handoff": {k: dict(self.handoff[k].most_common()) for k in sorted(self.handoff)},
+            "median_capture_hours": _median(self.capture_hours),
         }
 
 

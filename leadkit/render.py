@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -55,6 +55,7 @@ def summary(results: Sequence[RunResult], out_dir: Path) -> None:
             err.print("  top reject reasons: " + ", ".join(f"{k} ({v:,})" for k, v in top))
         for line in kept_issues(rep):
             err.print(f"  [yellow]{line}[/]")
+        _handoff_lines(rep.handoff)
         for w in rep.warnings:
             err.print(f"  [yellow]warning:[/] {w}")
         if rep.limits.exceeded:
@@ -76,6 +77,20 @@ def kept_issues(rep: Report) -> list[str]:
                 continue
             lines.append(f"{kept:,} {f} values {fix.what}; {fix.fix.format(field=f)}")
     return lines
+
+
+def _handoff_lines(handoff: Mapping[str, Any] | None, top: int = 8) -> None:
+    """The run's handoff, when it had one: suppressed by reason, leads per route step and
+    per owner (the first `top`). Counts and names of reasons and owners only."""
+    if not handoff:
+        return
+    for key, label in (("suppressed", "suppressed"), ("routes", "routes"), ("owners", "owners")):
+        table = handoff.get(key) or {}
+        if not table:
+            continue
+        shown = list(table.items())[:top]
+        more = f", {len(table) - len(shown)} more" if len(table) > len(shown) else ""
+        err.print(f"  {label}: " + ", ".join(f"{k} ({v:,})" for k, v in shown) + more)
 
 
 def targets(items: Sequence[Target], full: bool) -> None:

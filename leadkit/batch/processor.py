@@ -13,6 +13,8 @@ from leadkit.errors import LeadkitError
 from leadkit.mapping import LoadedMapping
 
 if TYPE_CHECKING:
+    from leadkit.handoff.rules import LoadedRules
+    from leadkit.handoff.stage import Handoff
     from leadkit.normalizers._base import Pool
     from leadkit.pipeline import Crm, Options
 
@@ -38,6 +40,12 @@ class PipelineProcessor:
     The per-value work of leadkit.normalizers goes through this processor's own pool of
     `value_workers` processes (None: as many as the cores; 1 in a run's worker processes,
     where the files are the parallel work), made on first need; `close()` ends it.
+
+    With a rules file (`rules`, loaded once by the caller) or account exports (`accounts`),
+    each mapping gets its handoff stage (`Handoff.prepare`), made on first need and kept
+    like its Job: the lists and account exports are read once per processor (a worker
+    process reads them once for all its files). A list or account export that cannot be
+    read stops the run (RunStopped), as the CRM export does.
     """
 
     def __init__(
@@ -48,8 +56,12 @@ class PipelineProcessor:
         log: Log | None = None,
         cache_dir: Path | None = None,
         value_workers: int | None = None,
+        accounts: Sequence[Path] = (),
+        rules: LoadedRules | None = None,
     ) -> None:
         self.existing = [Path(p) for p in existing]
+        self.accounts = [Path(p) for p in accounts]
+        self.rules = rules
         self.options = options
         self.log = log
         self.cache_dir = cache_dir
@@ -57,6 +69,8 @@ class PipelineProcessor:
         self._pool: Pool | None = None
         self._crm: Crm | None = None
         self._jobs: dict[tuple[str, str], Any] = {}
+        self._handoffs: dict[tuple[str, str], Handoff | None] = {}
+        self._shared: Handoff | None = None  # lists, accounts and router, for every mapping
 
     def crm(self) -> Crm | None:
         """The standardized CRM export(s), read (or taken from the cache) once, with the
@@ -91,8 +105,42 @@ class PipelineProcessor:
         """A fresh copy for a worker process (picklable: no log, pool or CRM in memory); it
         reads the CRM export from the cache this one filled."""
         return PipelineProcessor(
-            self.existing, options=self.options, cache_dir=self.cache_dir, value_workers=1
+            self.existing,
+            options=self.options,
+            cache_dir=self.cache_dir,
+            value_workers=1,
+            accounts=self.accounts,
+            rules=self.rules,
         )
+
+    def handoff(self, mapping: LoadedMapping, key: tuple[str, str]) -> Handoff | None:
+        """The handoff stage for `mapping` (None when there is nothing to hand off): the
+        rules' lists, the account exports and the router are made once and shared by every
+        mapping; only the campaign is the mapping's own."""
+        if key in self._handoffs:
+            return self._handoffs[key]
+        from dataclasses import replace
+
+        from leadkit.handoff.campaign import campaign_spec
+        from leadkit.handoff.stage import Handoff
+
+        if self._shared is not None:
+            made: Handoff | None = replace(self._shared, campaign=campaign_spec(mapping.spec))
+        else:
+            crm = self.crm()
+            try:
+                made = Handoff.prepare(
+                    mapping,
+                    rules=self.rules,
+                    accounts=self.accounts,
+                    crm=crm.records if crm is not None else None,
+                )
+            except LeadkitError as e:
+                raise RunStopped(f"rules or account export: {one_line(e)}") from None
+            if self.rules is not None or self.accounts:
+                self._shared = made
+        self._handoffs[key] = made
+        return made
 
     def __call__(self, path: Path, mapping: LoadedMapping, out_dir: Path) -> dict[str, Any]:
         from leadkit.pipeline import Job, Options, normalize_file
@@ -102,9 +150,15 @@ class PipelineProcessor:
         key = (str(mapping.path), mapping.sha256)
         if key not in self._jobs:
             self._jobs[key] = Job(mapping)
+        handoff = self.handoff(mapping, key)
         with self._values_pool(), _short_name(path, out_dir) as source:
             result = normalize_file(
-                source, self._jobs[key], out_dir, crm=crm, options=self.options or Options()
+                source,
+                self._jobs[key],
+                out_dir,
+                crm=crm,
+                handoff=handoff,
+                options=self.options or Options(),
             )
         report = result.report  # report.json as written, `existing` block included
         if source != path and "report" in result.outputs:

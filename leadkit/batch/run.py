@@ -39,10 +39,11 @@ from leadkit.batch.routing import Router, listed_before, was_listed, write_needs
 from leadkit.batch.state import STATE_DIR, OutputState
 from leadkit.batch.workers import Outcome, WorkerDied, WorkerError, WorkerPool
 from leadkit.errors import InputError, LeadkitError, MappingError
-from leadkit.ledger import FAILED, PROCESSED, LedgerEntry
+from leadkit.ledger import FAILED, PROCESSED, LedgerEntry, handoff_summary
 from leadkit.mapping import LoadedMapping
 
 if TYPE_CHECKING:
+    from leadkit.handoff.rules import LoadedRules
     from leadkit.pipeline import Options
 
 SETTLE_SECONDS = 30.0
@@ -58,6 +59,8 @@ def run_inbox(
     out_dir: str | Path,
     *,
     existing: Sequence[str | Path] = (),
+    accounts: Sequence[str | Path] = (),
+    rules: LoadedRules | None = None,
     archive: str | Path | None = None,
     settle_seconds: float = SETTLE_SECONDS,
     lock_stale_seconds: float = LOCK_STALE_SECONDS,
@@ -70,7 +73,9 @@ def run_inbox(
 ) -> BatchResult:
     """One pass over `inbox`: see the package docstring. Raises LeadkitError (exit 2) only
     when the run cannot happen at all (inbox or mappings folder missing, output folder not
-    writable, CRM export unreadable); every problem of one file is that file's result.
+    writable, CRM export, account export or a rules file's list unreadable); every problem
+    of one file is that file's result. `accounts` and `rules` (a rules file loaded once by
+    the caller) give every file the sales handoff, as `normalize -a ... --rules` does.
 
     Each file is normalized in a worker process (`workers` of them, files one at a time
     each, the CRM export read once per worker, so memory grows with them): whatever happens
@@ -86,14 +91,19 @@ def run_inbox(
     clock = time.time()
     inbox, mappings_dir, out_dir = Path(inbox), Path(mappings_dir), Path(out_dir)
     archive_dir = Path(archive) if archive is not None else out_dir / ARCHIVE_DIR
-    _check_folders(inbox, mappings_dir, out_dir, archive_dir, existing)
+    _check_folders(inbox, mappings_dir, out_dir, archive_dir, existing, accounts)
     run_mode = mode if mode is not None else default_mode(inbox.stat().st_mode)
     OutputState.create(out_dir, run_mode)
     emit = log or (lambda _event: None)
     own = None
     if processor is None:  # the run's own: the run ends the pool it starts
         processor = own = PipelineProcessor(
-            [Path(p) for p in existing], options=options, log=emit, cache_dir=out_dir / STATE_DIR
+            [Path(p) for p in existing],
+            options=options,
+            log=emit,
+            cache_dir=out_dir / STATE_DIR,
+            accounts=[Path(p) for p in accounts],
+            rules=rules,
         )
     run = _Run(
         inbox=inbox,
@@ -129,6 +139,7 @@ def _check_folders(
     out_dir: Path,
     archive_dir: Path,
     existing: Sequence[str | Path],
+    accounts: Sequence[str | Path] = (),
 ) -> None:
     for what, folder in (("inbox", inbox), ("mappings folder", mappings_dir)):
         if not folder.is_dir():
@@ -141,6 +152,9 @@ def _check_folders(
     for p in existing or ():
         if not Path(p).is_file():
             raise InputError(f"{p}: CRM export not found")
+    for p in accounts or ():
+        if not Path(p).is_file():
+            raise InputError(f"{p}: account export not found")
 
 
 @dataclass
@@ -534,6 +548,7 @@ def _processed_entry(
         reject_reasons=report.get("reject_reasons") or {},
         limit_exceeded=bool((report.get("limits") or {}).get("exceeded")),
         outputs=final.name,
+        handoff=handoff_summary(report.get("handoff")),
     )
 
 

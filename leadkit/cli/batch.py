@@ -19,11 +19,14 @@ import sys
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from leadkit.cli import Command, DebugOpt, app, fail
+
+if TYPE_CHECKING:
+    from leadkit.handoff.rules import LoadedRules
 
 
 @app.command(
@@ -31,6 +34,7 @@ from leadkit.cli import Command, DebugOpt, app, fail
     epilog="""
         leadkit run inbox/ -m mappings/ -o processed/
         leadkit run inbox/ -m mappings/ -o processed/ -e crm_export.csv --quiet --log run.log
+        leadkit run inbox/ -m mappings/ -o processed/ -e leads.csv -a accounts.csv --rules rules.yaml
         """,
 )
 def run(
@@ -55,6 +59,25 @@ def run(
             "--existing",
             "-e",
             help="An existing CRM export to match against (repeatable; read once per run).",
+        ),
+    ] = None,
+    accounts: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--accounts",
+            "-a",
+            metavar="ACCOUNTS",
+            help="A CRM account (company) export: leads are matched to accounts (repeatable; "
+            "read once per run).",
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="RULES",
+            help="The sales-handoff rules file (suppression, routing, update policy, qualify), "
+            "applied to every file.",
         ),
     ] = None,
     archive: Annotated[
@@ -122,6 +145,7 @@ def run(
     with ExitStack() as stack:
         try:
             file_mode = _mode(mode)
+            handoff_rules = _rules(rules)
             log = (
                 stack.enter_context(
                     open(log_file, "a", encoding="utf-8", errors="backslashreplace", buffering=1)
@@ -145,6 +169,8 @@ def run(
                 mappings,
                 out,
                 existing=existing or [],
+                accounts=accounts or [],
+                rules=handoff_rules,
                 archive=archive,
                 settle_seconds=settle,
                 lock_stale_seconds=lock_stale,
@@ -159,6 +185,23 @@ def run(
             fail(err, debug)
         view.finish(result)
     raise typer.Exit(result.exit_code)
+
+
+def _rules(path: Path | None) -> LoadedRules | None:
+    """The rules file, read once for the whole run; a problem is one line (the first one,
+    with how many more `leadkit rules check` would list)."""
+    from leadkit.errors import InputError, MappingError
+    from leadkit.handoff.rules import load_rules
+
+    if path is None:
+        return None
+    try:
+        return load_rules(path)
+    except MappingError as e:
+        first = e.problems[0] if e.problems else f"{path}: invalid rules file"
+        more = len(e.problems) - 1
+        hint = f" (and {more} more: leadkit rules check {path})" if more > 0 else ""
+        raise InputError(f"--rules: {first}{hint}") from None
 
 
 def _mode(text: str | None) -> int | None:
@@ -393,8 +436,35 @@ def _print_scorecard(card: dict[str, object]) -> None:
                 f"{p['mapping']}: top reject reasons: "
                 + ", ".join(f"{k} ({v:,})" for k, v in top.items())
             )
+    _print_handoff(console, partners)
     if card.get("unreadable_lines"):
         console.print(f"{card['unreadable_lines']} unreadable ledger line(s) skipped")
+
+
+def _print_handoff(console: Any, partners: list[dict[str, Any]]) -> None:
+    """Per partner, when its files had the handoff: suppressed by reason, leads per route
+    step and per owner (the first few), and the median capture-to-import hours."""
+    for p in partners:
+        handoff = p.get("handoff") or {}
+        parts = []
+        for key, label, top in (
+            ("suppressed", "suppressed", None),
+            ("routes", "routes", None),
+            ("owners", "owners", TOP_OWNERS),
+        ):
+            table = handoff.get(key) or {}
+            if table:
+                shown = list(table.items())[:top] if top else list(table.items())
+                more = f", {len(table) - len(shown)} more" if len(table) > len(shown) else ""
+                parts.append(f"{label}: " + ", ".join(f"{k} ({v:,})" for k, v in shown) + more)
+        hours = p.get("median_capture_hours")
+        if hours is not None:
+            parts.append(f"capture to import: median {hours:.1f}h")
+        for line in parts:
+            console.print(f"{p['mapping']}: {line}")
+
+
+TOP_OWNERS = 8
 
 
 def _pct(x: float | None) -> str:

@@ -6,12 +6,20 @@ it: a suppression list must have a known column, a territory file `country` and 
 an owners file `id`. With a mapping, the update policy's fields are checked against the
 mapping's canonical fields and custom columns, and a constant the policy never writes is
 pointed out (imports get it, updates never do).
+
+`dry_run` is `rules check --sample`: the rules applied to a sample file, in a temporary
+folder, to see how its rows would split (outcomes, suppressed by reason, statuses, route
+steps, owners) before a real run. The round-robin rotation runs on a copy of its state,
+so a dry run never moves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import yaml
@@ -146,3 +154,70 @@ def _against_mapping(rules: LoadedRules, mapping: LoadedMapping, at: Locator) ->
                 f"{mapping.name} sets {name} to '{mapping.spec.constants[name]}' for every row; "
                 f"the update policy never writes {name}, so only new leads get it",
             )
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """How a sample file's rows would split under a rules file (counts only)."""
+
+    rows: int
+    counts: dict[str, int]  # import, updates, review, duplicates, rejects, suppressed, blank
+    suppressed: dict[str, int] = field(default_factory=dict)  # by reason
+    statuses: dict[str, int] = field(default_factory=dict)  # rows that reach sales
+    routes: dict[str, int] = field(default_factory=dict)  # by route step
+    owners: dict[str, int] = field(default_factory=dict)
+    accounts: dict[str, int] = field(default_factory=dict)  # by how the account was found
+
+
+def dry_run(
+    rules: LoadedRules,
+    sample: Path,
+    mapping: LoadedMapping,
+    *,
+    existing: Sequence[Path] = (),
+    accounts: Sequence[Path] = (),
+) -> DryRun:
+    """Normalize `sample` with `mapping` and the rules into a temporary folder (removed
+    after) and tell how its rows split. The rotation state is copied, never written."""
+    from leadkit.pipeline import Options, normalize
+
+    with TemporaryDirectory(prefix="leadkit-dry-run-") as tmp:
+        folder = Path(tmp)
+        (result,) = normalize(
+            [sample],
+            mapping,
+            folder / "out",
+            existing=existing,
+            accounts=accounts,
+            rules=_rotation_copy(rules, folder),
+            options=Options(),
+        )
+    doc = result.document
+    handoff = dict(doc.handoff or {})
+    return DryRun(
+        rows=doc.rows,
+        counts=dict(doc.counts),
+        suppressed=dict(handoff.get("suppressed") or {}),
+        statuses=dict(handoff.get("statuses") or {}),
+        routes=dict(handoff.get("routes") or {}),
+        owners=dict(handoff.get("owners") or {}),
+        accounts=dict(handoff.get("accounts") or {}),
+    )
+
+
+def _rotation_copy(rules: LoadedRules, folder: Path) -> LoadedRules:
+    """The rules with the round robin's state file moved to `folder` (a copy of the real
+    one, so the dry run shows who is next without advancing anyone)."""
+    step = rules.spec.step("round_robin")
+    if step is None or step.round_robin is None:
+        return rules
+    state = folder / "rotation.json"
+    if rules.rotation_state.is_file():
+        shutil.copyfile(rules.rotation_state, state)
+    steps = [
+        s.model_copy(update={"round_robin": s.round_robin.model_copy(update={"state": str(state)})})
+        if s.round_robin is not None
+        else s
+        for s in rules.spec.routing
+    ]
+    return rules.model_copy(update={"spec": rules.spec.model_copy(update={"routing": steps})})
