@@ -30,6 +30,7 @@ from leadkit.normalizers.website import standardize_website
 from leadkit.read import header_key, read_table
 
 SUPPRESSED = "_suppressed"
+_MAX_DEPTH = 8  # labels of the deepest host whose parents are tested
 _SHA256_RE = r"^[0-9a-f]{64}$"
 
 
@@ -146,43 +147,42 @@ def _hits(leads: pl.DataFrame, entry: SuppressionList) -> pl.Series | None:
 
 def _under_domains(hosts: pl.Series, domains: pl.Series) -> pl.Series:
     """Whether each host is one of `domains` or a subdomain of one (`emea.acme.com` under
-    `acme.com`). Worked out once per distinct host: a file has a few thousand of them."""
-    listed = set(domains.to_list())
-    uniq = hosts.drop_nulls().unique()
-    hit = [_listed_or_parent(h, listed) for h in uniq.to_list()]
-    under = uniq.filter(pl.Series(hit, dtype=pl.Boolean))
+    `acme.com`): each distinct host and its parents tested as memberships in the list."""
+    listed = domains.implode()
+    uniq = hosts.drop_nulls().unique().to_frame("h")
+    labels = pl.col("h").str.split(".")
+    tests = [pl.col("h").is_in(listed)]
+    for drop in range(1, _MAX_DEPTH):  # a parent keeps at least two labels
+        parent = labels.list.slice(drop).list.join(".")
+        tests.append((labels.list.len() - drop >= 2) & parent.is_in(listed))
+    under = uniq.filter(pl.any_horizontal(tests))["h"]
     return hosts.is_in(under.implode()).fill_null(False)
-
-
-def _listed_or_parent(host: str, listed: set[str]) -> bool:
-    labels = host.split(".")
-    return any(".".join(labels[i:]) in listed for i in range(len(labels) - 1))
 
 
 def _sha256_of(emails: pl.Series) -> pl.Series:
     """The lowercase hex SHA-256 of each (already canonical) email; null stays null.
 
-    Worked out once per distinct address. polars-hash does it in Rust over the column when
-    it is installed (about three times faster); hashlib otherwise.
-    """
-    uniq = emails.drop_nulls().unique()
-    if uniq.is_empty():
-        return pl.repeat(None, emails.len(), dtype=pl.String, eager=True).rename("email_sha256")
+    polars-hash does it in Rust over the whole column (emails are nearly all distinct, so
+    hashing each row beats finding the distinct ones first); hashlib once per distinct
+    address where polars-hash is missing or built for another Polars."""
     try:
         import polars_hash as plh
 
-        digests = uniq.to_frame("e").select(plh.col("e").chash.sha2_256()).to_series()
+        return (
+            emails.rename("e").to_frame().select(plh.col("e").chash.sha2_256()).to_series()
+        ).rename("email_sha256")
     except Exception:  # noqa: BLE001 - not installed, or built for another Polars: hashlib
+        uniq = emails.drop_nulls().unique()
         digests = pl.Series(
             [hashlib.sha256(e.encode()).hexdigest() for e in uniq.to_list()], dtype=pl.String
         )
-    table = pl.DataFrame({"e": uniq, "h": digests})
-    return (
-        emails.rename("e")
-        .to_frame()
-        .join(table, on="e", how="left", maintain_order="left")["h"]
-        .rename("email_sha256")
-    )
+        table = pl.DataFrame({"e": uniq, "h": digests})
+        return (
+            emails.rename("e")
+            .to_frame()
+            .join(table, on="e", how="left", maintain_order="left")["h"]
+            .rename("email_sha256")
+        )
 
 
 def _without_extension(phones: pl.Series) -> pl.Series:
