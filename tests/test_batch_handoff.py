@@ -20,6 +20,10 @@ from leadkit.handoff.rules import load_rules
 from leadkit.mapping import load_mapping
 from leadkit.pipeline import Options
 
+# Every file runs in real worker processes (spawned, killed, replaced): the `subprocess`
+# step of .ci/run, not the everyday run.
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).parent.parent
 RULES = ROOT / "examples" / "handoff"
 

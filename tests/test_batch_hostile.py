@@ -39,6 +39,10 @@ from leadkit import batch
 from leadkit.batch import run_inbox, sha256_file
 from leadkit.errors import InputError
 
+# Every file runs in real worker processes (spawned, killed, replaced): the `subprocess`
+# step of .ci/run, not the everyday run.
+pytestmark = pytest.mark.subprocess
+
 NAME_MAX = os.pathconf("/tmp", "PC_NAME_MAX")
 
 
