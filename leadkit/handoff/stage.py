@@ -43,7 +43,7 @@ from leadkit.handoff.campaign import (
 from leadkit.handoff.qualify import job_columns, never_backwards, qualify
 from leadkit.handoff.route import OWNER, ROUTE, Router
 from leadkit.handoff.rules import ERASURE, LoadedRules
-from leadkit.handoff.sla import captured_at, due_at
+from leadkit.handoff.sla import capture_hours, captured_at, due_at
 from leadkit.handoff.suppress import SUPPRESSED, SuppressionList, load_lists, suppressed
 from leadkit.mapping import CANONICAL_FIELDS, CampaignSpec, LoadedMapping
 from leadkit.remap import CUSTOM_PREFIX
@@ -162,6 +162,12 @@ class Handoff:
         spec = self.rules.spec if self.rules else None
         if spec is not None and spec.qualify:
             leads = leads.hstack(_only(qualify(leads, spec), sales))
+        if "created_at" in leads.columns:  # the lead-velocity figure: capture to import
+            zone = spec.sla.timezone if spec is not None and spec.sla is not None else "UTC"
+            hours = capture_hours(leads["created_at"], now, zone)
+            leads = leads.with_columns(
+                pl.when(sales & (hours >= 0)).then(hours).alias("_capture_hours")
+            )
         if spec is not None and spec.sla is not None and "_status" in leads.columns:
             captured = captured_at(leads, now)
             due = due_at(captured, leads["_status"], spec.sla)
@@ -270,6 +276,14 @@ class Handoff:
             doc["routes"] = _tally(sales[ROUTE].str.replace(r" .*$", "").fill_null("(none)"))
         if "_status" in sales.columns:
             doc["statuses"] = _tally(sales["_status"].fill_null("(none)"))
+        if "_capture_hours" in sales.columns:
+            hours = sales["_capture_hours"].drop_nulls()
+            if hours.len():
+                median = hours.quantile(0.5, interpolation="midpoint")
+                doc["capture_hours"] = {
+                    "median": round(median, 1) if median is not None else None,
+                    "rows": hours.len(),
+                }
         return doc
 
 
