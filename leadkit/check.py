@@ -167,6 +167,12 @@ _ALL: tuple[CheckCode, ...] = (
         "needs.",
     ),
     _c(
+        "unknown-owner",
+        "Owner not in the owners file",
+        "An owner the rules name (round robin, default, a territory) is not in the owners "
+        "file by id, email or name.",
+    ),
+    _c(
         "unknown-update-field",
         "Update policy for an unknown field",
         "A field under update is neither a canonical field nor a custom column of the mapping.",

@@ -14,6 +14,7 @@ from leadkit.handoff.accounts import (
     registered_domain,
     registered_domains,
 )
+from leadkit.handoff.owners import Owners
 from leadkit.handoff.route import Rotation, Router, Territories
 from leadkit.handoff.rules import RoundRobinStep, load_rules
 from leadkit.standardize import Settings, standardize
@@ -227,3 +228,42 @@ def test_registered_domains_column_equals_the_per_value_rule() -> None:
     hosts = [*_psl_hosts(), "A.Example.COM", "x.y.z.w.v.acme.com", "www.ck", "a.b.ck", None]
     column = registered_domains(pl.Series(hosts, dtype=pl.String)).to_list()
     assert column == [registered_domain(h) if h else None for h in hosts]
+
+
+OWNERS = "id,email,name\n005A,ann@x.com,Ann Lee\n005B,bob@x.com,Bob Roe\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "owners", "expected"),
+    [
+        (
+            "salesforce",
+            ["Ann Lee", "bob@x.com", "005A", "Cy Unknown", None],
+            ["005A", "005B", "005A", "Cy Unknown", None],
+        ),
+        ("hubspot", ["Ann Lee", "bob@x.com", "005A"], ["ann@x.com", "bob@x.com", "ann@x.com"]),
+        ("marketo", ["  ann LEE "], ["ann@x.com"]),
+    ],
+)
+def test_owners_in_the_targets_form(
+    tmp_path: Path, target: str, owners: list[str | None], expected: list[str | None]
+) -> None:
+    (tmp_path / "owners.csv").write_text(OWNERS)
+    table = Owners.read(tmp_path / "owners.csv")
+    assert table.in_form(pl.Series(owners, dtype=pl.String), target).to_list() == expected
+
+
+def test_rules_check_finds_an_owner_the_owners_file_lacks(tmp_path: Path) -> None:
+    from leadkit.handoff.check import check_rules_file
+
+    (tmp_path / "owners.csv").write_text(OWNERS)
+    (tmp_path / "t.csv").write_text("country,state,owner\nUS,,Ann Lee\nDE,,Dee Dee\n")
+    (tmp_path / "rules.yaml").write_text(
+        "owners: owners.csv\nrouting:\n  - territories: t.csv\n"
+        "  - round_robin: [ann@x.com, 005C]\n  - default: Bob Roe\n"
+    )
+    problems = [str(p) for p in check_rules_file(tmp_path / "rules.yaml").problems]
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "unknown-owner: owner 'Dee Dee' is not in owners.csv (by id, email or name)",
+        "unknown-owner: owner '005C' is not in owners.csv (by id, email or name)",
+    ]

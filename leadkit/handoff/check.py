@@ -27,6 +27,8 @@ from pydantic import ValidationError
 
 from leadkit.check import CheckResult, Locator, Problem, coded_problem, duplicate_keys
 from leadkit.errors import LeadkitError
+from leadkit.handoff.owners import Owners
+from leadkit.handoff.route import Territories
 from leadkit.handoff.rules import LoadedRules, Rules, unknown_update_fields
 from leadkit.handoff.suppress import read_list
 from leadkit.mapping import LoadedMapping, located_errors, yaml_data, yaml_nodes
@@ -98,6 +100,43 @@ def _named_files(rules: LoadedRules, at: Locator) -> Iterator[Problem]:
             yield from _opens(rules, step.territories, where, at, _with_columns(TERRITORY_COLUMNS))
     if rules.spec.owners is not None:
         yield from _opens(rules, rules.spec.owners, ("owners",), at, _with_columns(OWNER_COLUMNS))
+        yield from _owners_resolve(rules, at)
+
+
+def _owners_resolve(rules: LoadedRules, at: Locator) -> Iterator[Problem]:
+    """With an owners file, every owner the rules name (the rotation's pool, the default, a
+    territory's owner) must be in it: an owner that cannot be resolved is found here, not
+    written as a blank or a wrong id."""
+    assert rules.spec.owners is not None
+    try:
+        owners = Owners.read(rules.resolve(rules.spec.owners))
+    except LeadkitError:
+        return  # reported as bad-list or missing-file above
+    for i, step in enumerate(rules.spec.routing):
+        named: list[tuple[tuple[Any, ...], str]] = []
+        if step.round_robin is not None:
+            named += [(("routing", i, "round_robin"), o) for o in step.round_robin.pool]
+        if step.default is not None:
+            named.append((("routing", i, "default"), step.default))
+        if step.territories is not None:
+            named += [
+                (("routing", i, "territories"), o)
+                for o in _territory_owners(rules, step.territories)
+            ]
+        for where, owner in named:
+            if not owners.resolves(owner):
+                yield at.value(
+                    where,
+                    "unknown-owner",
+                    f"owner '{owner}' is not in {rules.spec.owners} (by id, email or name)",
+                )
+
+
+def _territory_owners(rules: LoadedRules, name: str) -> list[str]:
+    try:
+        return sorted(set(Territories.read(rules.resolve(name)).rows["owner"].to_list()))
+    except LeadkitError:
+        return []
 
 
 def _opens(

@@ -40,6 +40,7 @@ from leadkit.handoff.campaign import (
     notes,
     status_slug,
 )
+from leadkit.handoff.owners import Owners
 from leadkit.handoff.qualify import job_columns, never_backwards, qualify
 from leadkit.handoff.route import OWNER, ROUTE, Router
 from leadkit.handoff.rules import ERASURE, LoadedRules
@@ -66,6 +67,8 @@ class Handoff:
     accounts: Accounts | None
     router: Router | None
     campaign: CampaignSpec | None
+    owners: Owners | None = None  # who is who: owners written in the target's form
+    target: str = "generic"
 
     @classmethod
     def prepare(
@@ -87,6 +90,10 @@ class Handoff:
             accounts=Accounts.read(accounts).with_contacts(crm) if accounts else None,
             router=Router(rules) if rules and rules.spec.routing else None,
             campaign=campaign,
+            owners=Owners.read(rules.resolve(rules.spec.owners))
+            if rules and rules.spec.owners
+            else None,
+            target=mapping.spec.target,
         )
 
     @property
@@ -152,6 +159,8 @@ class Handoff:
             )
         if self.router is not None:
             routed = self.router.route(leads.filter(sales), input_sha256)
+            if self.owners is not None:
+                routed = routed.with_columns(self.owners.in_form(routed[OWNER], self.target))
             leads = _put_back(leads, sales, routed).pipe(_repeats_take_kept, [OWNER, ROUTE])
         if "job_title" in leads.columns:
             leads = leads.hstack(_only(job_columns(leads), sales))
