@@ -4,8 +4,8 @@ The orchestrator calls it at two points:
 
 1. `suppress` after validation: every valid row on a never-contact list gets
    `_suppressed` (its reason). Matching then skips those rows for the CRM, and
-   `spread` gives a suppressed row's repeats (and the row its repeats were found on) the
-   same reason, so one person is suppressed wherever they appear in the file.
+   `spread` gives a suppressed row's repeats the same reason (SPEC: "a suppressed row, and
+   every repeat of it").
 2. `enrich` after matching, on the rows that reach sales (import, updates, review) and
    their repeats: the account (`_account_*`), the owner (`_owner`, `_route`), the job
    level and function, the status (`_status`, `_qualify`, `_score`), the campaign status
@@ -114,30 +114,27 @@ class Handoff:
 
     @staticmethod
     def spread(leads: pl.DataFrame) -> pl.DataFrame:
-        """One person, one answer: a kept row and its repeats (`_duplicate_of` names the
-        kept row's `_row`) all take the cluster's reason, erasure first."""
+        """A suppressed row's repeats (`_duplicate_of` names the kept row's `_row`) are
+        suppressed with its reason (SPEC: "a suppressed row, and every repeat of it"); a
+        repeat on a list itself keeps its own reason when it is an erasure (what may be
+        written at all) or when its kept row is not suppressed."""
         if SUPPRESSED not in leads.columns:
             return leads
-        cluster = pl.coalesce("_duplicate_of", "_row")
-        ranked = leads.select(
-            cluster.alias("_cluster"),
-            pl.col(SUPPRESSED),
-            (pl.col(SUPPRESSED) != ERASURE).alias("_later"),
-        ).filter(pl.col(SUPPRESSED).is_not_null())
-        first = (
-            ranked.sort("_later")
-            .unique("_cluster", keep="first")
-            .select("_cluster", pl.col(SUPPRESSED).alias("_cluster_reason"))
-        )
+        kept = leads.select(
+            pl.col("_row").alias("_duplicate_of"), pl.col(SUPPRESSED).alias("_kept_reason")
+        ).filter(pl.col("_kept_reason").is_not_null())
+        own = pl.col(SUPPRESSED)
         return (
-            leads.with_columns(cluster.alias("_cluster"))
-            .join(first, on="_cluster", how="left", maintain_order="left")
+            leads.join(kept, on="_duplicate_of", how="left", maintain_order="left")
             .with_columns(
-                pl.when(pl.col(ERRORS).is_null())
-                .then(pl.coalesce("_cluster_reason", SUPPRESSED))
+                pl.when(pl.col(ERRORS).is_not_null())
+                .then(None)
+                .when(own == ERASURE)
+                .then(own)
+                .otherwise(pl.coalesce("_kept_reason", own))
                 .alias(SUPPRESSED)
             )
-            .drop("_cluster", "_cluster_reason")
+            .drop("_kept_reason")
         )
 
     # --- 2. after matching ---------------------------------------------------------------
