@@ -116,16 +116,13 @@ class PipelineProcessor:
     def handoff(self, mapping: LoadedMapping, key: tuple[str, str]) -> Handoff | None:
         """The handoff stage for `mapping` (None when there is nothing to hand off): the
         rules' lists, the account exports and the router are made once and shared by every
-        mapping; only the campaign is the mapping's own."""
+        mapping; the campaign and the target (the owners' form) are the mapping's own."""
         if key in self._handoffs:
             return self._handoffs[key]
-        from dataclasses import replace
-
-        from leadkit.handoff.campaign import campaign_spec
         from leadkit.handoff.stage import Handoff
 
         if self._shared is not None:
-            made: Handoff | None = replace(self._shared, campaign=campaign_spec(mapping.spec))
+            made: Handoff | None = self._shared.for_mapping(mapping)
         else:
             crm = self.crm()
             try:

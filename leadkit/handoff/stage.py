@@ -20,7 +20,7 @@ the rows that reach it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,11 @@ class Handoff:
             else None,
             target=mapping.spec.target,
         )
+
+    def for_mapping(self, mapping: LoadedMapping) -> Handoff:
+        """The same lists, accounts and router for another mapping: its own campaign and its
+        own target (owners are written in the form that target takes)."""
+        return replace(self, campaign=campaign_spec(mapping.spec), target=mapping.spec.target)
 
     @property
     def suppresses(self) -> bool:
