@@ -31,28 +31,6 @@ from pydantic import (
 from leadkit.errors import MappingError
 from leadkit.read.limits import ReadLimits
 
-CANONICAL_FIELDS: tuple[str, ...] = (
-    "email",
-    "first_name",
-    "last_name",
-    "full_name",
-    "company",
-    "job_title",
-    "phone",
-    "mobile_phone",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "website",
-    "industry",
-    "lead_source",
-    "campaign",
-    "opt_in",
-    "notes",
-    "created_at",
-)
 CanonicalField = Literal[
     "email",
     "first_name",
@@ -75,6 +53,8 @@ CanonicalField = Literal[
     "notes",
     "created_at",
 ]
+# The same names as a tuple, in the same order (one list, not two).
+CANONICAL_FIELDS: tuple[str, ...] = get_args(CanonicalField)
 Policy = Literal["keep", "blank", "reject"]
 Sources = str | list[str]
 

@@ -122,8 +122,8 @@ def test_overwrite_and_never(tmp_path: Path, target: str) -> None:
 def test_notes_are_appended_and_the_status_never_moves_back(tmp_path: Path, target: str) -> None:
     row = _run(tmp_path, target, "update: {}")
     assert row[_column(target, "notes")] == "Met at a fair\n2026-12-08: Asked for pricing"
-    # qualify says Nurture; the CRM record is further along (Working comes before Nurture
-    # in the funnel), so... Nurture is later: it moves forward
+    # qualify says Nurture; the CRM record is at Working, earlier in the funnel
+    # (New, Working, Nurture, Sales Ready): the status moves forward
     assert row[_column(target, "status")] == "Nurture"
 
 
