@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import polars as pl
@@ -138,6 +138,14 @@ class Accounts:
 
     frame: pl.DataFrame
 
+    @cached_property
+    def blocks(self) -> dict[tuple[str, int], list[str]]:
+        """The account keys by `_block`, made once for every file of a run."""
+        blocks: dict[tuple[str, int], list[str]] = {}
+        for k in self.frame.drop_nulls("company_key")["company_key"].unique().to_list():
+            blocks.setdefault(_block(k), []).append(k)
+        return blocks
+
     @classmethod
     def read(cls, paths: Sequence[Path]) -> Accounts:
         frames = [_read_one(Path(p)) for p in paths]
@@ -219,7 +227,7 @@ def match_accounts(leads: pl.DataFrame, accounts: Accounts) -> pl.DataFrame:
         "company exact",
     )
     left = left.join(by_key.select("_i"), on="_i", how="anti")
-    by_fuzzy = _fuzzy(left, acc)
+    by_fuzzy = _fuzzy(left, accounts)
     found = pl.concat([by_domain, by_key, by_fuzzy], how="diagonal_relaxed")
     out = rows.select("_i").join(found, on="_i", how="left", maintain_order="left")
     wanted = {**dict.fromkeys(ACCOUNT_COLUMNS, pl.String), "contacts": pl.UInt32}
@@ -229,50 +237,45 @@ def match_accounts(leads: pl.DataFrame, accounts: Accounts) -> pl.DataFrame:
     ).rename({"contacts": "_account_contacts"})
 
 
-def _lead_keys(leads: pl.DataFrame) -> list[pl.Expr | pl.Series]:
-    cols = leads.columns
-    corporate = (
-        pl.when(
-            ~pl.col("email_free").fill_null(False) & ~pl.col("email_disposable").fill_null(False)
-        ).then(pl.col("email_domain"))
-        if {"email_domain", "email_free", "email_disposable"} <= set(cols)
-        else pl.lit(None, dtype=pl.String)
-    )
-    hosts = leads.select(
-        corporate.alias("e"),
-        (pl.col("website") if "website" in cols else pl.lit(None, dtype=pl.String)).alias("w"),
-    ).select(pl.all().extend_constant(None, 0))  # literals broadcast to the frame's height
-    hosts = pl.DataFrame(
-        {
-            c: hosts[c]
-            if hosts[c].len() == leads.height
-            else pl.Series([None] * leads.height, dtype=pl.String)
-            for c in ("e", "w")
-        }
-    )
-    domain = pl.coalesce(registered_domains(hosts["e"]), registered_domains(hosts["w"]))
+def _lead_keys(leads: pl.DataFrame) -> list[pl.Series]:
+    """Each lead's registered domain (its corporate email domain, else its website's),
+    company key and country."""
+    cols = set(leads.columns)
+
+    def column(name: str) -> pl.Series:
+        if name in cols:
+            return leads[name]
+        return pl.Series(name, [None] * leads.height, dtype=pl.String)
+
+    if {"email_domain", "email_free", "email_disposable"} <= cols:
+        free = pl.col("email_free").fill_null(False) | pl.col("email_disposable").fill_null(False)
+        corporate = leads.select(pl.when(~free).then(pl.col("email_domain"))).to_series()
+    else:
+        corporate = column("email_domain").clear(leads.height)
+    host = pl.select(pl.coalesce(corporate, column("website"))).to_series()
     return [
-        domain.alias("domain"),
-        (pl.col("company_key") if "company_key" in cols else pl.lit(None, dtype=pl.String)).alias(
-            "company_key"
-        ),
-        (pl.col("country") if "country" in cols else pl.lit(None, dtype=pl.String)).alias(
-            "lead_country"
-        ),
+        registered_domains(host).alias("domain"),
+        column("company_key").alias("company_key"),
+        column("country").alias("lead_country"),
     ]
 
 
 def _best(pairs: pl.DataFrame, how: str) -> pl.DataFrame:
-    """One account per lead: the country's, then the one with most contacts, then the first."""
+    """One account per lead: the country's, then the one with most contacts, then the first.
+    Most leads have one candidate; only the others are sorted."""
     if pairs.is_empty():
         return pairs.with_columns(pl.lit(how).alias("_account_match"))
+    counted = pairs.with_columns(pl.len().over("_i").alias("_n"))
     same_country = (pl.col("country") == pl.col("lead_country")).fill_null(False)
-    return (
-        pairs.with_columns(same_country.alias("_same"))
+    several = (
+        counted.filter(pl.col("_n") > 1)
+        .with_columns(same_country.alias("_same"))
         .sort(["_i", "_same", "contacts", "_order"], descending=[False, True, True, False])
         .unique("_i", keep="first", maintain_order=True)
-        .with_columns(pl.lit(how).alias("_account_match"))
+        .drop("_same")
     )
+    one = counted.filter(pl.col("_n") == 1)
+    return pl.concat([one, several]).drop("_n").with_columns(pl.lit(how).alias("_account_match"))
 
 
 def _same_place(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -299,18 +302,24 @@ def _close_names(a: str, b: str) -> bool:
     )
 
 
-def _fuzzy(left: pl.DataFrame, acc: pl.DataFrame) -> pl.DataFrame:
-    """The closest account key sharing the lead key's first word, at or above the threshold;
-    once per distinct lead key."""
+def _block(key: str) -> tuple[str, int]:
+    """Keys that can be typos of each other: the same first word and number of words
+    (`_close_names` compares word for word)."""
+    words = key.split()
+    return words[0] if words else "", len(words)
+
+
+def _fuzzy(left: pl.DataFrame, accounts: Accounts) -> pl.DataFrame:
+    """The closest account key in the lead key's block, at or above the threshold; once per
+    distinct lead key."""
+    acc = accounts.frame
     keys = left.drop_nulls("company_key")["company_key"].unique().to_list()
     if not keys or acc.is_empty():
         return left.clear().select("_i")
-    blocks: dict[str, list[str]] = {}
-    for k in acc.drop_nulls("company_key")["company_key"].unique().to_list():
-        blocks.setdefault(k.split(" ", 1)[0], []).append(k)
+    blocks = accounts.blocks
     best: dict[str, tuple[str, float]] = {}
     for k in keys:
-        choices = blocks.get(k.split(" ", 1)[0])
+        choices = blocks.get(_block(k))
         if choices:
             hits = process.extract(
                 k, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD * 100, limit=5
