@@ -679,8 +679,10 @@ def _custom_columns(spec: Mapping, target: Target, at: Locator) -> Iterator[Prob
 
 def _required(spec: Mapping, target: Target, at: Locator) -> Iterator[Problem]:
     filled = _filled(spec)
+    # `contact_required: false` waives a target's email requirement, as validation does
+    waived = () if spec.contact_required else ("email", "phone", "mobile_phone")
     for f in target.required:
-        if f not in filled:
+        if f not in filled and f not in waived:
             alt = " (or columns.full_name)" if f in ("first_name", "last_name") else ""
             yield at.key(
                 ("columns",),

@@ -517,3 +517,12 @@ def test_pre_commit_hook() -> None:
         if re.search(hook["files"], f) and not re.search(hook["exclude"], f)
     ]
     assert chosen == wanted
+
+
+def test_contact_required_false_waives_the_targets_email_requirement() -> None:
+    """As validation does: FEBRL-like files (names and addresses, no email) with a generic
+    target must not be refused by `normalize` for an email the mapping says it may lack."""
+    text = "target: generic\ncontact_required: false\ncolumns: {first_name: given_name}\n"
+    assert [p.code for p in check_text(text)] == []
+    strict = "target: generic\ncolumns: {first_name: given_name}\n"
+    assert [p.code for p in check_text(strict)] == ["required-unmapped"]
