@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -137,32 +137,42 @@ class Accounts:
     `company_key`, `country`, `_account_owner`, `_account_type`, `contacts`, `_order`."""
 
     frame: pl.DataFrame
-
-    @cached_property
-    def blocks(self) -> dict[tuple[str, int], list[str]]:
-        """The account keys by `_block`, made once for every file of a run."""
-        blocks: dict[tuple[str, int], list[str]] = {}
-        for k in self.frame.drop_nulls("company_key")["company_key"].unique().to_list():
-            blocks.setdefault(_block(k), []).append(k)
-        return blocks
+    # The account keys by `_block` (first word, number of words), for typo candidates:
+    # made once, when the export is read, and kept for every file of a run.
+    blocks: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, paths: Sequence[Path]) -> Accounts:
         frames = [_read_one(Path(p)) for p in paths]
         frame = pl.concat(frames, how="diagonal_relaxed") if frames else _empty()
-        return cls(frame.with_row_index("_order"))
+        return cls(frame.with_row_index("_order"), _blocks_of(frame))
 
     def with_contacts(self, crm: pl.DataFrame | None) -> Accounts:
         """Each account's number of contacts in the CRM export (`_account_contacts`),
         counted by the same rules a lead is matched by (domain, else company key)."""
         if crm is None or crm.is_empty():
-            return Accounts(self.frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias("contacts")))
-        owned = match_accounts(crm, Accounts(self.frame.with_columns(pl.lit(0).alias("contacts"))))
+            return Accounts(
+                self.frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias("contacts")), self.blocks
+            )
+        uncounted = Accounts(self.frame.with_columns(pl.lit(0).alias("contacts")), self.blocks)
+        owned = match_accounts(crm, uncounted)
         counts = owned.group_by("_account_id").len("contacts").drop_nulls("_account_id")
         frame = self.frame.drop("contacts", strict=False).join(
             counts, on="_account_id", how="left", maintain_order="left"
         )
-        return Accounts(frame.with_columns(pl.col("contacts").fill_null(0)))
+        return Accounts(frame.with_columns(pl.col("contacts").fill_null(0)), self.blocks)
+
+
+def _blocks_of(frame: pl.DataFrame) -> dict[tuple[str, int], list[str]]:
+    """The distinct account keys grouped by `_block`, over the column."""
+    words = pl.col("company_key").str.split(" ")
+    grouped = (
+        frame.select(pl.col("company_key").drop_nulls().unique())
+        .with_columns(words.list.first().alias("_f"), words.list.len().alias("_n"))
+        .group_by("_f", "_n")
+        .agg("company_key")
+    )
+    return {(f, int(n)): keys for f, n, keys in grouped.iter_rows()}
 
 
 def _empty() -> pl.DataFrame:
@@ -304,9 +314,9 @@ def _close_names(a: str, b: str) -> bool:
 
 def _block(key: str) -> tuple[str, int]:
     """Keys that can be typos of each other: the same first word and number of words
-    (`_close_names` compares word for word)."""
-    words = key.split()
-    return words[0] if words else "", len(words)
+    (`_close_names` compares word for word). Company keys are words joined by one space."""
+    words = key.split(" ")
+    return words[0], len(words)
 
 
 def _fuzzy(left: pl.DataFrame, accounts: Accounts) -> pl.DataFrame:
