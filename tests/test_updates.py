@@ -175,3 +175,25 @@ def test_without_a_rules_file_updates_are_as_before(tmp_path: Path) -> None:
         [row] = list(csv.DictReader(fh))
     assert row["Title"] == "VP Sales"
     assert "_changed" not in row
+
+
+def test_an_opted_out_crm_record_is_suppressed_when_the_rules_say_so(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(PARTNER)
+    (tmp_path / "crm.csv").write_text(CRM["salesforce"])  # HasOptedOutOfEmail = true
+    (tmp_path / "m.yaml").write_text(MAPPING.format(target="salesforce"))
+    (tmp_path / "rules.yaml").write_text(
+        "suppress:\n  - {crm_opted_out: true, reason: crm_optout}\n"
+    )
+    (result,) = normalize(
+        [tmp_path / "p.csv"],
+        load_mapping(tmp_path / "m.yaml"),
+        tmp_path / "out",
+        existing=[tmp_path / "crm.csv"],
+        rules=load_rules(tmp_path / "rules.yaml"),
+        options=Options(today=DAY, cache=None),
+    )
+    assert result.report["counts"]["updates"] == 0
+    assert result.report["counts"]["suppressed"] == 1
+    with (tmp_path / "out" / "p.suppressed.csv").open(newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["_suppressed"] == "crm_optout"
