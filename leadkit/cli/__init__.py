@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from inspect import cleandoc
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -95,6 +96,34 @@ app = typer.Typer(
 )
 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of a failure.")]
+# The inputs `normalize` and `run` share, read once per run for every file.
+ExistingOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--existing",
+        "-e",
+        metavar="CRM_EXPORT",
+        help="An existing CRM export to match against (repeatable; read once per run).",
+    ),
+]
+AccountsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--accounts",
+        "-a",
+        metavar="ACCOUNTS",
+        help="A CRM account (company) export: leads are matched to accounts (repeatable; "
+        "read once per run).",
+    ),
+]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        metavar="RULES",
+        help="The sales-handoff rules file (suppression, routing, update policy, qualify).",
+    ),
+]
 
 
 def fail(err: BaseException, debug: bool) -> NoReturn:

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leadkit.cli import Command, DebugOpt, app, fail
+from leadkit.cli import AccountsOpt, Command, DebugOpt, ExistingOpt, RulesOpt, app, fail
 
 if TYPE_CHECKING:
     from leadkit.handoff.rules import LoadedRules
@@ -53,33 +53,9 @@ def run(
         Path,
         typer.Option("--out", "-o", help="Output folder: a folder per file, the ledger, failed/."),
     ],
-    existing: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--existing",
-            "-e",
-            help="An existing CRM export to match against (repeatable; read once per run).",
-        ),
-    ] = None,
-    accounts: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--accounts",
-            "-a",
-            metavar="ACCOUNTS",
-            help="A CRM account (company) export: leads are matched to accounts (repeatable; "
-            "read once per run).",
-        ),
-    ] = None,
-    rules: Annotated[
-        Path | None,
-        typer.Option(
-            "--rules",
-            metavar="RULES",
-            help="The sales-handoff rules file (suppression, routing, update policy, qualify), "
-            "applied to every file.",
-        ),
-    ] = None,
+    existing: ExistingOpt = None,
+    accounts: AccountsOpt = None,
+    rules: RulesOpt = None,
     archive: Annotated[
         Path | None,
         typer.Option("--archive", help="Where processed originals go (default OUT/archive)."),

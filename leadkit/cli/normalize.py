@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from leadkit.cli import Command, DebugOpt, app, end_at_once, fail
+from leadkit.cli import (
+    AccountsOpt,
+    Command,
+    DebugOpt,
+    ExistingOpt,
+    RulesOpt,
+    app,
+    end_at_once,
+    fail,
+)
 
 
 @app.command(
@@ -27,32 +36,9 @@ def normalize(
     mapping: Annotated[
         Path, typer.Option("--mapping", "-m", metavar="MAPPING", help="The mapping YAML file.")
     ],
-    existing: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--existing",
-            "-e",
-            metavar="CRM_EXPORT",
-            help="An existing CRM export to match against (repeatable).",
-        ),
-    ] = None,
-    accounts: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--accounts",
-            "-a",
-            metavar="ACCOUNTS",
-            help="A CRM account (company) export: leads are matched to accounts (repeatable).",
-        ),
-    ] = None,
-    rules: Annotated[
-        Path | None,
-        typer.Option(
-            "--rules",
-            metavar="RULES",
-            help="The sales-handoff rules file: suppression, routing, update policy, qualify.",
-        ),
-    ] = None,
+    existing: ExistingOpt = None,
+    accounts: AccountsOpt = None,
+    rules: RulesOpt = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", metavar="FOLDER", help="Output folder.")
     ] = Path("out"),
