@@ -284,16 +284,9 @@ def check_file(path: str | Path, *, sample: str | Path | None = None) -> CheckRe
     """Every problem of one mapping file (or custom target file), located."""
     path = Path(path)
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "no such file")])
-    except IsADirectoryError:
-        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "is a directory")])
-    except OSError as e:
-        return CheckResult(
-            source, [Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")]
-        )
+    raw = read_checked(path)
+    if isinstance(raw, Problem):
+        return CheckResult(source, [raw])
     try:
         text = yaml_text(raw, source)
     except MappingError as e:
@@ -303,6 +296,19 @@ def check_file(path: str | Path, *, sample: str | Path | None = None) -> CheckRe
         return _check(text, source, base_dir=path.parent, path=path, raw=raw, sample=sample)
     except RecursionError:  # a structure pydantic cannot walk: the YAML parser took it
         return CheckResult(source, [Problem(source, 1, 1, "yaml-syntax", f"{YamlTooDeep()}")])
+
+
+def read_checked(path: Path) -> bytes | Problem:
+    """A checked file's bytes, or the `unreadable` problem saying why there are none."""
+    source = str(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return Problem(source, 1, 1, "unreadable", "no such file")
+    except IsADirectoryError:
+        return Problem(source, 1, 1, "unreadable", "is a directory")
+    except OSError as e:
+        return Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")
 
 
 def check_text(

@@ -29,7 +29,8 @@ EXAMPLES = {
 _VOLATILE = ("timings", "leadkit_version")
 
 
-def _stable_report(path: Path) -> dict[str, Any]:
+def stable_report(path: Path) -> dict[str, Any]:
+    """A report without what differs from run to run (also used by the handoff goldens)."""
     report: dict[str, Any] = json.loads(path.read_text())
     for key in _VOLATILE:
         report.pop(key, None)
@@ -55,13 +56,13 @@ def test_example_matches_golden(example: str, tmp_path: Path) -> None:
         golden.mkdir(parents=True)
         for path in result.outputs.values():
             if path.suffix == ".json":  # kept without timings, so goldens change only for a reason
-                (golden / path.name).write_text(json.dumps(_stable_report(path), indent=2) + "\n")
+                (golden / path.name).write_text(json.dumps(stable_report(path), indent=2) + "\n")
             else:
                 shutil.copy(path, golden / path.name)
     expected = sorted(p.name for p in golden.iterdir())
     assert sorted(p.name for p in result.outputs.values()) == expected
     for name in expected:
         if name.endswith(".json"):
-            assert _stable_report(tmp_path / name) == _stable_report(golden / name), name
+            assert stable_report(tmp_path / name) == stable_report(golden / name), name
         else:
             assert (tmp_path / name).read_text() == (golden / name).read_text(), name

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_examples import stable_report as _stable_report  # one rule for both golden sets
 
 from leadkit.handoff import stage
 from leadkit.handoff.rules import load_rules
@@ -47,7 +48,6 @@ ERASED = {
     "profiles/on24_registrants.csv": ("chloe.martin@coholab.com.au", "Coho Lab"),
 }
 RUN_TIME = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
-_VOLATILE = ("timings", "leadkit_version")
 
 
 class _FixedClock(datetime):
@@ -55,16 +55,6 @@ class _FixedClock(datetime):
     def now(cls, tz: Any = None) -> _FixedClock:
         fixed = RUN_TIME.astimezone(tz) if tz else RUN_TIME
         return cls.fromtimestamp(fixed.timestamp(), fixed.tzinfo)
-
-
-def _stable_report(path: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads(path.read_text())
-    for key in _VOLATILE:
-        report.pop(key, None)
-    report["input"]["path"] = Path(report["input"]["path"]).name
-    report["mapping"]["path"] = Path(report["mapping"]["path"]).name
-    report.get("existing", {}).pop("files", None)
-    return report
 
 
 def _run(example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:

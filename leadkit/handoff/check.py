@@ -25,7 +25,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from leadkit.check import CheckResult, Locator, Problem, coded_problem, duplicate_keys
+from leadkit.check import (
+    CheckResult,
+    Locator,
+    Problem,
+    coded_problem,
+    duplicate_keys,
+    read_checked,
+)
 from leadkit.errors import LeadkitError
 from leadkit.handoff.owners import Owners
 from leadkit.handoff.route import Territories
@@ -43,18 +50,13 @@ def check_rules_file(path: str | Path, *, mapping: LoadedMapping | None = None) 
     """Every problem of one rules file, located; the files it names are opened."""
     path = Path(path)
     source = str(path)
+    raw = read_checked(path)
+    if isinstance(raw, Problem):
+        return CheckResult(source, [raw])
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "no such file")])
-    except IsADirectoryError:
-        return CheckResult(source, [Problem(source, 1, 1, "unreadable", "is a directory")])
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return CheckResult(source, [Problem(source, 1, 1, "unreadable", "not UTF-8 text")])
-    except OSError as e:
-        return CheckResult(
-            source, [Problem(source, 1, 1, "unreadable", f"cannot read ({e.strerror})")]
-        )
     result = CheckResult(source)
     result.problems += _check_text(text, source, path, mapping)
     result.problems.sort(key=lambda p: (p.line, p.col))
