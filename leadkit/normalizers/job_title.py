@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import polars as pl
 import yaml
@@ -46,20 +46,9 @@ Function = Literal[
     "education",
     "other",
 ]
-LEVELS: tuple[Level, ...] = ("executive", "vp", "director", "manager", "individual", "student")
-FUNCTIONS: tuple[Function, ...] = (
-    "marketing",
-    "sales",
-    "it",
-    "engineering",
-    "finance",
-    "hr",
-    "operations",
-    "legal",
-    "executive",
-    "education",
-    "other",
-)
+# The same values as tuples, in the same order (one list each, not two).
+LEVELS: tuple[Level, ...] = get_args(Level)
+FUNCTIONS: tuple[Function, ...] = get_args(Function)
 # Seniority among the levels that rules 3 and 4 compare (student is rule 1).
 _SENIORITY: dict[str, int] = {level: len(LEVELS) - i for i, level in enumerate(LEVELS)}
 
